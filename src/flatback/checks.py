@@ -1,0 +1,84 @@
+"""Checks that a pose track shows one person, in frame, before anything is measured.
+
+Each failed check raises :class:`VideoContentError` naming what was seen and what to do;
+milder problems come back as warnings for the report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flatback.errors import VideoContentError
+from flatback.settings import CheckSettings, GeometrySettings
+from flatback.types import Landmark as L
+from flatback.types import PoseTrack
+
+TRUNK = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
+
+
+def _spans(t_s: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
+    """Time spans (start_s, end_s) where ``flags`` is True."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    return [(float(t_s[a]), float(t_s[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _fmt_spans(spans: list[tuple[float, float]], limit: int = 3) -> str:
+    text = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in spans[:limit])
+    return text + (f" and {len(spans) - limit} more" if len(spans) > limit else "")
+
+
+def trunk_in_frame(track: PoseTrack, min_visibility: float) -> np.ndarray:
+    """(N,) bool: the shoulders and hips are found and inside the picture."""
+    xy = track.xy_px[:, TRUNK]
+    w, h = track.info.width, track.info.height
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] <= w) & (xy[..., 1] >= 0) & (xy[..., 1] <= h)
+    seen = track.visibility[:, TRUNK] >= min_visibility
+    # both hips and at least one shoulder: the lumbar span is in the picture
+    hips = (inside & seen)[:, 2:].all(axis=1)
+    shoulders = (inside & seen)[:, :2].any(axis=1)
+    return hips & shoulders
+
+
+def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[str]:
+    """Raise for no person, two people or a person out of frame; return warnings."""
+    n = len(track)
+    if n == 0:
+        raise VideoContentError("The video has no frames to analyse.")
+    detected = track.detected
+    if not detected.any():
+        raise VideoContentError(
+            "No person found in the video. Film the whole body from the side, in good light, "
+            "with nothing in front of the camera."
+        )
+    if detected.mean() < checks.min_person_fraction:
+        raise VideoContentError(
+            f"A person is found in only {detected.mean():.0%} of the video (at "
+            f"{_fmt_spans(_spans(track.t_s, detected))}). Film the whole exercise with the "
+            "whole body in frame."
+        )
+    if track.second_person is not None:
+        searched = track.second_person >= 0
+        if searched.sum() >= 2:
+            share = float((track.second_person[searched] == 1).mean())
+            if share >= checks.two_people_fraction:
+                seen = _spans(track.t_s, track.second_person == 1)
+                raise VideoContentError(
+                    f"Two people are in the video (a second person in {share:.0%} of the checked "
+                    f"frames, e.g. at {_fmt_spans(seen)}). flatback coaches one person: film "
+                    "them alone."
+                )
+    in_frame = trunk_in_frame(track, geometry.min_visibility)
+    out = ~in_frame
+    if out.mean() > checks.max_out_of_frame_fraction:
+        raise VideoContentError(
+            f"The person's trunk is outside the picture or lost in {out.mean():.0%} of the "
+            f"video (at {_fmt_spans(_spans(track.t_s, out))}). Keep the whole body in frame: "
+            "step the camera back or turn it to landscape."
+        )
+    warnings = []
+    if out.any():
+        warnings.append(
+            f"The person was partly out of frame or lost at {_fmt_spans(_spans(track.t_s, out))}; "
+            "those moments are not measured."
+        )
+    return warnings

@@ -1,0 +1,157 @@
+"""The ``flatback`` command: a thin layer over :func:`flatback.analyze`.
+
+Only this module prints, exits and configures logging.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="flatback: a leg-lift form coach. Film lying leg lifts from the side, get every rep measured.",
+    pretty_exceptions_enable=False,
+)
+
+
+def _quiet_native_logs() -> None:
+    # mediapipe's C++ and TFLite log to stderr at start-up; users need none of it
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"flatback: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str]):
+    from flatback.settings import Settings, parse_override
+
+    pairs = dict(parse_override(o) for o in overrides)
+    if rest:
+        pairs["reps.rest"] = rest
+    return Settings.load(config, pairs)
+
+
+@app.command()
+def analyze(
+    input: Annotated[str, typer.Argument(help="Video file, webcam index (0, 1...) or keypoint file (.npz).")],
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
+    rest: Annotated[Optional[str], typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
+    save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
+) -> None:
+    """Measure every rep in a side-view video of lying leg lifts."""
+    _quiet_native_logs()
+    from flatback.errors import FlatbackError
+    from flatback.outputs import write_outputs
+    from flatback.pipeline import Analyzer
+
+    try:
+        settings = _settings(config, set_, rest)
+        outdir = out or Path(f"{Path(input).stem if not input.isdigit() else 'camera' + input}_flatback")
+        analyzer = Analyzer(settings)
+        with _progress(quiet) as progress:
+            analysis = analyzer.run(input, progress)
+        write_outputs(analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written.", 130)
+    except Exception as e:  # a bug, not bad input: say so briefly, details on request
+        if os.environ.get("FLATBACK_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    if not quiet:
+        _print_summary(analysis.report, outdir)
+
+
+class _progress:
+    """A rich progress bar over the video's duration; silent when quiet or not a tty."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet or not sys.stderr.isatty()
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s of video"),
+            TimeRemainingColumn(), transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("pose", total=None)
+
+        def update(done_s: float, total_s: float) -> None:
+            self._bar.update(self._task, completed=done_s, total=total_s or None)
+
+        return update
+
+    def __exit__(self, *exc) -> None:
+        if not self.quiet:
+            self._bar.stop()
+
+
+def _print_summary(report, outdir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{report.rep_count} reps, {report.quality_rep_count} quality ({Path(report.source.path).name})")
+    for col in ("rep", "bottom s", "down s", "up s", "pause bottom s", "pause top s", "min deg", "max deg", "momentum", "faults"):
+        table.add_column(col)
+    for r in report.reps:
+        table.add_row(
+            str(r.index), f"{r.bottom_s:.2f}", f"{r.descent_s:.1f}", f"{r.ascent_s:.1f}", f"{r.pause_bottom_s:.1f}",
+            f"{r.pause_top_s:.1f}", f"{r.min_leg_angle_deg:.0f}", f"{r.max_leg_angle_deg:.0f}",
+            ", ".join(r.momentum_reasons) or "no", ", ".join(r.faults) or "-",
+        )
+    console.print(table)
+    if report.partial_reps:
+        console.print(f"{len(report.partial_reps)} partial rep(s) cut off by the clip, not counted.")
+    for h in report.holds:
+        console.print(f"Hold {h.start_s:.1f}-{h.end_s:.1f} s ({h.duration_s:.1f} s) at {h.mean_leg_angle_deg:.0f} deg.")
+    if report.cues:
+        console.print(f"[bold]Cue:[/bold] {report.cues[0].text}")
+    for w in report.warnings:
+        console.print(f"[yellow]note:[/yellow] {w}")
+    console.print(f"Wrote {outdir}/report.json and timeseries.csv")
+
+
+@app.command("config")
+def config_cmd(
+    dump: Annotated[bool, typer.Option("--dump", help="Print every setting as a commented TOML template.")] = False,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Show this file merged over the defaults.")] = None,
+) -> None:
+    """Show the settings (every threshold, its unit and why)."""
+    from flatback.errors import FlatbackError
+    from flatback.settings import Settings, dump_toml_template
+
+    try:
+        settings = Settings.load(config)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    if not dump and config is None:
+        typer.echo("Use --dump to print the settings template.")
+        return
+    typer.echo(dump_toml_template(settings))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

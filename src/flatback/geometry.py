@@ -1,0 +1,393 @@
+"""Geometry: from image landmarks to body angles in the floor's frame of reference.
+
+Conventions (DESIGN.md, "Measurements"):
+
+- Floor line: the line the body lies on. Its direction comes from the tangent under
+  the body's underside contact points (buttocks and upper back) in the segmentation
+  mask, or, without a mask, from the trunk's hip-to-shoulder line; the camera may be
+  rolled a few degrees and the person may face either way.
+- Leg angle: between the floor line (pointing to the feet) and the hip-to-ankle line,
+  deg: 0 = legs on the floor, 90 = vertical, above 90 = past vertical. For a person
+  upright (hanging) the reference is straight down instead: 0 = hanging, 90 =
+  horizontal.
+- Knee flexion, hip flexion: 0 = straight. Trunk and head angles: 0 = along the floor.
+
+All functions are pure: arrays in, new arrays out, NaN where a point is unseen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from flatback.errors import VideoContentError
+from flatback.settings import GeometrySettings
+from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
+
+L = Landmark
+
+
+@dataclass(frozen=True)
+class AngleDef:
+    """An angle between two segments, each given as (from, to) landmark names.
+
+    The result is the angle from segment ``a`` to segment ``b``, deg, in [0, 180].
+    """
+
+    a: tuple[str, str]
+    b: tuple[str, str]
+    doc: str
+
+
+# Joint angles measured in the image plane; 0 = segment b continues segment a (straight).
+ANGLES: dict[str, AngleDef] = {
+    "knee_flexion_left": AngleDef(("LEFT_HIP", "LEFT_KNEE"), ("LEFT_KNEE", "LEFT_ANKLE"), "0 = straight knee"),
+    "knee_flexion_right": AngleDef(("RIGHT_HIP", "RIGHT_KNEE"), ("RIGHT_KNEE", "RIGHT_ANKLE"), "0 = straight knee"),
+}
+
+
+@dataclass(frozen=True)
+class FloorLine:
+    """The floor in image coordinates.
+
+    ``roll_deg``: angle of the floor line to the image x axis (positive = clockwise on
+    screen, image y points down). ``feet_sign``: +1 when the feet lie towards +x along the
+    floor, -1 when towards -x. ``offset_px``: signed distance of the floor below the
+    origin along the up-normal (NaN without a mask). ``source``: "mask" or "trunk".
+    """
+
+    roll_deg: float
+    feet_sign: int
+    offset_px: float
+    source: Literal["mask", "trunk", "vertical"]
+
+    @property
+    def feet_dir(self) -> np.ndarray:
+        """Unit vector along the floor towards the feet, image px."""
+        r = np.deg2rad(self.roll_deg)
+        return self.feet_sign * np.array([np.cos(r), np.sin(r)])
+
+    @property
+    def up_dir(self) -> np.ndarray:
+        """Unit vector perpendicular to the floor, pointing up (away from it)."""
+        r = np.deg2rad(self.roll_deg)
+        return np.array([np.sin(r), -np.cos(r)])
+
+    def height_px(self, xy_px: np.ndarray) -> np.ndarray:
+        """Height of points (..., 2) above the floor, px (NaN if the offset is unknown)."""
+        return xy_px @ self.up_dir + self.offset_px
+
+
+@dataclass(frozen=True)
+class BodyGeometry:
+    """Per-frame body measurements, each (N,), deg unless named otherwise.
+
+    ``leg_angle_deg`` is the working leg(s): both legs averaged when they move together,
+    the lifted one when they do not; ``leg_angle_left_deg`` / ``_right_deg`` are per leg
+    after undoing the model's left/right swaps. ``leg_source`` tells what was measured:
+    0 none, 1 hip-to-ankle, 2 thigh only (ankle unseen, e.g. feet out of frame).
+    """
+
+    t_s: np.ndarray
+    posture: Literal["lying", "upright"]
+    floor: FloorLine
+    torso_length_px: float
+    side_view_ratio: float
+    leg_angle_deg: np.ndarray
+    leg_angle_left_deg: np.ndarray
+    leg_angle_right_deg: np.ndarray
+    leg_source: np.ndarray
+    knee_flexion_deg: np.ndarray
+    hip_flexion_deg: np.ndarray
+    trunk_angle_deg: np.ndarray
+    head_angle_deg: np.ndarray
+    hip_height_ratio: np.ndarray
+    swapped: np.ndarray  # (N,) bool: left/right labels were exchanged in this frame
+
+
+def midpoint(xy: np.ndarray, vis: np.ndarray, a: int, b: int, min_vis: float) -> np.ndarray:
+    """Visibility-weighted midpoint of landmarks a and b, (N, 2); NaN if neither is seen."""
+    wa = np.where(vis[:, a] >= min_vis, vis[:, a], 0.0)[:, None]
+    wb = np.where(vis[:, b] >= min_vis, vis[:, b], 0.0)[:, None]
+    total = wa + wb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mid = (np.nan_to_num(xy[:, a]) * wa + np.nan_to_num(xy[:, b]) * wb) / total
+    mid[total[:, 0] == 0] = np.nan
+    return mid
+
+
+def segment_angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between vectors a and b (N, 2), deg in [0, 180] (atan2 of cross and dot)."""
+    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    dot = (a * b).sum(axis=1)
+    return np.degrees(np.abs(np.arctan2(cross, dot)))
+
+
+def compute_angle(xy: np.ndarray, angle: AngleDef) -> np.ndarray:
+    """One entry of :data:`ANGLES` for every frame, deg."""
+    a = xy[:, L[angle.a[1]]] - xy[:, L[angle.a[0]]]
+    b = xy[:, L[angle.b[1]]] - xy[:, L[angle.b[0]]]
+    return segment_angle_deg(a, b)
+
+
+def direction_angle_deg(vec: np.ndarray, along: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Angle of vectors (N, 2) measured from ``along`` towards ``up``, deg in (-180, 180]."""
+    return np.degrees(np.arctan2(vec @ up, vec @ along))
+
+
+def in_frame_visibility(xy: np.ndarray, vis: np.ndarray, width: int, height: int, margin_frac: float = 0.02) -> np.ndarray:
+    """Visibility with points outside the picture set to 0.
+
+    BlazePose extrapolates joints that leave the frame (feet above the top edge, say),
+    often with a confident visibility; an extrapolated ankle is a guess, not a measurement.
+    """
+    mx, my = margin_frac * width, margin_frac * height
+    inside = (
+        (xy[..., 0] >= -mx) & (xy[..., 0] <= width + mx) & (xy[..., 1] >= -my) & (xy[..., 1] <= height + my)
+    )
+    return np.where(inside, vis, 0.0).astype(np.float32)
+
+
+def unswap_left_right(xy: np.ndarray, vis: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undo the pose model's left/right label swaps by continuity of the legs.
+
+    A frame is swapped back when exchanging the labels moves the knees and ankles less
+    than ``margin`` times the unexchanged motion since the previous frame. Returns the
+    corrected (xy, vis) and a (N,) bool array marking the exchanged frames.
+    """
+    xy = xy.copy()
+    vis = vis.copy()
+    n = len(xy)
+    swapped = np.zeros(n, bool)
+    left = [L.LEFT_KNEE, L.LEFT_ANKLE]
+    right = [L.RIGHT_KNEE, L.RIGHT_ANKLE]
+    li, ri = np.array([p[0] for p in LEFT_RIGHT_PAIRS]), np.array([p[1] for p in LEFT_RIGHT_PAIRS])
+    prev = None
+    for i in range(n):
+        cur_l, cur_r = xy[i, left], xy[i, right]
+        if not (np.isfinite(cur_l).all() and np.isfinite(cur_r).all()):
+            continue
+        if prev is not None:
+            same = np.linalg.norm(cur_l - prev[0], axis=1).sum() + np.linalg.norm(cur_r - prev[1], axis=1).sum()
+            cross = np.linalg.norm(cur_l - prev[1], axis=1).sum() + np.linalg.norm(cur_r - prev[0], axis=1).sum()
+            if cross < margin * same:
+                xy[i, li], xy[i, ri] = xy[i, ri].copy(), xy[i, li].copy()
+                vis[i, li], vis[i, ri] = vis[i, ri].copy(), vis[i, li].copy()
+                swapped[i] = True
+        prev = (xy[i, left].copy(), xy[i, right].copy())
+    return xy, vis, swapped
+
+
+def lower_tangent(x: np.ndarray, bottom_y: np.ndarray, x_from: float, x_to: float) -> tuple[float, float] | None:
+    """Line (slope, intercept) touching the body's underside from below between two x.
+
+    It is the lower convex hull edge of the contour (image y grows downwards, so the
+    hull is taken over the largest y) that spans the middle of [x_from, x_to]: under a
+    lying person, the line through the buttocks and the upper back, i.e. the floor.
+    """
+    lo, hi = min(x_from, x_to), max(x_from, x_to)
+    sel = (x >= lo) & (x <= hi) & np.isfinite(bottom_y)
+    if sel.sum() < 5:
+        return None
+    px, py = x[sel].astype(float), bottom_y[sel].astype(float)
+    hull: list[tuple[float, float]] = []  # monotone chain, keeping the side with large y
+    for p in zip(px, py):
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(p)
+    mid = 0.5 * (lo + hi)
+    for (x1, y1), (x2, y2) in zip(hull, hull[1:]):
+        if x1 <= mid <= x2 and x2 > x1:
+            slope = (y2 - y1) / (x2 - x1)
+            return slope, y1 - slope * x1
+    return None
+
+
+def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settings: GeometrySettings) -> tuple[FloorLine, str, np.ndarray]:
+    """Estimate the floor line and posture of the whole clip.
+
+    Returns the FloorLine, the posture ("lying" or "upright") and the (N,) mask of
+    frames in which the trunk lies within ``lying_max_trunk_tilt_deg`` of horizontal.
+    """
+    mv = settings.min_visibility
+    shoulder = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
+    hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
+    trunk = shoulder - hip
+    ok = np.isfinite(trunk).all(axis=1)
+    if not ok.any():
+        raise VideoContentError(
+            "The person's hips and shoulders are never visible together: film the whole "
+            "body from the side."
+        )
+    tilt = np.degrees(np.arctan2(np.abs(trunk[:, 1]), np.abs(trunk[:, 0])))
+    lying = ok & (tilt <= settings.lying_max_trunk_tilt_deg)
+    if lying.sum() < 0.5 * ok.sum():
+        feet_sign = 1
+        return FloorLine(0.0, feet_sign, np.nan, "vertical"), "upright", lying
+
+    feet_sign = int(np.sign(np.nanmedian(hip[lying, 0] - shoulder[lying, 0])) or 1)
+    trunk_line = np.degrees(np.arctan2(trunk[lying, 1], trunk[lying, 0]))
+    trunk_roll = float(np.median((trunk_line + 90) % 180 - 90))  # as a line angle in (-90, 90]
+    floor = FloorLine(trunk_roll, feet_sign, np.nan, "trunk")
+    slopes, intercepts = [], []
+    if track.mask_bottom_y_px is not None:
+        for i in np.flatnonzero(lying):
+            bottom = _without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i])
+            line = lower_tangent(
+                track.mask_x_px, bottom,
+                # buttocks lie a little beyond the hip joint, the upper back short of the shoulder
+                hip[i, 0] + 0.25 * (hip[i, 0] - shoulder[i, 0]),
+                shoulder[i, 0] - 0.1 * (hip[i, 0] - shoulder[i, 0]),
+            )
+            if line is not None:
+                slopes.append(line[0])
+                intercepts.append(line[1])
+    if len(slopes) >= max(3, 0.2 * lying.sum()):
+        roll = float(np.degrees(np.arctan(np.median(slopes))))
+        # The mask tangent is the better floor, unless something other than the back
+        # (a hand, a cushion) touches the floor under the body and tilts it.
+        if abs(roll - trunk_roll) <= settings.floor_agree_deg:
+            r = np.deg2rad(roll)
+            # points on the line satisfy p . up + offset = 0 with up = (sin r, -cos r)
+            floor = FloorLine(roll, feet_sign, float(np.median(intercepts)) * np.cos(r), "mask")
+    if abs(floor.roll_deg) > settings.max_camera_roll_deg:
+        raise VideoContentError(
+            f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "
+            f"{settings.max_camera_roll_deg:.0f} expected): hold the camera level, or rotate "
+            "the video so the floor is horizontal."
+        )
+    return floor, "lying", lying
+
+
+def _without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
+    """The underside contour with the columns covered by an arm lying beside the body removed.
+
+    An arm on the floor beside the trunk is nearer the camera than the back, so its
+    outline sits below the back's contact line and would tilt the floor estimate.
+    """
+    bottom = bottom_y.copy()
+    trunk_len = np.linalg.norm(shoulder - hip)
+    for side in ("LEFT", "RIGHT"):
+        elbow, wrist = xy[L[f"{side}_ELBOW"]], xy[L[f"{side}_WRIST"]]
+        if not (np.isfinite(elbow).all() and np.isfinite(wrist).all()):
+            continue
+        # an arm along the trunk reaches towards the hips, not over the head
+        if np.dot(wrist - shoulder, hip - shoulder) <= 0:
+            continue
+        lo = min(shoulder[0], elbow[0], wrist[0]) - 0.1 * trunk_len
+        hi = max(shoulder[0], elbow[0], wrist[0]) + 0.1 * trunk_len
+        bottom[(x_px >= lo) & (x_px <= hi)] = np.nan
+    return bottom
+
+
+def compute_leg_angles(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, ankle_seen: np.ndarray, along: np.ndarray, up: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leg angle of one leg, deg, and its source (1 hip-to-ankle, 2 thigh, 0 none)."""
+    to_ankle = direction_angle_deg(ankle - hip, along, up)
+    thigh = direction_angle_deg(knee - hip, along, up)
+    angle = np.where(ankle_seen, to_ankle, thigh)
+    source = np.where(ankle_seen, 1, np.where(np.isfinite(thigh), 2, 0))
+    angle = np.where(source > 0, angle, np.nan)
+    return angle, source
+
+
+def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = None) -> BodyGeometry:
+    """All per-frame geometry of a clip (offline: the floor line uses the whole clip)."""
+    settings = settings or GeometrySettings()
+    mv = settings.min_visibility
+    vis = in_frame_visibility(track.xy_px, track.visibility, track.info.width, track.info.height)
+    xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
+    floor, posture, lying = compute_floor_line(track, xy, vis, settings)
+
+    shoulder = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
+    hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
+    torso = np.linalg.norm(shoulder - hip, axis=1)
+    torso_length = float(np.nanmedian(torso[lying])) if lying.any() else float(np.nanmedian(torso))
+    shoulder_width = np.linalg.norm(xy[:, L.LEFT_SHOULDER] - xy[:, L.RIGHT_SHOULDER], axis=1)
+    side_ratio = float(np.nanmedian(shoulder_width / torso))
+
+    if posture == "lying":
+        along, up = floor.feet_dir, floor.up_dir
+    else:  # hanging: 0 = straight down, 90 = forward horizontal
+        down = np.array([0.0, 1.0])
+        facing = np.sign(np.nanmedian(xy[:, L.NOSE, 0] - shoulder[:, 0])) or 1.0
+        along, up = down, np.array([facing, 0.0])
+
+    per_leg = {}
+    for side in ("LEFT", "RIGHT"):
+        h, k, a = (L[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
+        seen = (vis[:, a] >= mv) & (vis[:, k] >= mv)
+        knee_ok = vis[:, k] >= mv * 0.5
+        knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
+        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up)
+        weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
+        per_leg[side] = (angle, source, weight, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]))
+
+    (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
+    leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg)
+
+    trunk_angle = direction_angle_deg(shoulder - hip, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
+    ear = midpoint(xy, vis, L.LEFT_EAR, L.RIGHT_EAR, mv * 0.5)
+    head_angle = direction_angle_deg(ear - shoulder, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
+    thigh = midpoint(xy, vis, L.LEFT_KNEE, L.RIGHT_KNEE, mv * 0.5) - hip
+    hip_flexion = 180.0 - segment_angle_deg(shoulder - hip, thigh)
+    hip_height = (hip @ up)
+    hip_height_ratio = (hip_height - np.nanpercentile(hip_height, 10)) / torso_length
+
+    return BodyGeometry(
+        t_s=track.t_s,
+        posture=posture,
+        floor=floor,
+        torso_length_px=torso_length,
+        side_view_ratio=side_ratio,
+        leg_angle_deg=leg,
+        leg_angle_left_deg=al,
+        leg_angle_right_deg=ar,
+        leg_source=source,
+        knee_flexion_deg=knee_flexion,
+        hip_flexion_deg=hip_flexion,
+        trunk_angle_deg=trunk_angle,
+        head_angle_deg=head_angle,
+        hip_height_ratio=hip_height_ratio,
+        swapped=swapped,
+    )
+
+
+def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float = 0.8):
+    """The working leg angle from both legs' angles (deg), sources and visibility weights.
+
+    Legs within ``agree_deg`` of each other move together: visibility-weighted mean. Legs
+    apart and both seen clearly (visibility >= ``clear_visibility``): the lifted (higher)
+    leg, as in a single-leg lift; otherwise the better-seen (near) leg. A leg seen only as
+    a thigh counts half.
+    """
+    both = (sl > 0) & (sr > 0)
+    wl = np.where(sl == 1, wl, 0.5 * wl)
+    wr = np.where(sr == 1, wr, 0.5 * wr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (np.nan_to_num(al) * wl + np.nan_to_num(ar) * wr) / (wl + wr)
+        mean_knee = (np.nan_to_num(kl) * wl + np.nan_to_num(kr) * wr) / (wl + wr)
+    apart = both & (np.abs(al - ar) >= agree_deg)
+    # Legs apart: both clearly seen means one is lifted (take the higher); otherwise the
+    # far leg is hidden and its landmarks are the model's guess (take the seen one).
+    clear = np.minimum(wl, wr) >= clear_visibility
+    left_higher = np.nan_to_num(al, nan=-999) >= np.nan_to_num(ar, nan=-999)
+    pick_left = np.where(clear, left_higher, wl >= wr)
+    leg = np.where(apart, np.where(pick_left, al, ar), mean)
+    knee = np.where(apart, np.where(pick_left, kl, kr), mean_knee)
+    only_l, only_r = (sl > 0) & ~(sr > 0), (sr > 0) & ~(sl > 0)
+    leg = np.where(only_l, al, np.where(only_r, ar, leg))
+    knee = np.where(only_l, kl, np.where(only_r, kr, knee))
+    none = ~(sl > 0) & ~(sr > 0)
+    leg[none] = np.nan
+    knee[none] = np.nan
+    source = np.where(both, np.minimum(sl, sr), np.maximum(sl, sr))
+    source = np.where(apart, np.where(pick_left, sl, sr), source)
+    return leg, source.astype(np.int8), knee

@@ -1,0 +1,149 @@
+"""Files written for an analysis: report.json and timeseries.csv, in one output folder.
+
+The folder appears atomically: everything is written into a temporary sibling folder
+that is renamed into place only once complete, so an interrupted run never leaves a
+half-written report that looks finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from flatback.errors import OutputError
+from flatback.pipeline import Analysis
+
+# timeseries.csv: one row per analysed frame. Column -> meaning (unit).
+TIMESERIES_COLUMNS: dict[str, str] = {
+    "frame": "frame index in the video (0-based)",
+    "t_s": "time from the first frame, s (from the video's timestamps)",
+    "pose_found": "1 if a person was found in the frame, else 0",
+    "leg_angle_raw_deg": "working leg angle before cleaning, deg (0 = on the floor, 90 = vertical)",
+    "leg_angle_deg": "working leg angle after outlier removal, gap filling and low-pass, deg",
+    "leg_angle_left_deg": "left leg angle (after undoing left/right swaps), deg, raw",
+    "leg_angle_right_deg": "right leg angle (after undoing left/right swaps), deg, raw",
+    "leg_source": "what the leg angle measures: hip_ankle, thigh (feet unseen) or none",
+    "leg_speed_deg_s": "rate of change of leg_angle_deg, deg/s (positive = legs rising)",
+    "knee_flexion_deg": "knee bend of the working leg, deg (0 = straight)",
+    "hip_flexion_deg": "angle between trunk and thighs, deg (0 = body straight)",
+    "trunk_angle_deg": "hip-to-shoulder line above the floor line, deg (shoulders lifted > 0)",
+    "head_angle_deg": "shoulder-to-ear line above the floor line, deg (head lifted when it rises)",
+    "hip_height_ratio": "hip height above its lowest level in the clip, torso lengths",
+    "phase": "ascent, top, descent, bottom (within a counted rep), hold, or empty",
+    "rep": "index of the counted rep the frame belongs to (1-based), empty outside reps",
+    "lr_swapped": "1 if the pose model's left/right labels were swapped back in this frame",
+}
+
+LEG_SOURCE_NAMES = {0: "none", 1: "hip_ankle", 2: "thigh"}
+
+
+@contextmanager
+def atomic_dir(outdir: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``outdir`` only if the block succeeds."""
+    outdir = Path(outdir)
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
+    except OSError as e:
+        raise OutputError(f"Cannot write to {outdir.parent}: {e.strerror}. Choose another folder with -o.") from None
+    try:
+        yield tmp
+        if outdir.exists():
+            old = outdir.with_name(f".{outdir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            outdir.rename(old)
+            tmp.rename(outdir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def frame_phases(analysis: Analysis) -> tuple[list[str], list[str]]:
+    """Per-frame phase name and rep index (as strings, empty when none)."""
+    t = analysis.signals.t_s
+    phase = [""] * len(t)
+    rep = [""] * len(t)
+    for hold in analysis.segmentation.holds:
+        for i in np.flatnonzero((t >= hold.start_s) & (t <= hold.end_s)):
+            phase[i] = "hold"
+    for index, r in enumerate(analysis.segmentation.complete_reps, start=1):
+        for name, a, b in r.phases:
+            for i in np.flatnonzero((t >= a) & (t < b)):
+                phase[i] = name
+                rep[i] = str(index)
+    return phase, rep
+
+
+def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
+    """timeseries.csv: the columns of :data:`TIMESERIES_COLUMNS`, one row per frame."""
+    g, s = analysis.geometry, analysis.signals
+    phase, rep = frame_phases(analysis)
+    detected = analysis.track.detected
+    numeric = {
+        "leg_angle_raw_deg": s.leg_angle_raw_deg,
+        "leg_angle_deg": s.leg_angle_deg,
+        "leg_angle_left_deg": g.leg_angle_left_deg,
+        "leg_angle_right_deg": g.leg_angle_right_deg,
+        "leg_speed_deg_s": s.leg_speed_deg_s,
+        "knee_flexion_deg": s.knee_flexion_deg,
+        "hip_flexion_deg": s.hip_flexion_deg,
+        "trunk_angle_deg": s.trunk_angle_deg,
+        "head_angle_deg": s.head_angle_deg,
+        "hip_height_ratio": s.hip_height_ratio,
+    }
+
+    def fmt(x: float) -> str:
+        return "" if not np.isfinite(x) else f"{x:.{decimals}f}"
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(TIMESERIES_COLUMNS)
+        for i in range(len(s.t_s)):
+            row = {
+                "frame": str(i),
+                "t_s": f"{s.t_s[i]:.4f}",
+                "pose_found": str(int(detected[i])),
+                "leg_source": LEG_SOURCE_NAMES[int(g.leg_source[i])],
+                "phase": phase[i],
+                "rep": rep[i],
+                "lr_swapped": str(int(g.swapped[i])),
+                **{k: fmt(v[i]) for k, v in numeric.items()},
+            }
+            w.writerow([row[c] for c in TIMESERIES_COLUMNS])
+
+
+def write_report_json(analysis: Analysis, path: Path, decimals: int = 3) -> None:
+    """report.json, floats rounded to ``decimals``."""
+    data = _round(analysis.report.model_dump(mode="json"), decimals)
+    import json
+
+    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def _round(obj, decimals: int):
+    if isinstance(obj, float):
+        return round(obj, decimals)
+    if isinstance(obj, dict):
+        return {k: _round(v, decimals) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v, decimals) for v in obj]
+    return obj
+
+
+def write_outputs(analysis: Analysis, outdir: Path, *, decimals: int = 3, save_keypoints: bool = False) -> Path:
+    """Write report.json, timeseries.csv (and keypoints.npz) into ``outdir`` atomically."""
+    with atomic_dir(outdir) as tmp:
+        write_report_json(analysis, tmp / "report.json", decimals)
+        write_timeseries(analysis, tmp / "timeseries.csv", decimals)
+        if save_keypoints:
+            analysis.track.save(tmp / "keypoints.npz")
+    return Path(outdir)

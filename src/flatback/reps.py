@@ -1,0 +1,353 @@
+"""Reps and holds: phase segmentation of the leg-angle signal.
+
+A rep is what the person would count (DESIGN.md, "Rep"). Turning points come from a
+hysteresis detector (``TurningPointDetector``), the same object live mode drives one
+sample at a time. Offline, the whole clip is known, so the hysteresis adapts to the
+clip's range and each phase boundary is refined by looking ahead.
+
+Phases of a rep: the legs leave a resting turning point, move to the far turning point,
+and come back. Movement boundaries are where the line through the middle half of each
+movement meets the pause level on either side: robust to noise and smoothing, exact
+for a constant-speed movement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from flatback.settings import RepSettings
+from flatback.signals import finite_runs
+
+Kind = Literal["high", "low"]
+
+
+@dataclass(frozen=True)
+class TurningPoint:
+    """A local extreme of the leg angle. ``edge`` marks a clip (or gap) boundary, not a
+    real turn: the movement may have gone further before or after it."""
+
+    i: int
+    t_s: float
+    value_deg: float
+    kind: Kind
+    edge: bool = False
+
+
+class TurningPointDetector:
+    """Streaming zigzag: ``update(i, t_s, x)`` returns a TurningPoint once the signal has
+    moved ``hysteresis_deg`` away from the running extreme, else None."""
+
+    def __init__(self, hysteresis_deg: float):
+        self.hysteresis_deg = hysteresis_deg
+        self.reset()
+
+    def reset(self) -> None:
+        self._direction: Kind | None = None  # the kind of extreme being tracked
+        self._best: tuple[int, float, float] | None = None
+        self._first: tuple[int, float, float] | None = None
+
+    def update(self, i: int, t_s: float, x: float) -> TurningPoint | None:
+        if not np.isfinite(x):
+            return None
+        if self._best is None:
+            self._best = self._first = (i, t_s, x)
+            return None
+        bi, bt, bx = self._best
+        h = self.hysteresis_deg
+        if self._direction is None:  # wait for the first clear move either way
+            fi, ft, fx = self._first
+            if x >= fx + h:
+                self._direction, self._best = "high", (i, t_s, x)
+            elif x <= fx - h:
+                self._direction, self._best = "low", (i, t_s, x)
+            return None
+        if self._direction == "high":
+            if x >= bx:
+                self._best = (i, t_s, x)
+            elif x <= bx - h:
+                self._direction, self._best = "low", (i, t_s, x)
+                return TurningPoint(bi, bt, bx, "high")
+        else:
+            if x <= bx:
+                self._best = (i, t_s, x)
+            elif x >= bx + h:
+                self._direction, self._best = "high", (i, t_s, x)
+                return TurningPoint(bi, bt, bx, "low")
+        return None
+
+    @property
+    def pending(self) -> TurningPoint | None:
+        """The extreme being tracked when the stream ends (not yet confirmed)."""
+        if self._direction is None or self._best is None:
+            return None
+        i, t, x = self._best
+        return TurningPoint(i, t, x, self._direction, edge=True)
+
+
+@dataclass(frozen=True)
+class RepPhases:
+    """One rep's timing, s, and range, deg. ``complete`` is False for a rep cut off by
+    the clip's start or end (or a gap), which is reported but not counted."""
+
+    start_s: float
+    turn_s: float  # the far turning point: top for floor-rest reps, bottom for top-rest
+    bottom_s: float  # lowest leg angle (highest for hanging raises)
+    end_s: float
+    descent_s: float
+    ascent_s: float
+    pause_bottom_s: float
+    pause_top_s: float
+    min_leg_angle_deg: float
+    max_leg_angle_deg: float
+    peak_speed_down_deg_s: float
+    peak_speed_up_deg_s: float
+    complete: bool  # always True for reps; cut-off ones become PartialRep
+    i_start: int
+    i_end: int
+    phases: tuple[tuple[str, float, float], ...] = ()  # (phase, start_s, end_s) in time order
+
+
+@dataclass(frozen=True)
+class PartialRep:
+    """Part of a rep cut off by the clip's start or end (or a gap): reported, not counted."""
+
+    start_s: float
+    end_s: float
+    min_leg_angle_deg: float
+    max_leg_angle_deg: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A static hold: legs still and off the floor for at least ``hold_min_s``."""
+
+    start_s: float
+    end_s: float
+    mean_leg_angle_deg: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Reps (complete and partial), holds, and how reps were delimited."""
+
+    reps: list[RepPhases]
+    partial: list[PartialRep]
+    holds: list[Hold]
+    rest: Literal["floor", "top", "hang"]
+    hysteresis_deg: float
+
+    @property
+    def complete_reps(self) -> list[RepPhases]:
+        return [r for r in self.reps if r.complete]
+
+
+def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: float) -> list[TurningPoint]:
+    """Alternating turning points of one continuous run, with its two ends as edges."""
+    det = TurningPointDetector(hysteresis_deg)
+    points = [tp for k in range(len(x)) if (tp := det.update(i0 + k, float(t_s[k]), float(x[k])))]
+    pending = det.pending
+    if pending is not None:
+        points.append(pending)
+    if not points:
+        return []
+    first = points[0]
+    if first.i > i0 or not first.edge:
+        start_kind: Kind = "low" if first.kind == "high" else "high"
+        points.insert(0, TurningPoint(i0, float(t_s[0]), float(x[0]), start_kind, edge=True))
+    return points
+
+
+def choose_rest(points: list[TurningPoint], min_gap_deg: float, posture: str) -> Literal["floor", "top", "hang"]:
+    """Floor-rest unless the legs rest on the floor at the clip's start or end and never
+    come back down to it between lowerings (the top-rest protocol of DESIGN.md)."""
+    if posture == "upright":
+        return "hang"
+    lows = [p for p in points if p.kind == "low"]
+    if len(lows) < 3:
+        return "floor"
+    floor_level = min(lows[0].value_deg, lows[-1].value_deg)
+    middle = np.median([p.value_deg for p in lows[1:-1]])
+    return "top" if middle - floor_level > min_gap_deg else "floor"
+
+
+def _plateau(x: np.ndarray, i: int, band: float) -> float:
+    """Level of the pause around index i: median of the samples within ``band`` of x[i]
+    contiguous with it."""
+    lo = hi = i
+    while lo > 0 and np.isfinite(x[lo - 1]) and abs(x[lo - 1] - x[i]) <= band:
+        lo -= 1
+    while hi < len(x) - 1 and np.isfinite(x[hi + 1]) and abs(x[hi + 1] - x[i]) <= band:
+        hi += 1
+    return float(np.median(x[lo : hi + 1]))
+
+
+def movement_bounds(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint, band: float) -> tuple[float, float]:
+    """When the movement from turning point a to b starts and ends, s.
+
+    The line fitted through the middle half of the movement (25 % to 75 % of the way)
+    is extended to the pause levels at a and b; the crossings are clamped to [a, b].
+    """
+    va, vb = _plateau(x, a.i, band), _plateau(x, b.i, band)
+    seg_t, seg_x = t_s[a.i : b.i + 1], x[a.i : b.i + 1]
+    frac = (seg_x - va) / (vb - va) if vb != va else np.zeros_like(seg_x)
+    mid = (frac >= 0.25) & (frac <= 0.75)
+    if mid.sum() >= 2:
+        slope, intercept = np.polyfit(seg_t[mid], seg_x[mid], 1)
+        if slope != 0 and np.sign(slope) == np.sign(vb - va):
+            start = (va - intercept) / slope
+            end = (vb - intercept) / slope
+            return float(np.clip(start, a.t_s, b.t_s)), float(np.clip(end, a.t_s, b.t_s))
+    return a.t_s, b.t_s
+
+
+def _rep_from_points(
+    t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
+    after: TurningPoint | None, rest: str, band: float, run_end_s: float,
+) -> RepPhases:
+    """A complete rep a -> b -> c (rest, far turn, rest); ``after`` is the turning point
+    following c, whose movement ends the pause at c; without one the pause lasts until
+    ``run_end_s``, the end of the clip (or of the continuous stretch)."""
+    out_start, out_end = movement_bounds(t_s, x, a, b, band)
+    back_start, back_end = movement_bounds(t_s, x, b, c, band)
+    # The pause at c lasts until the next movement starts (or the clip ends).
+    if after is None:
+        next_start = max(run_end_s, back_end)
+    else:
+        next_start = movement_bounds(t_s, x, c, after, band)[0]
+    pause_far = max(back_start - out_end, 0.0)
+    pause_rest = max(next_start - back_end, 0.0)
+    out_speed, back_speed = speed[a.i : b.i + 1], speed[b.i : c.i + 1]
+    if rest == "top":  # top -> bottom -> top
+        names = ("descent", "bottom", "ascent", "top")
+        descent, ascent = out_end - out_start, back_end - back_start
+        pause_bottom, pause_top = pause_far, pause_rest
+        down, up = out_speed, back_speed
+        turn_window = (out_start, back_end)
+    else:  # floor -> top -> floor, or hang -> top -> hang
+        names = ("ascent", "top", "descent", "bottom")
+        ascent, descent = out_end - out_start, back_end - back_start
+        pause_top, pause_bottom = pause_far, pause_rest
+        up, down = out_speed, back_speed
+        turn_window = (out_start, back_end) if rest == "hang" else (back_start, next_start)
+    # bottom_s: the lowest leg angle (highest when hanging) inside its window
+    w = (t_s >= turn_window[0]) & (t_s <= turn_window[1]) & np.isfinite(x)
+    if w.any():
+        k = np.flatnonzero(w)[np.argmax(x[w]) if rest == "hang" else np.argmin(x[w])]
+        bottom_s = float(t_s[k])
+    else:
+        bottom_s = c.t_s if rest == "floor" else b.t_s
+    bounds = (out_start, out_end, back_start, back_end, next_start)
+    seg = x[a.i : c.i + 1]
+    return RepPhases(
+        start_s=float(out_start),
+        turn_s=b.t_s,
+        bottom_s=bottom_s,
+        end_s=float(next_start),
+        descent_s=float(descent),
+        ascent_s=float(ascent),
+        pause_bottom_s=float(pause_bottom),
+        pause_top_s=float(pause_top),
+        min_leg_angle_deg=float(np.nanmin(seg)),
+        max_leg_angle_deg=float(np.nanmax(seg)),
+        peak_speed_down_deg_s=_peak(-down),
+        peak_speed_up_deg_s=_peak(up),
+        complete=True,
+        i_start=a.i,
+        i_end=c.i,
+        phases=tuple((n, float(bounds[j]), float(bounds[j + 1])) for j, n in enumerate(names)),
+    )
+
+
+def _peak(v: np.ndarray) -> float:
+    return float(max(np.nanmax(v), 0.0)) if np.isfinite(v).any() else float("nan")
+
+
+def find_holds(t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, settings: RepSettings) -> list[Hold]:
+    """Periods of at least ``hold_min_s`` with the legs still and off the floor."""
+    still = np.isfinite(x) & (np.abs(np.nan_to_num(speed, nan=np.inf)) <= settings.hold_max_speed_deg_s)
+    holds = []
+    for start, stop in finite_runs(np.where(still, 1.0, np.nan)):
+        # split where the angle drifts more than the allowed range
+        s = start
+        while s < stop:
+            e = s
+            lo = hi = x[s]
+            while e + 1 < stop and max(hi, x[e + 1]) - min(lo, x[e + 1]) <= settings.hold_max_range_deg:
+                e += 1
+                lo, hi = min(lo, x[e]), max(hi, x[e])
+            mean = float(np.mean(x[s : e + 1]))
+            if t_s[e] - t_s[s] >= settings.hold_min_s and mean >= settings.hold_min_leg_angle_deg:
+                holds.append(Hold(float(t_s[s]), float(t_s[e]), mean))
+            s = e + 1
+    return holds
+
+
+def segment_reps(
+    t_s: np.ndarray, leg_angle_deg: np.ndarray, leg_speed_deg_s: np.ndarray, settings: RepSettings | None = None,
+    posture: str = "lying",
+) -> Segmentation:
+    """Reps and holds of a clip from its cleaned leg angle (deg) and speed (deg/s)."""
+    settings = settings or RepSettings()
+    x, speed = leg_angle_deg, leg_speed_deg_s
+    finite = x[np.isfinite(x)]
+    if len(finite) == 0:
+        return Segmentation([], [], [], "floor", settings.min_amplitude_deg)
+    clip_range = float(np.percentile(finite, 98) - np.percentile(finite, 2))
+    hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
+
+    runs = [(a, b) for a, b in finite_runs(x) if b - a >= 2]
+    points_per_run = [turning_points(a, t_s[a:b], x[a:b], hysteresis) for a, b in runs]
+    all_points = [p for pts in points_per_run for p in pts]
+    range_deg = max(clip_range, hysteresis)
+    band = max(settings.pause_band_deg, settings.pause_band_frac * range_deg)
+    tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
+    rest = settings.rest if settings.rest != "auto" else choose_rest(all_points, settings.top_rest_min_gap_deg, posture)
+    if posture == "upright" and settings.rest == "auto":
+        rest = "hang"
+    rest_kind: Kind = "high" if rest == "top" else "low"
+    real_rest = [p.value_deg for p in all_points if p.kind == rest_kind and not p.edge]
+    rest_level = float(np.median(real_rest)) if real_rest else (
+        max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
+    ) if all_points else 0.0
+
+    def at_rest(p: TurningPoint) -> bool:
+        # an edge beyond the usual rest level (lying flat below the usual bottoms) is at rest too
+        beyond = p.value_deg - rest_level if rest_kind == "high" else rest_level - p.value_deg
+        return not p.edge or beyond >= -tol
+
+    reps: list[RepPhases] = []
+    partial: list[PartialRep] = []
+    for (_, run_stop), pts in zip(runs, points_per_run):
+        for k in range(len(pts) - 2):
+            a, b, c = pts[k], pts[k + 1], pts[k + 2]
+            if a.kind != rest_kind:
+                continue
+            if min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) < hysteresis * 0.5:
+                continue  # an edge that barely moved: no rep there
+            after = pts[k + 3] if k + 3 < len(pts) else None
+            if at_rest(a) and at_rest(c) and not b.edge:
+                reps.append(_rep_from_points(t_s, x, speed, a, b, c, after, rest, band, float(t_s[run_stop - 1])))
+            else:
+                where = "start" if not at_rest(a) else "end"
+                partial.append(_partial(x, a, c, f"cut off by the {where} of the clip or a gap"))
+        # half reps: the clip starts or ends away from the rest position
+        if len(pts) >= 2 and pts[0].kind != rest_kind:
+            partial.append(_partial(x, pts[0], pts[1], "started before the clip (or a gap)"))
+        if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
+            partial.append(_partial(x, pts[-2], pts[-1], "not finished when the clip (or a gap) ends"))
+    partial.sort(key=lambda p: p.start_s)
+    holds = find_holds(t_s, x, speed, settings)
+    return Segmentation(reps, partial, holds, rest, hysteresis)
+
+
+def _partial(x: np.ndarray, a: TurningPoint, b: TurningPoint, reason: str) -> PartialRep:
+    seg = x[a.i : b.i + 1]
+    return PartialRep(a.t_s, b.t_s, float(np.nanmin(seg)), float(np.nanmax(seg)), reason)

@@ -1,0 +1,184 @@
+"""Signal cleaning: gaps, outliers, low-pass; zero-phase offline, causal frame by frame.
+
+Samples arrive at the video's (possibly variable) timestamps ``t_s``; filters that
+need a uniform rate resample onto one and back. Missing data is NaN and stays NaN
+beyond ``max_gap_s``: a long gap is reported, never invented.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from flatback.geometry import BodyGeometry
+from flatback.settings import SignalSettings
+
+
+def finite_runs(x: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges [start, stop) of consecutive finite samples."""
+    ok = np.isfinite(x).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok, [0]))))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Linearly interpolate interior NaN gaps no longer than ``max_gap_s``, s."""
+    out = x.astype(float).copy()
+    runs = finite_runs(out)
+    for (_, stop), (start, _) in zip(runs, runs[1:]):
+        a, b = stop - 1, start  # last finite before the gap, first finite after it
+        if t_s[b] - t_s[a] <= max_gap_s:
+            out[a + 1 : b] = np.interp(t_s[a + 1 : b], [t_s[a], t_s[b]], [out[a], out[b]])
+    return out
+
+
+def reject_outliers(
+    t_s: np.ndarray, x: np.ndarray, window_s: float, n_mads: float, min_dev: float
+) -> np.ndarray:
+    """Hampel filter: samples far from their local median (in MADs) become NaN."""
+    out = x.astype(float).copy()
+    half = window_s / 2
+    lo = np.searchsorted(t_s, t_s - half)
+    hi = np.searchsorted(t_s, t_s + half, side="right")
+    for i in np.flatnonzero(np.isfinite(x)):
+        win = x[lo[i] : hi[i]]
+        win = win[np.isfinite(win)]
+        if len(win) < 3:
+            continue
+        med = np.median(win)
+        mad = 1.4826 * np.median(np.abs(win - med))
+        if abs(x[i] - med) > max(n_mads * mad, min_dev):
+            out[i] = np.nan
+    return out
+
+
+def lowpass_zero_phase(t_s: np.ndarray, x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """Second-order Butterworth low-pass run forwards and backwards (no lag).
+
+    Each finite run is resampled to a uniform grid at the median frame interval,
+    filtered and sampled back at ``t_s``. Runs too short to filter are left as they are.
+    """
+    out = x.astype(float).copy()
+    for start, stop in finite_runs(x):
+        tt, xx = t_s[start:stop], x[start:stop]
+        if len(tt) < 8:
+            continue
+        dt = float(np.median(np.diff(tt)))
+        fs = 1.0 / dt
+        if cutoff_hz >= 0.45 * fs:
+            continue
+        grid = np.arange(tt[0], tt[-1] + dt / 2, dt)
+        sos = butter(2, cutoff_hz, fs=fs, output="sos")
+        padlen = min(3 * 5, len(grid) - 1)
+        smooth = sosfiltfilt(sos, np.interp(grid, tt, xx), padlen=padlen)
+        out[start:stop] = np.interp(tt, grid, smooth)
+    return out
+
+
+def derivative(t_s: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Rate of change per second (central differences on uneven time), NaN-aware."""
+    out = np.full(len(x), np.nan)
+    for start, stop in finite_runs(x):
+        if stop - start >= 2:
+            out[start:stop] = np.gradient(x[start:stop], t_s[start:stop])
+    return out
+
+
+def clean_offline(t_s: np.ndarray, x: np.ndarray, settings: SignalSettings) -> np.ndarray:
+    """Outliers out, short gaps filled, zero-phase low-pass: the offline chain."""
+    x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg)
+    x = fill_gaps(t_s, x, settings.max_gap_s)
+    return lowpass_zero_phase(t_s, x, settings.lowpass_hz)
+
+
+class OneEuroFilter:
+    """Causal low-pass for frame-by-frame use (Casiez et al., 2012).
+
+    Adapts its cut-off to the speed: steady at rest, little lag when moving. Handles
+    uneven frame intervals; a NaN input is passed through and does not disturb the state.
+    """
+
+    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 0.02, d_cutoff_hz: float = 1.0):
+        self.min_cutoff_hz = min_cutoff_hz
+        self.beta = beta
+        self.d_cutoff_hz = d_cutoff_hz
+        self.reset()
+
+    def reset(self) -> None:
+        self._t: float | None = None
+        self._x = 0.0
+        self._dx = 0.0
+
+    @staticmethod
+    def _alpha(dt: float, cutoff_hz: float) -> float:
+        tau = 1.0 / (2 * math.pi * cutoff_hz)
+        return 1.0 / (1.0 + tau / dt)
+
+    def update(self, t_s: float, x: float) -> float:
+        """Filtered value at ``t_s`` given the new sample ``x``."""
+        if not math.isfinite(x):
+            return math.nan
+        if self._t is None or t_s <= self._t:
+            self._t, self._x, self._dx = t_s, x, 0.0
+            return x
+        dt = t_s - self._t
+        dx = (x - self._x) / dt
+        self._dx += self._alpha(dt, self.d_cutoff_hz) * (dx - self._dx)
+        cutoff = self.min_cutoff_hz + self.beta * abs(self._dx)
+        self._x += self._alpha(dt, cutoff) * (x - self._x)
+        self._t = t_s
+        return self._x
+
+
+def clean_causal(t_s: np.ndarray, x: np.ndarray, settings: SignalSettings) -> np.ndarray:
+    """The frame-by-frame chain applied to a whole array (what live mode would see)."""
+    f = OneEuroFilter(settings.causal_min_cutoff_hz, settings.causal_beta)
+    return np.array([f.update(float(t), float(v)) for t, v in zip(t_s, x)])
+
+
+@dataclass(frozen=True)
+class SignalSet:
+    """Cleaned per-frame signals, each (N,), NaN where missing beyond ``max_gap_s``.
+
+    ``leg_angle_raw_deg`` is the geometry's value before cleaning; ``leg_speed_deg_s``
+    the rate of change of the cleaned leg angle (positive = legs rising).
+    """
+
+    t_s: np.ndarray
+    leg_angle_raw_deg: np.ndarray
+    leg_angle_deg: np.ndarray
+    leg_speed_deg_s: np.ndarray
+    knee_flexion_deg: np.ndarray
+    hip_flexion_deg: np.ndarray
+    trunk_angle_deg: np.ndarray
+    head_angle_deg: np.ndarray
+    hip_height_ratio: np.ndarray
+
+    def coverage(self) -> float:
+        """Fraction of frames with a leg angle after cleaning."""
+        return float(np.isfinite(self.leg_angle_deg).mean()) if len(self.t_s) else 0.0
+
+
+def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = None) -> SignalSet:
+    """Clean every geometry signal with the offline chain."""
+    settings = settings or SignalSettings()
+    t = geometry.t_s
+
+    def clean(x: np.ndarray) -> np.ndarray:
+        return clean_offline(t, x, settings)
+
+    leg = clean(geometry.leg_angle_deg)
+    return SignalSet(
+        t_s=t,
+        leg_angle_raw_deg=geometry.leg_angle_deg,
+        leg_angle_deg=leg,
+        leg_speed_deg_s=derivative(t, leg),
+        knee_flexion_deg=clean(geometry.knee_flexion_deg),
+        hip_flexion_deg=clean(geometry.hip_flexion_deg),
+        trunk_angle_deg=clean(geometry.trunk_angle_deg),
+        head_angle_deg=clean(geometry.head_angle_deg),
+        hip_height_ratio=clean(geometry.hip_height_ratio),
+    )

@@ -1,0 +1,232 @@
+"""Sources of frames: a video file (PyAV), or a webcam (OpenCV).
+
+``t_s`` comes from each frame's presentation timestamp, relative to the first frame,
+so variable-frame-rate phone videos keep their true timing; phone rotation metadata is
+applied so the image is upright as the phone showed it. Problems with the file raise
+:class:`~flatback.errors.InputFileError` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import av
+import numpy as np
+
+from flatback.errors import InputFileError
+from flatback.types import Frame, VideoInfo
+
+T = TypeVar("T")
+
+
+def check_readable_file(path: str | Path) -> Path:
+    """Raise a clear error unless ``path`` is an existing, readable, non-empty file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"No such file: {path}. Check the path and try again.")
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder; give the path of a video file.")
+    if not os.access(path, os.R_OK):
+        raise InputFileError(f"Cannot read {path}: permission denied. Check its permissions.")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path} is empty (0 bytes): the recording or copy failed.")
+    return path
+
+
+class VideoFile:
+    """A video file opened with PyAV. Iterate to get :class:`Frame` objects.
+
+    Opening checks the file (exists, readable, a container with a video stream); the
+    iteration raises if decoding fails part-way or the file proves truncated.
+    """
+
+    def __init__(self, path: str | Path, *, truncated_fraction: float = 0.9, min_duration_s: float = 0.5):
+        self.path = check_readable_file(path)
+        self._truncated_fraction = truncated_fraction
+        self._min_duration_s = min_duration_s
+        try:
+            self._container = av.open(str(self.path))
+        except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as e:
+            raise InputFileError(
+                f"{self.path} is not a video flatback can read ({_reason(e)}). "
+                "Record or export it as MP4 (H.264) or MOV."
+            ) from None
+        if not self._container.streams.video:
+            kind = "only audio" if self._container.streams.audio else "no video stream"
+            self._container.close()
+            raise InputFileError(
+                f"{self.path} has {kind}: flatback needs a video of the exercise."
+            )
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"  # frame-parallel decoding: the CPU is shared with pose
+        cc = self._stream.codec_context
+        if not cc.width or not cc.height:
+            self._container.close()
+            raise InputFileError(f"{self.path} has a video stream without a picture size.")
+        rotation = _declared_rotation(self._stream)
+        width, height = (cc.height, cc.width) if rotation % 180 else (cc.width, cc.height)
+        self.declared_duration_s = _declared_duration_s(self._container, self._stream)
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.info = VideoInfo(
+            path=str(self.path),
+            duration_s=self.declared_duration_s or 0.0,
+            fps=float(rate) if rate else 0.0,
+            width=int(width),
+            height=int(height),
+            rotation_deg=rotation,
+        )
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = None
+        index = -1
+        last_t = -1.0
+        try:
+            for vf in self._container.decode(self._stream):
+                if vf.time is None:
+                    continue
+                if t0 is None:
+                    t0 = vf.time
+                t_s = float(vf.time - t0)
+                if t_s <= last_t:  # duplicated or out-of-order timestamps: keep time increasing
+                    continue
+                last_t = t_s
+                index += 1
+                image = vf.to_ndarray(format="rgb24")
+                rot = vf.rotation if vf.rotation is not None else 0
+                if rot % 360:
+                    image = np.ascontiguousarray(np.rot90(image, k=int(rot) // 90))
+                yield Frame(index=index, t_s=t_s, image=image)
+        except av.error.FFmpegError as e:
+            raise InputFileError(
+                f"{self.path} is damaged: decoding failed after {max(last_t, 0):.2f} s "
+                f"({_reason(e)}). Copy or export the video again."
+            ) from None
+        finally:
+            self._container.close()
+        if index < 0:
+            raise InputFileError(f"{self.path} contains no video frames.")
+        self._check_complete(last_t, index + 1)
+
+    def _check_complete(self, last_t_s: float, n_frames: int) -> None:
+        frame_s = 1.0 / self.info.fps if self.info.fps else 0.0
+        decoded_s = last_t_s + frame_s
+        declared = self.declared_duration_s
+        if declared and decoded_s < self._truncated_fraction * declared:
+            raise InputFileError(
+                f"{self.path} is truncated: it declares {declared:.2f} s but its frames end "
+                f"at {decoded_s:.2f} s. The copy or recording was interrupted; copy it again."
+            )
+        if decoded_s < self._min_duration_s:
+            raise InputFileError(
+                f"{self.path} lasts {decoded_s:.2f} s ({n_frames} frame(s)): too short for a rep. "
+                "Film at least one whole rep."
+            )
+
+
+def _reason(e: Exception) -> str:
+    text = getattr(e, "strerror", None) or str(e)
+    return text.split(":")[0].strip() or type(e).__name__
+
+
+def _declared_rotation(stream: av.video.stream.VideoStream) -> int:
+    """Rotation the player applies, deg (phone videos record it as a display matrix)."""
+    try:
+        rot = stream.metadata.get("rotate")
+        if rot is not None:
+            return int(rot) % 360
+    except (ValueError, AttributeError):
+        pass
+    return 0
+
+
+def _declared_duration_s(container: av.container.InputContainer, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+class Webcam:
+    """Frames from a camera by index (OpenCV), timestamped with the monotonic clock."""
+
+    def __init__(self, index: int, *, max_frames: int | None = None):
+        import cv2  # opencv ships with mediapipe; only the webcam needs it here
+
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            raise InputFileError(
+                f"Cannot open camera {index}: is it connected and not in use by another program?"
+            )
+        self._cv2 = cv2
+        self._max_frames = max_frames
+        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.info = VideoInfo(f"camera:{index}", 0.0, fps, width, height)
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = time.monotonic()
+        index = 0
+        try:
+            while self._max_frames is None or index < self._max_frames:
+                ok, bgr = self._cap.read()
+                if not ok:
+                    break
+                yield Frame(index, time.monotonic() - t0, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
+                index += 1
+        finally:
+            self._cap.release()
+
+
+def open_source(spec: str | Path, **kwargs) -> VideoFile | Webcam:
+    """A digit string (``"0"``) opens that webcam, anything else a video file."""
+    if isinstance(spec, str) and spec.isdigit() and not Path(spec).exists():
+        return Webcam(int(spec))
+    return VideoFile(spec, **kwargs)
+
+
+_END = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
+    """Run ``items`` in a background thread, ``depth`` ahead (decoding overlaps pose).
+
+    Exceptions raised by the producer are re-raised in the consumer.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(_END)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            q.put(e)
+
+    thread = threading.Thread(target=produce, daemon=True, name="flatback-decode")
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
