@@ -28,6 +28,10 @@ from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
 
 L = Landmark
 
+# An elbow or wrist closer than this (torso lengths) above the mask's underside is an
+# arm lying on the floor, forming the underside (a forearm is about 0.1 torso thick).
+ARM_UNDERSIDE_RATIO = 0.08
+
 
 @dataclass(frozen=True)
 class AngleDef:
@@ -266,23 +270,28 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
 
 
 def _without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
-    """The underside contour with the columns covered by an arm lying beside the body removed.
+    """The underside contour without the columns where an arm forms it.
 
     An arm on the floor beside the trunk is nearer the camera than the back, so its
-    outline sits below the back's contact line and would tilt the floor estimate.
+    outline can sit below the back's contact line and would tilt the floor estimate.
+    The arm forms the underside where its elbow or wrist lies just above the contour.
     """
     bottom = bottom_y.copy()
     trunk_len = np.linalg.norm(shoulder - hip)
+    step = float(x_px[1] - x_px[0]) if len(x_px) > 1 else 1.0
     for side in ("LEFT", "RIGHT"):
         elbow, wrist = xy[L[f"{side}_ELBOW"]], xy[L[f"{side}_WRIST"]]
         if not (np.isfinite(elbow).all() and np.isfinite(wrist).all()):
             continue
-        # an arm along the trunk reaches towards the hips, not over the head
-        if np.dot(wrist - shoulder, hip - shoulder) <= 0:
-            continue
-        lo = min(shoulder[0], elbow[0], wrist[0]) - 0.1 * trunk_len
-        hi = max(shoulder[0], elbow[0], wrist[0]) + 0.1 * trunk_len
-        bottom[(x_px >= lo) & (x_px <= hi)] = np.nan
+        forms_underside = False
+        for joint in (elbow, wrist):
+            col = int(round(joint[0] / step))
+            if 0 <= col < len(bottom) and np.isfinite(bottom_y[col]):
+                forms_underside |= bool(bottom_y[col] - joint[1] < ARM_UNDERSIDE_RATIO * trunk_len)
+        if forms_underside:
+            lo = min(shoulder[0], elbow[0], wrist[0]) - 0.1 * trunk_len
+            hi = max(shoulder[0], elbow[0], wrist[0]) + 0.1 * trunk_len
+            bottom[(x_px >= lo) & (x_px <= hi)] = np.nan
     return bottom
 
 

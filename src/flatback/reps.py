@@ -178,52 +178,94 @@ def choose_rest(points: list[TurningPoint], min_gap_deg: float, posture: str) ->
     return "top" if middle - floor_level > min_gap_deg else "floor"
 
 
-def _plateau(x: np.ndarray, i: int, band: float) -> float:
-    """Level of the pause around index i: median of the samples within ``band`` of x[i]
-    contiguous with it."""
-    lo = hi = i
-    while lo > 0 and np.isfinite(x[lo - 1]) and abs(x[lo - 1] - x[i]) <= band:
-        lo -= 1
-    while hi < len(x) - 1 and np.isfinite(x[hi + 1]) and abs(x[hi + 1] - x[i]) <= band:
-        hi += 1
-    return float(np.median(x[lo : hi + 1]))
-
-
-def movement_bounds(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint, band: float) -> tuple[float, float]:
-    """When the movement from turning point a to b starts and ends, s.
-
-    The line fitted through the middle half of the movement (25 % to 75 % of the way)
-    is extended to the pause levels at a and b; the crossings are clamped to [a, b].
-    """
-    va, vb = _plateau(x, a.i, band), _plateau(x, b.i, band)
+def fit_movement(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint) -> tuple[float, float] | None:
+    """(slope deg/s, intercept deg) of the line through the middle half (25-75 %) of the
+    movement from turning point a to b, or None if too few samples."""
     seg_t, seg_x = t_s[a.i : b.i + 1], x[a.i : b.i + 1]
-    frac = (seg_x - va) / (vb - va) if vb != va else np.zeros_like(seg_x)
-    mid = (frac >= 0.25) & (frac <= 0.75)
-    if mid.sum() >= 2:
-        slope, intercept = np.polyfit(seg_t[mid], seg_x[mid], 1)
-        if slope != 0 and np.sign(slope) == np.sign(vb - va):
-            start = (va - intercept) / slope
-            end = (vb - intercept) / slope
-            return float(np.clip(start, a.t_s, b.t_s)), float(np.clip(end, a.t_s, b.t_s))
-    return a.t_s, b.t_s
+    span = b.value_deg - a.value_deg
+    if span == 0:
+        return None
+    frac = (seg_x - a.value_deg) / span
+    mid = (frac >= 0.25) & (frac <= 0.75) & np.isfinite(seg_x)
+    if mid.sum() < 2:
+        return None
+    slope, intercept = np.polyfit(seg_t[mid], seg_x[mid], 1)
+    if slope == 0 or np.sign(slope) != np.sign(span):
+        return None
+    return float(slope), float(intercept)
+
+
+def _plateau(
+    t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, i: int, max_speed: float, level_deg: float
+) -> tuple[float, float]:
+    """(median level deg, duration s) of the still stretch around index i: the samples,
+    contiguous with i, within ``level_deg`` of x[i] or moving slower than ``max_speed``."""
+    slow = np.abs(np.nan_to_num(speed, nan=np.inf)) <= max_speed
+    still = np.isfinite(x) & (slow | (np.abs(x - x[i]) <= level_deg))
+    still[i] = True
+    lo = hi = i
+    while lo > 0 and still[lo - 1]:
+        lo -= 1
+    while hi < len(x) - 1 and still[hi + 1]:
+        hi += 1
+    return float(np.median(x[lo : hi + 1])), float(t_s[hi] - t_s[lo])
+
+
+def turn_timings(
+    t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, pts: list[TurningPoint], settings: RepSettings
+) -> list[tuple[float, float]]:
+    """(arrive_s, leave_s) at each turning point of one run: the pause between them.
+
+    Each movement's line (through its middle half) is extended to the pause level at
+    either end. The pause level is the still stretch around the turning point (within
+    ``pause_level_deg`` of it, or slower than ``pause_speed_frac`` of the adjacent
+    movements); a turn without one (a bounce, or a turn rounded by filtering) is where
+    the two lines meet.
+    """
+    lines = [fit_movement(t_s, x, p, q) for p, q in zip(pts, pts[1:])]
+    out = []
+    for k, p in enumerate(pts):
+        line_in = lines[k - 1] if k >= 1 else None
+        line_out = lines[k] if k < len(lines) else None
+        slopes = [abs(line[0]) for line in (line_in, line_out) if line is not None]
+        max_speed = settings.pause_speed_frac * min(slopes) if slopes else 0.0
+        level, duration = _plateau(t_s, x, speed, p.i, max_speed, settings.pause_level_deg)
+        lo = pts[k - 1].t_s if k >= 1 else p.t_s
+        hi = pts[k + 1].t_s if k + 1 < len(pts) else p.t_s
+        arrive = leave = p.t_s
+        if duration >= settings.min_plateau_s or line_in is None or line_out is None:
+            if line_in is not None:
+                arrive = (level - line_in[1]) / line_in[0]
+            if line_out is not None:
+                leave = (level - line_out[1]) / line_out[0]
+            if line_in is None:
+                arrive = min(arrive, leave) if line_out is not None else arrive
+            if line_out is None:
+                leave = max(arrive, leave)
+            if arrive > leave:
+                arrive = leave = 0.5 * (arrive + leave)
+        else:  # a sharp turn: where the incoming and outgoing lines cross
+            (s1, c1), (s2, c2) = line_in, line_out
+            arrive = leave = (c2 - c1) / (s1 - s2) if s1 != s2 else p.t_s
+        arrive, leave = float(np.clip(arrive, lo, hi)), float(np.clip(leave, lo, hi))
+        if p.edge and k == 0:
+            arrive = float(t_s[p.i])  # the clip starts here: nothing is known before
+        out.append((arrive, leave))
+    return out
 
 
 def _rep_from_points(
     t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
-    after: TurningPoint | None, rest: str, band: float, run_end_s: float,
+    times: tuple[tuple[float, float], ...], rest: str, run_end_s: float, has_next: bool,
 ) -> RepPhases:
-    """A complete rep a -> b -> c (rest, far turn, rest); ``after`` is the turning point
-    following c, whose movement ends the pause at c; without one the pause lasts until
+    """A complete rep a -> b -> c (rest, far turn, rest). ``times`` holds the (arrive,
+    leave) of a, b and c; without a next movement the pause at c lasts until
     ``run_end_s``, the end of the clip (or of the continuous stretch)."""
-    out_start, out_end = movement_bounds(t_s, x, a, b, band)
-    back_start, back_end = movement_bounds(t_s, x, b, c, band)
-    # The pause at c lasts until the next movement starts (or the clip ends).
-    if after is None:
+    (_, out_start), (out_end, back_start), (back_end, next_start) = times
+    if not has_next:
         next_start = max(run_end_s, back_end)
-    else:
-        next_start = movement_bounds(t_s, x, c, after, band)[0]
-    pause_far = max(back_start - out_end, 0.0)
-    pause_rest = max(next_start - back_end, 0.0)
+    pause_far = back_start - out_end
+    pause_rest = next_start - back_end
     out_speed, back_speed = speed[a.i : b.i + 1], speed[b.i : c.i + 1]
     if rest == "top":  # top -> bottom -> top
         names = ("descent", "bottom", "ascent", "top")
@@ -307,7 +349,6 @@ def segment_reps(
     points_per_run = [turning_points(a, t_s[a:b], x[a:b], hysteresis) for a, b in runs]
     all_points = [p for pts in points_per_run for p in pts]
     range_deg = max(clip_range, hysteresis)
-    band = max(settings.pause_band_deg, settings.pause_band_frac * range_deg)
     tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
     rest = settings.rest if settings.rest != "auto" else choose_rest(all_points, settings.top_rest_min_gap_deg, posture)
     if posture == "upright" and settings.rest == "auto":
@@ -326,15 +367,17 @@ def segment_reps(
     reps: list[RepPhases] = []
     partial: list[PartialRep] = []
     for (_, run_stop), pts in zip(runs, points_per_run):
+        times = turn_timings(t_s, x, speed, pts, settings)
         for k in range(len(pts) - 2):
             a, b, c = pts[k], pts[k + 1], pts[k + 2]
             if a.kind != rest_kind:
                 continue
             if min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) < hysteresis * 0.5:
                 continue  # an edge that barely moved: no rep there
-            after = pts[k + 3] if k + 3 < len(pts) else None
             if at_rest(a) and at_rest(c) and not b.edge:
-                reps.append(_rep_from_points(t_s, x, speed, a, b, c, after, rest, band, float(t_s[run_stop - 1])))
+                reps.append(_rep_from_points(
+                    t_s, x, speed, a, b, c, tuple(times[k : k + 3]), rest, float(t_s[run_stop - 1]), k + 3 < len(pts),
+                ))
             else:
                 where = "start" if not at_rest(a) else "end"
                 partial.append(_partial(x, a, c, f"cut off by the {where} of the clip or a gap"))

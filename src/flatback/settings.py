@@ -130,9 +130,10 @@ class SignalSettings(_Section):
         8.0, description="Deviations below this, deg, are never outliers (guards against MAD=0)."
     )
     lowpass_hz: float = Field(
-        3.0,
-        description="Zero-phase Butterworth cut-off, Hz. Leg lifts move below 1 Hz; a bounce "
-        "lasts about 0.3 s (about 1.5 Hz), so 3 Hz keeps it and removes landmark jitter.",
+        4.0,
+        description="Zero-phase Butterworth cut-off, Hz. Leg lifts move below 1 Hz and a "
+        "bounce lasts about 0.3 s; 4 Hz keeps both, rounds a sharp turn by under 0.1 s, and "
+        "removes landmark jitter.",
     )
     causal_min_cutoff_hz: float = Field(
         1.0, description="One-euro filter cut-off at rest, Hz (frame-by-frame mode)."
@@ -153,11 +154,20 @@ class RepSettings(_Section):
         description="A swing must also reach this fraction of the clip's largest swing, so "
         "a half-hearted twitch between reps does not count.",
     )
-    pause_band_deg: float = Field(
-        4.0, description="Within this many degrees of a turning point the legs are pausing."
+    pause_level_deg: float = Field(
+        2.0,
+        description="Samples within this many degrees of a turning point belong to its pause.",
     )
-    pause_band_frac: float = Field(
-        0.08, description="...or within this fraction of the rep's range, whichever is larger."
+    pause_speed_frac: float = Field(
+        0.2,
+        description="Around a turning point the legs are pausing while they move slower than "
+        "this fraction of the adjacent movements' steady speed.",
+    )
+    min_plateau_s: float = Field(
+        0.15,
+        description="A turning point still for at least this long, s, is a pause; a shorter "
+        "one is a sharp turn (a bounce, or a turn the low-pass rounded), timed where the "
+        "incoming and outgoing movements meet.",
     )
     rest: Literal["auto", "floor", "top"] = Field(
         "auto",

@@ -54,8 +54,8 @@ class VideoFile:
             self._container = av.open(str(self.path))
         except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as e:
             raise InputFileError(
-                f"{self.path} is not a video flatback can read ({_reason(e)}). "
-                "Record or export it as MP4 (H.264) or MOV."
+                f"{self.path} is not a video flatback can read, or it is damaged ({_reason(e)}). "
+                "Record or export it as MP4 (H.264) or MOV, and copy it again if it was cut short."
             ) from None
         if not self._container.streams.video:
             kind = "only audio" if self._container.streams.audio else "no video stream"
@@ -69,8 +69,9 @@ class VideoFile:
         if not cc.width or not cc.height:
             self._container.close()
             raise InputFileError(f"{self.path} has a video stream without a picture size.")
-        rotation = _declared_rotation(self._stream)
-        width, height = (cc.height, cc.width) if rotation % 180 else (cc.width, cc.height)
+        coded_wh = (int(cc.width), int(cc.height))
+        rotation = self._first_frame_rotation()
+        width, height = coded_wh[::-1] if rotation % 180 else coded_wh
         self.declared_duration_s = _declared_duration_s(self._container, self._stream)
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.info = VideoInfo(
@@ -81,6 +82,22 @@ class VideoFile:
             height=int(height),
             rotation_deg=rotation,
         )
+
+    def _first_frame_rotation(self) -> int:
+        """Display rotation (deg, counter-clockwise) from the first frame's display matrix;
+        the container is re-opened afterwards so iteration starts at the first frame."""
+        rotation = 0
+        try:
+            for vf in self._container.decode(self._stream):
+                rotation = int(vf.rotation or 0) % 360
+                break
+        except av.error.FFmpegError:
+            pass  # a file that cannot decode even one frame fails, clearly, in __iter__
+        self._container.close()
+        self._container = av.open(str(self.path))
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        return rotation
 
     def __iter__(self) -> Iterator[Frame]:
         t0 = None
@@ -98,9 +115,8 @@ class VideoFile:
                 last_t = t_s
                 index += 1
                 image = vf.to_ndarray(format="rgb24")
-                rot = vf.rotation if vf.rotation is not None else 0
-                if rot % 360:
-                    image = np.ascontiguousarray(np.rot90(image, k=int(rot) // 90))
+                if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
+                    image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
                 yield Frame(index=index, t_s=t_s, image=image)
         except av.error.FFmpegError as e:
             raise InputFileError(
@@ -132,17 +148,6 @@ class VideoFile:
 def _reason(e: Exception) -> str:
     text = getattr(e, "strerror", None) or str(e)
     return text.split(":")[0].strip() or type(e).__name__
-
-
-def _declared_rotation(stream: av.video.stream.VideoStream) -> int:
-    """Rotation the player applies, deg (phone videos record it as a display matrix)."""
-    try:
-        rot = stream.metadata.get("rotate")
-        if rot is not None:
-            return int(rot) % 360
-    except (ValueError, AttributeError):
-        pass
-    return 0
 
 
 def _declared_duration_s(container: av.container.InputContainer, stream) -> float | None:

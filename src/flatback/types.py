@@ -7,7 +7,7 @@ from the container's timestamps, never ``index / fps``. Missing values are NaN.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 
@@ -214,6 +214,28 @@ class PoseTrack:
             mask_bottom_y_px=bottom,
             second_person=second,
         )
+
+    def sliced(self, start: int, stop: int) -> PoseTrack:
+        """Frames [start, stop), with time re-based so the first kept frame is at 0 s."""
+        def cut(a):
+            return None if a is None else a[start:stop]
+
+        t = self.t_s[start:stop]
+        return replace(
+            self,
+            t_s=t - t[0],
+            xy_px=self.xy_px[start:stop],
+            z=self.z[start:stop],
+            visibility=self.visibility[start:stop],
+            world_xyz_m=self.world_xyz_m[start:stop],
+            mask_top_y_px=cut(self.mask_top_y_px),
+            mask_bottom_y_px=cut(self.mask_bottom_y_px),
+            second_person=cut(self.second_person),
+        )
+
+    def replaced(self, **changes) -> PoseTrack:
+        """A copy with some arrays replaced (validated again)."""
+        return replace(self, **changes)
 
     def frame(self, i: int) -> PoseFrame:
         """Frame ``i`` as a PoseFrame (for replaying a track frame by frame)."""

@@ -1,0 +1,119 @@
+"""Rep segmentation against the simulator's known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flatback.pipeline import Analyzer
+from flatback.reps import TurningPointDetector, segment_reps, turning_points
+from flatback.settings import RepSettings, Settings
+from flatback.simulate import RepSpec, simulate
+
+TEMPO_TOL_S = 0.1
+
+
+def analyse(clip, settings: Settings | None = None):
+    return Analyzer(settings).analyze_track(clip.track)
+
+
+@pytest.mark.parametrize("clip_name", ["clean_clip", "messy_clip", "top_rest_clip"])
+def test_rep_count_and_tempo_match_truth(clip_name, request):
+    clip = request.getfixturevalue(clip_name)
+    report = analyse(clip).report
+    assert report.rep_count == clip.truth.rep_count
+    for got, true in zip(report.reps, clip.truth.reps):
+        assert got.descent_s == pytest.approx(true.descent_s, abs=TEMPO_TOL_S)
+        assert got.ascent_s == pytest.approx(true.ascent_s, abs=TEMPO_TOL_S)
+        assert got.pause_bottom_s == pytest.approx(true.pause_bottom_s, abs=TEMPO_TOL_S)
+        assert got.pause_top_s == pytest.approx(true.pause_top_s, abs=TEMPO_TOL_S)
+        assert got.max_leg_angle_deg == pytest.approx(true.max_leg_angle_deg, abs=3)
+        assert got.min_leg_angle_deg == pytest.approx(true.min_leg_angle_deg, abs=3)
+        # the lowest point lies in the bottom pause (where the angle is at its minimum)
+        assert true.bottom_s - TEMPO_TOL_S <= got.bottom_s <= true.bottom_end_s + TEMPO_TOL_S
+
+
+def test_top_rest_protocol_does_not_count_setup_and_setdown(top_rest_clip):
+    analysis = analyse(top_rest_clip)
+    assert analysis.segmentation.rest == "top"
+    assert analysis.report.rep_count == 4
+    assert [round(r.min_leg_angle_deg) for r in analysis.report.reps] == pytest.approx([30, 45, 40, 50], abs=2)
+
+
+def test_partial_range_reps_are_counted():
+    reps = [RepSpec(top_deg=t, bottom_deg=5, descent_s=3, ascent_s=2) for t in (90, 60, 45, 80)]
+    report = analyse(simulate(reps, noise_px=1.5, seed=4)).report
+    assert report.rep_count == 4
+    assert [r.max_leg_angle_deg for r in report.reps] == pytest.approx([90, 60, 45, 80], abs=3)
+
+
+def test_fast_reps_without_pauses_keep_their_tempo():
+    reps = [RepSpec(descent_s=1.0, ascent_s=0.6, pause_top_s=0.0, pause_bottom_s=0.3) for _ in range(4)]
+    report = analyse(simulate(reps, noise_px=1.0, seed=2)).report
+    assert report.rep_count == 4
+    for r in report.reps:
+        assert r.descent_s == pytest.approx(1.0, abs=TEMPO_TOL_S)
+        assert r.ascent_s == pytest.approx(0.6, abs=TEMPO_TOL_S)
+        assert r.pause_top_s == pytest.approx(0.0, abs=TEMPO_TOL_S)
+        assert "descent_too_fast" in r.faults
+
+
+def test_clip_starting_and_ending_mid_rep_reports_partials(clean_clip):
+    # cut the clip in the middle of rep 1's descent and rep 5's ascent
+    t = clean_clip.track.t_s
+    keep = (t > 4.5) & (t < 37.0)
+    track = clean_clip.track.sliced(int(np.argmax(keep)), int(len(keep) - np.argmax(keep[::-1])))
+    report = Analyzer().analyze_track(track).report
+    assert report.rep_count == 3
+    assert len(report.partial_reps) == 2
+    assert report.partial_reps[0].start_s == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_cut_splits_reps_and_loses_only_the_rep_it_interrupts(clean_clip):
+    track = clean_clip.track
+    xy = track.xy_px.copy()
+    vis = track.visibility.copy()
+    cut = (track.t_s > 16.6) & (track.t_s < 18.0)  # 1.4 s without a person, inside rep 3's ascent
+    xy[cut] = np.nan
+    vis[cut] = 0
+    report = Analyzer().analyze_track(track.replaced(xy_px=xy, visibility=vis)).report
+    assert report.rep_count == 4
+    assert any(p.start_s < 16.6 <= p.end_s + 0.1 or p.start_s >= 17.9 for p in report.partial_reps)
+
+
+def test_holds_are_reported_separately():
+    clip = simulate(n_reps=2, holds=[(30.0, 6.0)], seed=5, noise_px=1.0)
+    report = analyse(clip).report
+    # a 30-degree lift is under a third of the 90-degree reps' range: a hold, not a rep
+    assert report.rep_count == 2
+    (start, end), = clip.truth.holds
+    assert len(report.holds) == 1
+    assert report.holds[0].start_s == pytest.approx(start, abs=0.5)
+    assert report.holds[0].end_s == pytest.approx(end, abs=0.5)
+    assert report.holds[0].mean_leg_angle_deg == pytest.approx(30, abs=2)
+
+
+def test_streaming_detector_finds_the_same_turning_points_as_offline(clean_clip):
+    analysis = analyse(clean_clip)
+    x, t = analysis.signals.leg_angle_deg, analysis.signals.t_s
+    h = analysis.segmentation.hysteresis_deg
+    det = TurningPointDetector(h)
+    live = [tp for i in range(len(x)) if (tp := det.update(i, float(t[i]), float(x[i])))]
+    offline = [p for p in turning_points(0, t, x, h) if not p.edge]
+    assert [(p.i, p.kind) for p in live] == [(p.i, p.kind) for p in offline]
+
+
+def test_rest_can_be_forced():
+    clip = simulate([RepSpec(bottom_deg=40, descent_s=3, ascent_s=2) for _ in range(3)], rest="top", seed=1)
+    auto = analyse(clip)
+    forced = analyse(clip, Settings().replace(reps__rest="floor"))
+    assert auto.report.rep_count == 3
+    assert forced.segmentation.rest == "floor"
+    assert forced.report.rep_count == 4  # every lift and lowering, set-up and set-down included
+
+
+def test_no_movement_gives_no_reps():
+    t = np.linspace(0, 10, 300)
+    x = np.full(300, 3.0)
+    seg = segment_reps(t, x, np.zeros(300), RepSettings())
+    assert seg.reps == [] and seg.partial == []
