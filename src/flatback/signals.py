@@ -38,20 +38,26 @@ def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndarray:
 def reject_outliers(
     t_s: np.ndarray, x: np.ndarray, window_s: float, n_mads: float, min_dev: float
 ) -> np.ndarray:
-    """Hampel filter: samples far from their local median (in MADs) become NaN."""
+    """Hampel-style filter: samples far from their local median become NaN.
+
+    The local median (over ``window_s``) follows the movement; the noise scale is the
+    clip's median absolute residual, so a fast movement does not hide a spike.
+    """
     out = x.astype(float).copy()
     half = window_s / 2
     lo = np.searchsorted(t_s, t_s - half)
     hi = np.searchsorted(t_s, t_s + half, side="right")
+    local = np.full(len(x), np.nan)
     for i in np.flatnonzero(np.isfinite(x)):
         win = x[lo[i] : hi[i]]
         win = win[np.isfinite(win)]
-        if len(win) < 3:
-            continue
-        med = np.median(win)
-        mad = 1.4826 * np.median(np.abs(win - med))
-        if abs(x[i] - med) > max(n_mads * mad, min_dev):
-            out[i] = np.nan
+        if len(win) >= 3:
+            local[i] = np.median(win)
+    residual = np.abs(x - local)
+    if not np.isfinite(residual).any():
+        return out
+    scale = 1.4826 * np.nanmedian(residual)
+    out[residual > max(n_mads * scale, min_dev)] = np.nan
     return out
 
 
