@@ -61,11 +61,11 @@ def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySetti
         if searched.sum() >= 2:
             share = float((track.second_person[searched] == 1).mean())
             if share >= checks.two_people_fraction:
-                seen = _spans(track.t_s, track.second_person == 1)
+                seen = track.t_s[track.second_person == 1][:4]
                 raise VideoContentError(
                     f"Two people are in the video (a second person in {share:.0%} of the checked "
-                    f"frames, e.g. at {_fmt_spans(seen)}). flatback coaches one person: film "
-                    "them alone."
+                    f"frames, e.g. at {', '.join(f'{t:.1f}' for t in seen)} s). flatback coaches "
+                    "one person: film them alone."
                 )
     in_frame = trunk_in_frame(track, geometry.min_visibility)
     out = ~in_frame

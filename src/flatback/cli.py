@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -25,6 +26,28 @@ def _quiet_native_logs() -> None:
     # mediapipe's C++ and TFLite log to stderr at start-up; users need none of it
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null while native code runs (absl ignores the
+    variables above); yields a text stream on the real stderr for our own progress bar."""
+    if os.environ.get("FLATBACK_DEBUG"):
+        yield sys.stderr
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    real = os.fdopen(os.dup(saved), "w")
+    try:
+        yield real
+    finally:
+        real.flush()
+        real.close()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _fail(message: str, code: int) -> None:
@@ -61,7 +84,7 @@ def analyze(
         settings = _settings(config, set_, rest)
         outdir = out or Path(f"{Path(input).stem if not input.isdigit() else 'camera' + input}_flatback")
         analyzer = Analyzer(settings)
-        with _progress(quiet) as progress:
+        with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as progress:
             analysis = analyzer.run(input, progress)
         write_outputs(analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints)
     except FlatbackError as e:
@@ -79,17 +102,19 @@ def analyze(
 class _progress:
     """A rich progress bar over the video's duration; silent when quiet or not a tty."""
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet or not sys.stderr.isatty()
+    def __init__(self, quiet: bool, stream):
+        self.quiet = quiet or not stream.isatty()
+        self.stream = stream
 
     def __enter__(self):
         if self.quiet:
             return None
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._bar = Progress(
-            TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s of video"),
-            TimeRemainingColumn(), transient=True,
+            TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.1f} s of video"),
+            TimeRemainingColumn(), transient=True, console=Console(file=self.stream),
         )
         self._bar.start()
         self._task = self._bar.add_task("pose", total=None)

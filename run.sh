@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# flatback's two commands on a fresh machine:
+#   ./run.sh analyze VIDEO [options]   set everything up (first time only), then analyse VIDEO
+#   ./run.sh test                      set everything up (first time only), then run the tests
+# Anything else is passed to the flatback command: ./run.sh config --dump
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+setup() {
+    # OpenCV (inside mediapipe) needs libGL and glib from Debian.
+    if command -v apt-get >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'libGL.so.1'; then
+        echo "flatback setup: installing libgl1 and libglib2.0-0 (Debian)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null
+    fi
+    if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+        echo "flatback setup: Python 3.11 is needed (mediapipe 0.10.21); set PYTHON=/path/to/python3.11" >&2
+        exit 1
+    fi
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    stamp="$VENV/.flatback-installed"
+    want=$(sha1sum pyproject.toml | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        echo "flatback setup: installing Python packages into $VENV (first run only)" >&2
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e '.[test]'
+        echo "$want" > "$stamp"
+    fi
+}
+
+cmd=${1:-}
+case "$cmd" in
+    test)
+        shift
+        setup
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    "")
+        echo "usage: ./run.sh analyze VIDEO [-o OUTDIR] | ./run.sh test | ./run.sh --help" >&2
+        exit 2
+        ;;
+    *)
+        setup
+        exec "$VENV/bin/flatback" "$@"
+        ;;
+esac

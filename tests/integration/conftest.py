@@ -1,0 +1,35 @@
+"""Pose tracks of the real clips, computed once per test session (and cached between
+local runs in pytest's cache folder, keyed by the clip's size and time stamp)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from flatback.pipeline import Analyzer
+from flatback.types import PoseTrack
+from tests.conftest import clips_or_skip
+
+
+@pytest.fixture(scope="session")
+def clip_track(request):
+    memo: dict[str, PoseTrack] = {}
+    cache_dir = request.config.cache.mkdir("flatback-pose-tracks")
+
+    def get(name: str) -> PoseTrack:
+        if name not in memo:
+            path = clips_or_skip() / name
+            if not path.exists():
+                pytest.skip(f"{name} is not in {path.parent}")
+            stat = path.stat()
+            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v1".encode()).hexdigest()[:16]
+            cached = cache_dir / f"{path.stem}-{key}.npz"
+            if cached.exists():
+                memo[name] = PoseTrack.from_keypoint_file(cached)
+            else:
+                memo[name] = Analyzer().track(path)
+                memo[name].save(cached)
+        return memo[name]
+
+    return get

@@ -1,0 +1,64 @@
+"""Video sources: true timestamps (variable frame rate), rotation metadata."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from flatback.source import VideoFile, prefetch
+
+
+def _write(path, pts_ms, size=(160, 120), rotation=None):
+    w, h = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for k, pts in enumerate(pts_ms):
+            img = np.zeros((h, w, 3), np.uint8)
+            img[:20, :40] = 255  # a white mark in the top-left corner
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = pts
+            frame.time_base = Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_variable_frame_rate_keeps_true_timestamps(tmp_path):
+    rng = np.random.default_rng(0)
+    pts = np.cumsum(rng.integers(20, 60, 60))  # 20-60 ms apart, like a phone under load
+    pts = pts - pts[0]
+    video = VideoFile(_write(tmp_path / "vfr.mp4", pts.tolist()))
+    t = np.array([f.t_s for f in video])
+    np.testing.assert_allclose(t, pts / 1000.0, atol=0.0015)
+
+
+def test_rotation_metadata_is_applied(tmp_path):
+    video = VideoFile(_write(tmp_path / "rot.mp4", list(range(0, 1000, 33)), rotation=90))
+    assert (video.info.width, video.info.height) == (120, 160)
+    first = next(iter(video))
+    assert first.image.shape == (160, 120, 3)
+    # rotated 90 degrees counter-clockwise: the top-left mark is now bottom-left
+    assert first.image[-10:, :10].mean() > 200 and first.image[:10, :10].mean() < 50
+
+
+def test_prefetch_passes_items_and_errors_through():
+    assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
+
+    def broken():
+        yield 1
+        raise ValueError("decode failed")
+
+    it = prefetch(broken())
+    assert next(it) == 1
+    with pytest.raises(ValueError, match="decode failed"):
+        next(it)
