@@ -8,7 +8,10 @@ clip's range and each phase boundary is refined by looking ahead.
 Phases of a rep: the legs leave a resting turning point, move to the far turning point,
 and come back. Movement boundaries are where the line through the middle half of each
 movement meets the pause level on either side: robust to noise and smoothing, exact
-for a constant-speed movement.
+for a movement at an even tempo. The slow start and finish of a smooth movement count
+as pause, as people perceive them (the clips' labels put ~1 s pauses where the legs
+creep the last few degrees); a minimum-jerk lowering reads at about 0.55 of its full
+duration, the rest as pause.
 """
 
 from __future__ import annotations

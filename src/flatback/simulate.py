@@ -6,9 +6,10 @@ would report: 33 landmarks with visibility, the mask's top and bottom contours, 
 the imperfections of real footage on demand: pixel noise, dropped frames, left/right
 label swaps, variable frame rate, camera roll, either facing direction.
 
-Movements run at constant speed, eased over ``ease_s`` around each end; a movement's
-duration is that of its constant-speed part extended to the pause levels, which is how
-flatback measures tempo (see ``reps.movement_bounds``). The truth records it.
+Movements run at a steady speed eased over ``ease_s`` around each end (what the coaching
+asks for: lower at an even tempo), or with the minimum-jerk profile of natural human
+movement, whose slow start and finish any speed threshold reads as slightly shorter.
+The truth records the programmed durations.
 """
 
 from __future__ import annotations
@@ -84,13 +85,14 @@ class Body:
 
 
 class _Timeline:
-    """Piecewise angle programme: holds and constant-speed moves with short easing."""
+    """Piecewise angle programme: holds and moves, each move a ramp of the given profile."""
 
-    def __init__(self, start_deg: float, ease_s: float):
+    def __init__(self, start_deg: float, ease_s: float, profile: str = "steady"):
         self.segments: list[tuple[float, float, float, float]] = []  # (t0, t1, v0, v1)
         self.t = 0.0
         self.v = start_deg
         self.ease_s = ease_s
+        self.profile = profile
 
     def hold(self, duration_s: float) -> None:
         if duration_s > 0:
@@ -106,9 +108,21 @@ class _Timeline:
         # every move is an eased ramp added to the starting value; holds add nothing
         out = np.full(len(t), self.segments[0][2] if self.segments else self.v, float)
         for t0, t1, v0, v1 in self.segments:
-            if v0 != v1:
-                out += (v1 - v0) * _ramp((t - t0) / (t1 - t0), self.ease_s / (t1 - t0))
+            if v0 == v1:
+                continue
+            u = (t - t0) / (t1 - t0)
+            if self.profile == "minjerk":
+                ramp = _minimum_jerk(u)
+            else:
+                ramp = _ramp(u, self.ease_s / (t1 - t0))
+            out += (v1 - v0) * ramp
         return out
+
+
+def _minimum_jerk(u: np.ndarray) -> np.ndarray:
+    """The smooth bell-shaped speed profile of human reaching (Flash and Hogan, 1985)."""
+    u = np.clip(u, 0.0, 1.0)
+    return 10 * u**3 - 15 * u**4 + 6 * u**5
 
 
 def _ramp(u: np.ndarray, e: float) -> np.ndarray:
@@ -143,6 +157,7 @@ def simulate(
     feet_right: bool = True,
     roll_deg: float = 0.0,
     ease_s: float = 0.06,
+    profile: Literal["steady", "minjerk"] = "steady",
     width: int = 960,
     height: int = 540,
     body: Body = Body(),
@@ -154,13 +169,14 @@ def simulate(
     one set-up lift to the first rep's top, then lower-and-return reps, then a set-down.
     ``holds``: (angle_deg, duration_s) static holds appended after the reps.
     ``dropout_fraction``, ``swap_fraction``: share of frames lost / with left and right
-    exchanged, in bursts of about 0.2 s.
+    exchanged, in bursts of about 0.2 s. ``profile``: "steady" (constant speed, eased
+    over ``ease_s``) or "minjerk" (the smooth bell-shaped speed of human movement).
     """
     rng = np.random.default_rng(seed)
     specs = reps if reps is not None else [RepSpec() for _ in range(n_reps)]
     floor_deg = 0.0
-    tl = _Timeline(floor_deg, ease_s)
-    knee_tl = _Timeline(0.0, ease_s)
+    tl = _Timeline(floor_deg, ease_s, profile)
+    knee_tl = _Timeline(0.0, ease_s, profile)
     truth: list[TrueRep] = []
     tl.hold(lie_before_s)
     knee_tl.hold(lie_before_s)

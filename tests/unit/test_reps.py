@@ -33,6 +33,19 @@ def test_rep_count_and_tempo_match_truth(clip_name, request):
         assert true.bottom_s - TEMPO_TOL_S <= got.bottom_s <= true.bottom_end_s + TEMPO_TOL_S
 
 
+def test_smooth_human_movement_reads_its_slow_ends_as_pause():
+    """Minimum-jerk movement (natural, bell-shaped speed): the steady-speed part is the
+    tempo, the slow ends are pause, and together they account for the whole cycle."""
+    clip = simulate(n_reps=3, profile="minjerk", noise_px=1.5, seed=3)
+    report = analyse(clip).report
+    assert report.rep_count == 3
+    for got, true in zip(report.reps[:-1], clip.truth.reps[:-1]):
+        assert 0.5 * true.descent_s <= got.descent_s <= 0.65 * true.descent_s
+        cycle = got.ascent_s + got.pause_top_s + got.descent_s + got.pause_bottom_s
+        true_cycle = true.ascent_s + true.pause_top_s + true.descent_s + true.pause_bottom_s
+        assert cycle == pytest.approx(true_cycle, abs=TEMPO_TOL_S)
+
+
 def test_top_rest_protocol_does_not_count_setup_and_setdown(top_rest_clip):
     analysis = analyse(top_rest_clip)
     assert analysis.segmentation.rest == "top"
