@@ -109,6 +109,7 @@ class BodyGeometry:
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
     swapped: np.ndarray  # (N,) bool: left/right labels were exchanged in this frame
+    cut: np.ndarray  # (N,) bool: a new shot starts at this frame (the body jumps in size or place)
 
 
 def midpoint(xy: np.ndarray, vis: np.ndarray, a: int, b: int, min_vis: float) -> np.ndarray:
@@ -351,6 +352,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     hip_height_ratio = (hip_height - np.nanpercentile(hip_height, 10)) / torso_length
 
     return BodyGeometry(
+        cut=detect_cuts(hip, torso, settings.cut_size_change, settings.cut_jump_ratio),
         t_s=track.t_s,
         posture=posture,
         floor=floor,
@@ -367,6 +369,37 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         hip_height_ratio=hip_height_ratio,
         swapped=swapped,
     )
+
+
+def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_ratio: float, k: int = 5) -> np.ndarray:
+    """(N,) bool: frames where an edited video cuts to another shot.
+
+    The body's size (torso length) or place (hip) changes abruptly and stays changed:
+    the medians of the ``k`` frames before and after differ by more than
+    ``size_change`` (relative) or ``jump_ratio`` torso lengths. A one- or two-frame
+    glitch of the pose model leaves the medians alone.
+    """
+    n = len(torso_px)
+    cut = np.zeros(n, bool)
+    if n < 2 * k + 1:
+        return cut
+    for i in range(k, n - k + 1):
+        before, after = slice(i - k, i), slice(i, i + k)
+        if not (np.isfinite(torso_px[before]).all() and np.isfinite(torso_px[after]).all()):
+            continue
+        la, lb = np.median(torso_px[before]), np.median(torso_px[after])
+        jump = np.linalg.norm(np.median(hip[after], axis=0) - np.median(hip[before], axis=0))
+        if abs(lb / la - 1) > size_change or jump > jump_ratio * max(la, lb):
+            # the exact frame: the largest single-frame change in the window
+            local = np.abs(np.diff(torso_px[i - k : i + k])) / torso_px[i - k : i + k - 1]
+            local += np.linalg.norm(np.diff(hip[i - k : i + k], axis=0), axis=1) / max(la, lb)
+            cut[i - k + 1 + int(np.argmax(local))] = True
+    # one cut per change: keep the first of neighbouring marks
+    marks = np.flatnonzero(cut)
+    for a, b in zip(marks, marks[1:]):
+        if b - a <= k:
+            cut[b] = False
+    return cut
 
 
 def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float = 0.8):

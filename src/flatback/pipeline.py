@@ -93,7 +93,9 @@ class Analyzer:
                 "whole body in frame."
             )
         signals = compute_signals(geometry, s.signals)
-        segmentation = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, s.reps, geometry.posture)
+        segmentation = segment_reps(
+            signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, s.reps, geometry.posture, signals.breaks
+        )
         reps, partial, holds, cues = assess(segmentation, signals, s.assessment)
         info = track.info
         report = Report(
@@ -148,6 +150,12 @@ def geometry_warnings(geometry: BodyGeometry) -> list[str]:
         out.append(
             f"The feet were out of frame or hidden in {thigh:.0%} of frames; the leg angle "
             "there is the thigh's (hip to knee)."
+        )
+    cuts = geometry.t_s[geometry.cut]
+    if len(cuts):
+        out.append(
+            f"The video cuts to another shot at {', '.join(f'{t:.1f}' for t in cuts[:5])} s; "
+            "no rep is measured across a cut."
         )
     swaps = int(geometry.swapped.sum())
     if swaps:

@@ -337,9 +337,10 @@ def find_holds(t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, settings: RepS
 
 def segment_reps(
     t_s: np.ndarray, leg_angle_deg: np.ndarray, leg_speed_deg_s: np.ndarray, settings: RepSettings | None = None,
-    posture: str = "lying",
+    posture: str = "lying", breaks: np.ndarray | None = None,
 ) -> Segmentation:
-    """Reps and holds of a clip from its cleaned leg angle (deg) and speed (deg/s)."""
+    """Reps and holds of a clip from its cleaned leg angle (deg) and speed (deg/s); no
+    rep spans a cut (``breaks``, (N,) bool, True where frame i starts a new shot)."""
     settings = settings or RepSettings()
     x, speed = leg_angle_deg, leg_speed_deg_s
     finite = x[np.isfinite(x)]
@@ -348,7 +349,7 @@ def segment_reps(
     clip_range = float(np.percentile(finite, 98) - np.percentile(finite, 2))
     hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
 
-    runs = [(a, b) for a, b in finite_runs(x) if b - a >= 2]
+    runs = [(a, b) for a, b in finite_runs(x, breaks) if b - a >= 2]
     points_per_run = [turning_points(a, t_s[a:b], x[a:b], hysteresis) for a, b in runs]
     all_points = [p for pts in points_per_run for p in pts]
     range_deg = max(clip_range, hysteresis)

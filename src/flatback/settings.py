@@ -107,6 +107,16 @@ class GeometrySettings(_Section):
         description="Two legs whose angles differ by less than this move together; their "
         "angle is then averaged. Beyond it the lifted (higher) leg is the working leg.",
     )
+    cut_size_change: float = Field(
+        0.3,
+        description="A change of the body's size by this fraction from one moment to the next "
+        "(medians of 5 frames) is a cut to another shot; zooms and moves are slower.",
+    )
+    cut_jump_ratio: float = Field(
+        0.5,
+        description="A jump of the hips by this many torso lengths between the same medians "
+        "is a cut as well.",
+    )
     swap_margin: float = Field(
         0.7,
         gt=0,

@@ -17,19 +17,31 @@ from flatback.geometry import BodyGeometry
 from flatback.settings import SignalSettings
 
 
-def finite_runs(x: np.ndarray) -> list[tuple[int, int]]:
-    """Index ranges [start, stop) of consecutive finite samples."""
+def finite_runs(x: np.ndarray, breaks: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Index ranges [start, stop) of consecutive finite samples, also split where
+    ``breaks`` (N,) is True (a cut between frame i-1 and frame i)."""
     ok = np.isfinite(x).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], ok, [0]))))
-    return list(zip(edges[::2], edges[1::2]))
+    runs = list(zip(edges[::2], edges[1::2]))
+    if breaks is None or not breaks.any():
+        return runs
+    out = []
+    for start, stop in runs:
+        cuts = [i for i in np.flatnonzero(breaks[start + 1 : stop]) + start + 1]
+        for a, b in zip([start, *cuts], [*cuts, stop]):
+            out.append((int(a), int(b)))
+    return out
 
 
-def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndarray:
-    """Linearly interpolate interior NaN gaps no longer than ``max_gap_s``, s."""
+def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float, breaks: np.ndarray | None = None) -> np.ndarray:
+    """Linearly interpolate interior NaN gaps no longer than ``max_gap_s``, s, never
+    across a cut (``breaks``)."""
     out = x.astype(float).copy()
     runs = finite_runs(out)
     for (_, stop), (start, _) in zip(runs, runs[1:]):
         a, b = stop - 1, start  # last finite before the gap, first finite after it
+        if breaks is not None and breaks[a + 1 : b + 1].any():
+            continue
         if t_s[b] - t_s[a] <= max_gap_s:
             out[a + 1 : b] = np.interp(t_s[a + 1 : b], [t_s[a], t_s[b]], [out[a], out[b]])
     return out
@@ -61,14 +73,15 @@ def reject_outliers(
     return out
 
 
-def lowpass_zero_phase(t_s: np.ndarray, x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+def lowpass_zero_phase(t_s: np.ndarray, x: np.ndarray, cutoff_hz: float, breaks: np.ndarray | None = None) -> np.ndarray:
     """Second-order Butterworth low-pass run forwards and backwards (no lag).
 
-    Each finite run is resampled to a uniform grid at the median frame interval,
-    filtered and sampled back at ``t_s``. Runs too short to filter are left as they are.
+    Each finite run (split at ``breaks``) is resampled to a uniform grid at the median
+    frame interval, filtered and sampled back at ``t_s``. Runs too short to filter are
+    left as they are.
     """
     out = x.astype(float).copy()
-    for start, stop in finite_runs(x):
+    for start, stop in finite_runs(x, breaks):
         tt, xx = t_s[start:stop], x[start:stop]
         if len(tt) < 8:
             continue
@@ -84,20 +97,23 @@ def lowpass_zero_phase(t_s: np.ndarray, x: np.ndarray, cutoff_hz: float) -> np.n
     return out
 
 
-def derivative(t_s: np.ndarray, x: np.ndarray) -> np.ndarray:
+def derivative(t_s: np.ndarray, x: np.ndarray, breaks: np.ndarray | None = None) -> np.ndarray:
     """Rate of change per second (central differences on uneven time), NaN-aware."""
     out = np.full(len(x), np.nan)
-    for start, stop in finite_runs(x):
+    for start, stop in finite_runs(x, breaks):
         if stop - start >= 2:
             out[start:stop] = np.gradient(x[start:stop], t_s[start:stop])
     return out
 
 
-def clean_offline(t_s: np.ndarray, x: np.ndarray, settings: SignalSettings) -> np.ndarray:
-    """Outliers out, short gaps filled, zero-phase low-pass: the offline chain."""
+def clean_offline(
+    t_s: np.ndarray, x: np.ndarray, settings: SignalSettings, breaks: np.ndarray | None = None
+) -> np.ndarray:
+    """Outliers out, short gaps filled, zero-phase low-pass: the offline chain, never
+    smoothing or filling across a cut (``breaks``)."""
     x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg)
-    x = fill_gaps(t_s, x, settings.max_gap_s)
-    return lowpass_zero_phase(t_s, x, settings.lowpass_hz)
+    x = fill_gaps(t_s, x, settings.max_gap_s, breaks)
+    return lowpass_zero_phase(t_s, x, settings.lowpass_hz, breaks)
 
 
 class OneEuroFilter:
@@ -150,10 +166,12 @@ class SignalSet:
     """Cleaned per-frame signals, each (N,), NaN where missing beyond ``max_gap_s``.
 
     ``leg_angle_raw_deg`` is the geometry's value before cleaning; ``leg_speed_deg_s``
-    the rate of change of the cleaned leg angle (positive = legs rising).
+    the rate of change of the cleaned leg angle (positive = legs rising); ``breaks``
+    (N,) bool marks a cut between frame i-1 and i (nothing is measured across it).
     """
 
     t_s: np.ndarray
+    breaks: np.ndarray
     leg_angle_raw_deg: np.ndarray
     leg_angle_deg: np.ndarray
     leg_speed_deg_s: np.ndarray
@@ -173,15 +191,18 @@ def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = No
     settings = settings or SignalSettings()
     t = geometry.t_s
 
+    breaks = geometry.cut
+
     def clean(x: np.ndarray) -> np.ndarray:
-        return clean_offline(t, x, settings)
+        return clean_offline(t, x, settings, breaks)
 
     leg = clean(geometry.leg_angle_deg)
     return SignalSet(
         t_s=t,
+        breaks=breaks,
         leg_angle_raw_deg=geometry.leg_angle_deg,
         leg_angle_deg=leg,
-        leg_speed_deg_s=derivative(t, leg),
+        leg_speed_deg_s=derivative(t, leg, breaks),
         knee_flexion_deg=clean(geometry.knee_flexion_deg),
         hip_flexion_deg=clean(geometry.hip_flexion_deg),
         trunk_angle_deg=clean(geometry.trunk_angle_deg),

@@ -94,6 +94,27 @@ def test_a_cut_splits_reps_and_loses_only_the_rep_it_interrupts(clean_clip):
     assert any(p.start_s < 16.6 <= p.end_s + 0.1 or p.start_s >= 17.9 for p in report.partial_reps)
 
 
+def test_an_edited_cut_to_another_shot_splits_the_reps(clean_clip):
+    """An edit that jumps to a closer shot mid-rep: the reps on either side count, the
+    one cut in two does not, and nothing is smoothed across the cut."""
+    track = clean_clip.track
+    t = track.t_s
+    cut_at = 19.5  # early in rep 3's descent
+    after = t >= cut_at
+    xy = track.xy_px.copy()
+    centre = np.array([480.0, 270.0], np.float32)
+    xy[after] = (xy[after] - centre) * 1.6 + centre + np.array([-150.0, 40.0], np.float32)
+    bottom = track.mask_bottom_y_px.copy()
+    bottom[after] = np.nan  # the mask contours of the new shot are not needed here
+    analysis = Analyzer().analyze_track(track.replaced(xy_px=xy, mask_bottom_y_px=bottom, mask_top_y_px=bottom))
+    cuts = t[analysis.geometry.cut]
+    assert len(cuts) == 1 and abs(cuts[0] - cut_at) < 0.1
+    report = analysis.report
+    assert report.rep_count == 4
+    assert all(not (r.start_s < cut_at < r.end_s) for r in report.reps)
+    assert any("cuts to another shot" in w for w in report.warnings)
+
+
 def test_holds_are_reported_separately():
     clip = simulate(n_reps=2, holds=[(30.0, 6.0)], seed=5, noise_px=1.0)
     report = analyse(clip).report

@@ -62,3 +62,11 @@ def test_prefetch_passes_items_and_errors_through():
     assert next(it) == 1
     with pytest.raises(ValueError, match="decode failed"):
         next(it)
+
+
+def test_a_missing_webcam_is_a_clear_error():
+    from flatback.errors import InputFileError
+    from flatback.source import open_source
+
+    with pytest.raises(InputFileError, match="Cannot open camera 97"):
+        open_source("97")
