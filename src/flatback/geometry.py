@@ -108,6 +108,9 @@ class BodyGeometry:
     trunk_angle_deg: np.ndarray
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
+    xy_px: np.ndarray  # (N, 33, 2) landmarks after left/right repair, px
+    shoulder_px: np.ndarray  # (N, 2) visibility-weighted shoulder midpoint, px
+    hip_px: np.ndarray  # (N, 2) hip midpoint, px
     swapped: np.ndarray  # (N,) bool: left/right labels were exchanged in this frame
     cut: np.ndarray  # (N,) bool: a new shot starts at this frame (the body jumps in size or place)
 
@@ -243,7 +246,7 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     slopes, intercepts = [], []
     if track.mask_bottom_y_px is not None:
         for i in np.flatnonzero(lying):
-            bottom = _without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i])
+            bottom = without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i])
             line = lower_tangent(
                 track.mask_x_px, bottom,
                 # buttocks lie a little beyond the hip joint, the upper back short of the shoulder
@@ -270,7 +273,7 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     return floor, "lying", lying
 
 
-def _without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
+def without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
     """The underside contour without the columns where an arm forms it.
 
     An arm on the floor beside the trunk is nearer the camera than the back, so its
@@ -338,7 +341,9 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
         angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up)
         weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
-        per_leg[side] = (angle, source, weight, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]))
+        # knee bend needs the ankle: an unseen (extrapolated) ankle gives a made-up bend
+        knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        per_leg[side] = (angle, source, weight, knee_flexion)
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
     leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg)
@@ -367,6 +372,9 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         trunk_angle_deg=trunk_angle,
         head_angle_deg=head_angle,
         hip_height_ratio=hip_height_ratio,
+        xy_px=xy,
+        shoulder_px=shoulder,
+        hip_px=hip,
         swapped=swapped,
     )
 

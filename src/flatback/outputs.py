@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flatback.clearance import ClearanceStatus
 from flatback.errors import OutputError
 from flatback.pipeline import Analysis
 
@@ -35,6 +36,10 @@ TIMESERIES_COLUMNS: dict[str, str] = {
     "trunk_angle_deg": "hip-to-shoulder line above the floor line, deg (shoulders lifted > 0)",
     "head_angle_deg": "shoulder-to-ear line above the floor line, deg (head lifted when it rises)",
     "hip_height_ratio": "hip height above its lowest level in the clip, torso lengths",
+    "lumbar_clearance_raw": "gap under the lower back over the lumbar span, torso lengths, this frame's reading",
+    "lumbar_clearance": "the same, median over 0.2 s (what back-lift detection uses); empty where not measured",
+    "clearance_status": "measured, or why not: no_pose, no_mask, arm, ragged_mask, no_floor, camera_high, not_lying",
+    "back_state": "flat, lifted, occluded or unknown",
     "phase": "ascent, top, descent, bottom (within a counted rep), hold, or empty",
     "rep": "index of the counted rep the frame belongs to (1-based), empty outside reps",
     "lr_swapped": "1 if the pose model's left/right labels were swapped back in this frame",
@@ -99,6 +104,8 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
         "trunk_angle_deg": s.trunk_angle_deg,
         "head_angle_deg": s.head_angle_deg,
         "hip_height_ratio": s.hip_height_ratio,
+        "lumbar_clearance_raw": analysis.clearance.ratio,
+        "lumbar_clearance": analysis.back.clearance_ratio,
     }
 
     def fmt(x: float) -> str:
@@ -116,6 +123,8 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
                 "phase": phase[i],
                 "rep": rep[i],
                 "lr_swapped": str(int(g.swapped[i])),
+                "clearance_status": ClearanceStatus(int(analysis.clearance.status[i])).label,
+                "back_state": str(analysis.back.state[i]),
                 **{k: fmt(v[i]) for k, v in numeric.items()},
             }
             w.writerow([row[c] for c in TIMESERIES_COLUMNS])

@@ -12,11 +12,15 @@ from pathlib import Path
 
 
 from flatback import __version__
+import numpy as np
+
 from flatback.assessment import assess
+from flatback.backlift import BackTrack, rep_back, session_end_range, track_back
 from flatback.checks import check_track
+from flatback.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.geometry import BodyGeometry, compute_body_geometry
 from flatback.pose import PoseBackend
-from flatback.report import Exercise, Provenance, Report, SourceInfo
+from flatback.report import BackBaseline, Exercise, Provenance, Report, SourceInfo
 from flatback.reps import Segmentation, segment_reps
 from flatback.settings import Settings
 from flatback.signals import SignalSet, compute_signals
@@ -36,6 +40,8 @@ class Analysis:
     geometry: BodyGeometry
     signals: SignalSet
     segmentation: Segmentation
+    clearance: Clearance
+    back: BackTrack
 
 
 def is_keypoint_file(path: str | Path) -> bool:
@@ -96,7 +102,12 @@ class Analyzer:
         segmentation = segment_reps(
             signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, s.reps, geometry.posture, signals.breaks
         )
-        reps, partial, holds, cues = assess(segmentation, signals, s.assessment)
+        clearance = compute_clearance(track, geometry, s.clearance)
+        back = track_back(signals.t_s, clearance, signals.leg_angle_deg, geometry.torso_length_px, s.back_lift)
+        warnings += clearance_warnings(clearance, back)
+        reps, partial, holds, cues = assess(segmentation, signals, s.assessment, back, s.back_lift)
+        backs = [rep_back(r, signals.t_s, back, signals.leg_angle_deg, s.back_lift) for r in segmentation.complete_reps]
+        end_range, end_range_method = session_end_range(backs)
         info = track.info
         report = Report(
             source=SourceInfo(
@@ -113,7 +124,13 @@ class Analyzer:
             quality_rep_count=sum(r.quality_rep for r in reps),
             reps=reps,
             partial_reps=partial,
-            end_range_deg=None,
+            end_range_deg=end_range,
+            end_range_method=end_range_method,
+            back_baseline=None if back.baseline is None else BackBaseline(
+                clearance_ratio=back.baseline.clearance_ratio, noise_ratio=back.baseline.noise_ratio,
+                margin_ratio=back.baseline.margin_ratio, source=back.baseline.source,
+            ),
+            camera_elevation_deg=_finite_or_none(clearance.camera_elevation_deg),
             holds=holds,
             cues=cues,
             warnings=warnings,
@@ -133,10 +150,11 @@ class Analyzer:
                     "pose": float(track.detected.mean()) if len(track) else 0.0,
                     "leg_angle": signals.coverage(),
                     "leg_angle_thigh_only": float((geometry.leg_source == 2).mean()),
+                    "lumbar_clearance": float(np.isfinite(clearance.ratio).mean()) if len(track) else 0.0,
                 },
             ),
         )
-        return Analysis(report, track, geometry, signals, segmentation)
+        return Analysis(report, track, geometry, signals, segmentation, clearance, back)
 
     def run(self, path: str | Path, progress: Progress | None = None) -> Analysis:
         return self.analyze_track(self.track(path, progress))
@@ -163,6 +181,34 @@ def geometry_warnings(geometry: BodyGeometry) -> list[str]:
     if geometry.posture == "upright":
         out.append("The person is upright, not lying: leg angles are measured from hanging straight down.")
     return out
+
+
+def clearance_warnings(clearance: Clearance, back: BackTrack) -> list[str]:
+    """Why the lower back could not be seen, and what to change when filming."""
+    out = []
+    lying = clearance.status != ClearanceStatus.NOT_LYING
+    if not lying.any():
+        return out
+    counts = {st: float((clearance.status[lying] == st).mean()) for st in ClearanceStatus}
+    if counts[ClearanceStatus.CAMERA_HIGH] > 0.5:
+        out.append(
+            f"The camera looks down on you ({clearance.camera_elevation_deg:.0f} deg above the floor): the gap "
+            "under the lower back is out of sight. Put the camera at floor height."
+        )
+    if counts[ClearanceStatus.ARM] > 0.3:
+        out.append(
+            f"An arm lying beside the body hides the lower back in {counts[ClearanceStatus.ARM]:.0%} of frames. "
+            "Put the arms overhead on the floor, or the hands under the glutes."
+        )
+    if counts[ClearanceStatus.RAGGED_MASK] > 0.3:
+        out.append("The outline under the lower back is ragged (loose clothing?): wear fitted clothes.")
+    if back.baseline is not None and not back.baseline.source.startswith("legs above"):
+        out.append("The legs never came up to vertical, so the flat-back level is estimated from the lowest readings.")
+    return out
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def analyze(path: str | Path, settings: Settings | None = None, *, progress: Progress | None = None, **overrides) -> Report:

@@ -47,6 +47,18 @@ class BackLift(_Model):
     state: Literal["flat", "lifted", "occluded", "unknown"] = "unknown"
     onset_s: float | None = None
     onset_leg_angle_deg: float | None = None
+    confidence: float = 0.0  # share of the rep's frames with the lumbar span in sight (halved without a legs-up baseline)
+    peak_clearance_ratio: float | None = None  # largest gap under the lower back in the rep, torso lengths
+    secondary: str | None = None  # "waist_rose": the hidden back may have lifted (waist contour; weak)
+
+
+class BackBaseline(_Model):
+    """The person's flat-back lumbar clearance, torso lengths, and the lift threshold."""
+
+    clearance_ratio: float
+    noise_ratio: float
+    margin_ratio: float
+    source: str
 
 
 class Momentum(_Model):
@@ -127,6 +139,9 @@ class Report(_Model):
     reps: list[RepReport]
     partial_reps: list[PartialRepReport] = []
     end_range_deg: float | None = None
+    end_range_method: str = ""
+    back_baseline: BackBaseline | None = None
+    camera_elevation_deg: float | None = None
     holds: list[HoldReport] = []
     cues: list[Cue] = []
     warnings: list[str] = []

@@ -126,6 +126,70 @@ class GeometrySettings(_Section):
     )
 
 
+class ClearanceSettings(_Section):
+    max_floor_tilt_deg: float = Field(
+        8.0,
+        description="A frame's floor tangent (under buttocks and upper back) may tilt this far "
+        "from the clip's floor line, deg; beyond it it rests on something else (a hand, a "
+        "cushion) and the frame has no floor.",
+    )
+    max_hidden_fraction: float = Field(
+        0.5, description="Share of the lumbar span hidden (arm, missing mask) above which the frame is occluded."
+    )
+    ragged_ratio: float = Field(
+        0.02,
+        description="Median bend of the underside contour between neighbouring samples, torso "
+        "lengths, above which the mask is too ragged to read (loose clothing, poor segmentation).",
+    )
+    max_camera_elevation_deg: float = Field(
+        20.0,
+        description="Camera elevation above the floor, deg, beyond which the gap under the back "
+        "is out of sight: a raised camera looks over the near side of the body.",
+    )
+
+
+class BackLiftSettings(_Section):
+    baseline_min_leg_angle_deg: float = Field(
+        60.0,
+        description="Frames with the legs at least this high, deg, give the person's flat-back "
+        "baseline (DESIGN.md: taken with legs vertical, back pressed); body shape and mat cancel out.",
+    )
+    margin_ratio: float = Field(
+        0.025,
+        description="Smallest clearance rise above the flat baseline that is a lift, torso "
+        "lengths (about 1.2 cm). A flat back reads 0.0-0.04 and shifts by up to 0.02 as the "
+        "pelvis follows the legs; an arch reads about 0.2. Lower it (to 0.005) for close, "
+        "sharp, floor-level footage to catch the first millimetres of a lift.",
+    )
+    margin_noise_k: float = Field(
+        4.0,
+        description="...and at least this many times the reading's frame-to-frame jitter, so a "
+        "noisy mask does not make lifts out of jitter.",
+    )
+    min_margin_px: float = Field(
+        2.0,
+        description="...and at least this many pixels: the mask's outline moves in pixel steps "
+        "(a low-resolution video cannot see a gap of one pixel).",
+    )
+    min_lift_s: float = Field(0.2, description="A lift must last this long, s.")
+    smooth_s: float = Field(0.2, description="Rolling-median window for the clearance, s.")
+    rep_min_measured_fraction: float = Field(
+        0.5,
+        description="A rep whose lumbar span is readable in less than this share of its frames "
+        "is 'occluded' (or 'unknown'), never 'flat'.",
+    )
+    setup_flat_max_ratio: float = Field(
+        0.08,
+        description="Clearance above this, torso lengths, before the first lowering means the "
+        "back is not pressed flat at set-up (flat backs read 0.0-0.04).",
+    )
+    secondary_margin_ratio: float = Field(
+        0.03,
+        description="Rise of the waist's top contour above its baseline, torso lengths, that "
+        "counts as a lift when the underside is hidden (secondary cue, lower confidence).",
+    )
+
+
 class SignalSettings(_Section):
     max_gap_s: float = Field(
         0.5, description="Longest gap, s, filled by interpolation; longer gaps stay missing."
@@ -271,6 +335,8 @@ class Settings(_Section):
     pose: PoseSettings = PoseSettings()
     checks: CheckSettings = CheckSettings()
     geometry: GeometrySettings = GeometrySettings()
+    clearance: ClearanceSettings = ClearanceSettings()
+    back_lift: BackLiftSettings = BackLiftSettings()
     signals: SignalSettings = SignalSettings()
     reps: RepSettings = RepSettings()
     assessment: AssessmentSettings = AssessmentSettings()

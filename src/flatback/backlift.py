@@ -1,0 +1,252 @@
+"""Back lift and end range: when the lower back leaves the floor, and at which leg angle.
+
+DESIGN.md, "Back lift": clearance above the person's own flat-back baseline (taken with
+the legs up) by a margin, for long enough. The leg angle at the onset is the rep's end
+range: the number physiotherapists measure with a pressure cuff in the
+double-leg-lowering test. A rep whose back never lifts has end range = its lowest angle.
+
+Where the underside is hidden (an arm, a raised camera) the state is "occluded", never
+flat or lifted; the waist's top contour may still suggest a lift, reported separately
+as a secondary cue with a lower confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from flatback.clearance import Clearance, ClearanceStatus
+from flatback.reps import RepPhases
+from flatback.settings import BackLiftSettings
+
+FrameState = Literal["flat", "lifted", "occluded", "unknown"]
+OCCLUDING = {ClearanceStatus.ARM, ClearanceStatus.CAMERA_HIGH, ClearanceStatus.RAGGED_MASK}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The person's flat-back clearance, torso lengths, and the margin a lift must exceed."""
+
+    clearance_ratio: float
+    noise_ratio: float
+    margin_ratio: float
+    source: str  # how it was taken
+    frames: int
+
+
+@dataclass(frozen=True)
+class LiftEpisode:
+    onset_i: int
+    end_i: int
+    onset_s: float
+    onset_leg_angle_deg: float
+    peak_clearance_ratio: float
+
+
+@dataclass(frozen=True)
+class BackTrack:
+    """Per-frame back state and the lift episodes of a clip."""
+
+    clearance_ratio: np.ndarray  # (N,) smoothed, NaN where not measured
+    state: np.ndarray  # (N,) object array of FrameState
+    baseline: Baseline | None
+    episodes: list[LiftEpisode]
+    secondary_lifted: np.ndarray  # (N,) bool: the waist contour rose (underside hidden)
+
+
+def rolling_median(t_s: np.ndarray, x: np.ndarray, window_s: float) -> np.ndarray:
+    """Median of the finite samples within ``window_s`` around each finite sample."""
+    out = np.full(len(x), np.nan)
+    half = window_s / 2
+    lo = np.searchsorted(t_s, t_s - half)
+    hi = np.searchsorted(t_s, t_s + half, side="right")
+    for i in np.flatnonzero(np.isfinite(x)):
+        w = x[lo[i] : hi[i]]
+        out[i] = np.median(w[np.isfinite(w)])
+    return out
+
+
+def flat_baseline(
+    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, torso_px: float, settings: BackLiftSettings
+) -> Baseline | None:
+    """The flat-back clearance from frames with the legs up (set-up position).
+
+    Its lower quartile, not its median: someone who arches even at the top (and never
+    presses the back down) would otherwise set a baseline that hides every lift. Falls
+    back to the lowest tenth of all readings when the legs are never that high. The
+    noise is the frame-to-frame jitter of the reading; the margin a lift must exceed is
+    the largest of ``margin_ratio``, ``margin_noise_k`` times the jitter, and
+    ``min_margin_px`` (the mask's pixel steps).
+    """
+    measured = np.isfinite(clearance)
+    if measured.sum() < 3:
+        return None
+    legs_up = measured & (leg_angle_deg >= settings.baseline_min_leg_angle_deg)
+    if legs_up.sum() >= 5:
+        level = float(np.percentile(clearance[legs_up], 25))
+        source = f"legs above {settings.baseline_min_leg_angle_deg:.0f} deg"
+        frames = int(legs_up.sum())
+    else:
+        level = float(np.percentile(clearance[measured], 10))
+        source = "lowest readings (the legs were never up)"
+        frames = int(measured.sum())
+    steps = np.diff(clearance)
+    steps = steps[np.isfinite(steps)]
+    noise = float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if len(steps) else 0.0
+    margin = max(settings.margin_ratio, settings.margin_noise_k * noise, settings.min_margin_px / torso_px)
+    return Baseline(level, noise, margin, source, frames)
+
+
+def lift_episodes(
+    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, baseline: Baseline, settings: BackLiftSettings
+) -> list[LiftEpisode]:
+    """Stretches where the clearance stays above baseline + margin for ``min_lift_s``.
+
+    The onset is walked back from the first clear exceedance to where the clearance
+    left the baseline (rose above a quarter of the margin): the moment the back began
+    to rise, not the moment the rise became certain.
+    """
+    above = np.isfinite(clearance) & (clearance > baseline.clearance_ratio + baseline.margin_ratio)
+    episodes = []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], above.astype(np.int8), [0]))))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if t_s[b - 1] - t_s[a] < settings.min_lift_s:
+            continue
+        onset = a
+        leave = baseline.clearance_ratio + 0.25 * baseline.margin_ratio
+        while onset > 0 and np.isfinite(clearance[onset - 1]) and clearance[onset - 1] > leave:
+            onset -= 1
+        episodes.append(
+            LiftEpisode(
+                onset_i=int(onset),
+                end_i=int(b - 1),
+                onset_s=float(t_s[onset]),
+                onset_leg_angle_deg=float(leg_angle_deg[onset]),
+                peak_clearance_ratio=float(np.nanmax(clearance[a:b])),
+            )
+        )
+    return episodes
+
+
+def track_back(
+    t_s: np.ndarray, clearance: Clearance, leg_angle_deg: np.ndarray, torso_px: float,
+    settings: BackLiftSettings | None = None,
+) -> BackTrack:
+    """Per-frame state (flat, lifted, occluded, unknown) and lift episodes of a clip."""
+    settings = settings or BackLiftSettings()
+    smooth = rolling_median(t_s, clearance.ratio, settings.smooth_s)
+    baseline = flat_baseline(t_s, smooth, leg_angle_deg, torso_px, settings)
+    n = len(t_s)
+    state = np.full(n, "unknown", dtype=object)
+    status = clearance.status
+    occluded = np.isin(status, [int(s) for s in OCCLUDING])
+    state[occluded] = "occluded"
+    episodes: list[LiftEpisode] = []
+    if baseline is not None:
+        measured = np.isfinite(smooth)
+        state[measured] = "flat"
+        episodes = lift_episodes(t_s, smooth, leg_angle_deg, baseline, settings)
+        for ep in episodes:
+            span = slice(ep.onset_i, ep.end_i + 1)
+            state[span] = np.where(measured[span], "lifted", state[span])
+    secondary = secondary_lift(clearance.waist_ratio, leg_angle_deg, occluded, settings)
+    return BackTrack(smooth, state, baseline, episodes, secondary)
+
+
+def secondary_lift(
+    waist_ratio: np.ndarray, leg_angle_deg: np.ndarray, hidden: np.ndarray, settings: BackLiftSettings
+) -> np.ndarray:
+    """(N,) bool: where the underside is hidden, the waist's top contour rose above its
+    legs-up baseline by ``secondary_margin_ratio`` with the legs low (a weaker sign)."""
+    out = np.zeros(len(waist_ratio), bool)
+    up = np.isfinite(waist_ratio) & (leg_angle_deg >= settings.baseline_min_leg_angle_deg)
+    if up.sum() < 5:
+        return out
+    base = float(np.median(waist_ratio[up]))
+    low = leg_angle_deg < settings.baseline_min_leg_angle_deg
+    return hidden & low & np.isfinite(waist_ratio) & (waist_ratio > base + settings.secondary_margin_ratio)
+
+
+@dataclass(frozen=True)
+class RepBack:
+    state: FrameState
+    onset_s: float | None
+    onset_leg_angle_deg: float | None
+    end_range_deg: float | None
+    measured_fraction: float
+    peak_clearance_ratio: float | None
+    secondary: str | None  # "waist_rose" when only the secondary cue suggests a lift
+
+
+def descent_onset(
+    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, rep: RepPhases, baseline: Baseline
+) -> tuple[float, float] | None:
+    """(onset_s, leg angle deg) where the back starts to rise while the legs go down.
+
+    Within the rep's lowering (and the pause after it), the reference is the flattest
+    reading before the back's highest point; the onset is where the clearance left that
+    reference on its way to exceeding it (or the baseline, if higher) by the margin. A
+    back that never fully flattens between reps still gets the onset of this rep's rise.
+    """
+    phases = dict((name, (a, b)) for name, a, b in rep.phases)
+    if "descent" not in phases:
+        return None
+    d0 = phases["descent"][0] - 0.1
+    d1 = phases.get("bottom", phases["descent"])[1]
+    idx = np.flatnonzero((t_s >= d0) & (t_s <= d1) & np.isfinite(clearance))
+    if len(idx) < 3:
+        return None
+    c = clearance[idx]
+    k_peak = int(np.argmax(c))
+    k_ref = int(np.argmin(c[: k_peak + 1]))
+    ref = float(c[k_ref])
+    high = max(ref, baseline.clearance_ratio) + baseline.margin_ratio
+    above = np.flatnonzero(c[k_ref : k_peak + 1] > high)
+    if not len(above):
+        return None
+    k = k_ref + int(above[0])
+    leave = ref + 0.25 * baseline.margin_ratio
+    while k > k_ref and c[k - 1] > leave:
+        k -= 1
+    i = int(idx[k])
+    return float(t_s[i]), float(leg_angle_deg[i])
+
+
+def rep_back(
+    rep: RepPhases, t_s: np.ndarray, back: BackTrack, leg_angle_deg: np.ndarray, settings: BackLiftSettings
+) -> RepBack:
+    """The back during one rep: lifted (with its onset and end range), flat, occluded or unknown."""
+    w = (t_s >= rep.start_s) & (t_s <= rep.end_s)
+    states = back.state[w]
+    if not len(states):
+        return RepBack("unknown", None, None, None, 0.0, None, None)
+    measured = float(np.isin(states, ["flat", "lifted"]).mean())
+    peak = back.clearance_ratio[w]
+    peak_val = float(np.nanmax(peak)) if np.isfinite(peak).any() else None
+    secondary = "waist_rose" if back.secondary_lifted[w].any() else None
+    if (states == "lifted").any() and back.baseline is not None:
+        onset = descent_onset(t_s, back.clearance_ratio, leg_angle_deg, rep, back.baseline)
+        if onset is None:  # lifted, but not while lowering (already up, or on the way up)
+            return RepBack("lifted", None, None, None, measured, peak_val, secondary)
+        return RepBack("lifted", onset[0], onset[1], onset[1], measured, peak_val, secondary)
+    if measured >= settings.rep_min_measured_fraction:
+        return RepBack("flat", None, None, rep.min_leg_angle_deg, measured, peak_val, secondary)
+    occluded = float((states == "occluded").mean())
+    state: FrameState = "occluded" if occluded >= 0.5 else "unknown"
+    return RepBack(state, None, None, None, measured, peak_val, secondary)
+
+
+def session_end_range(reps: list[RepBack]) -> tuple[float | None, str]:
+    """The session's end range, deg, and how it was derived."""
+    onsets = [r.onset_leg_angle_deg for r in reps if r.state == "lifted" and r.onset_leg_angle_deg is not None]
+    if onsets:
+        return float(np.median(onsets)), f"median leg angle at back-lift onset over {len(onsets)} rep(s)"
+    flat = [r.end_range_deg for r in reps if r.state == "flat" and r.end_range_deg is not None]
+    if flat:
+        return float(min(flat)), (
+            f"lowest leg angle reached with a flat back over {len(flat)} rep(s); the back never "
+            "lifted, so the true end range is at or below it"
+        )
+    return None, "the lower back was not visible in any rep"
