@@ -148,7 +148,7 @@ def compute_clearance(track: PoseTrack, geometry: BodyGeometry, settings: Cleara
         )
         ratio[i], status[i], waist[i] = r, int(st), w
     if np.isfinite(elevation) and elevation > settings.max_camera_elevation_deg:
-        measured = status == ClearanceStatus.MEASURED
-        ratio[measured] = np.nan
-        status[measured] = int(ClearanceStatus.CAMERA_HIGH)
+        seen = status != ClearanceStatus.NO_POSE
+        ratio[:] = np.nan
+        status[seen] = int(ClearanceStatus.CAMERA_HIGH)
     return Clearance(ratio, status, waist, elevation)

@@ -70,6 +70,13 @@ class SimulatedClip:
     truth: Truth
     leg_angle_deg: np.ndarray  # (N,) the true leg angle at each frame
     knee_flexion_deg: np.ndarray
+    lumbar_gap_ratio: np.ndarray  # (N,) the true gap under the lower back, torso lengths
+
+    def lift_onsets(self) -> list[tuple[float, float]]:
+        """(t_s, leg angle deg) where the true gap starts to open, one per lowering."""
+        open_ = self.lumbar_gap_ratio > 0
+        starts = np.flatnonzero(open_[1:] & ~open_[:-1]) + 1
+        return [(float(self.track.t_s[i]), float(self.leg_angle_deg[i - 1])) for i in starts]
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,12 @@ def simulate(
     roll_deg: float = 0.0,
     ease_s: float = 0.06,
     profile: Literal["steady", "minjerk"] = "steady",
+    lift_onset_deg: float | None = None,
+    lift_gap_ratio: float = 0.0,
+    lift_ramp_deg: float = 10.0,
+    arms: Literal["sides", "floor", "overhead"] = "sides",
+    mask_noise_px: float = 0.0,
+    camera_elevation_deg: float = 0.0,
     width: int = 960,
     height: int = 540,
     body: Body = Body(),
@@ -171,6 +184,14 @@ def simulate(
     ``dropout_fraction``, ``swap_fraction``: share of frames lost / with left and right
     exchanged, in bursts of about 0.2 s. ``profile``: "steady" (constant speed, eased
     over ``ease_s``) or "minjerk" (the smooth bell-shaped speed of human movement).
+
+    The lower back: below ``lift_onset_deg`` of leg angle it lifts, the gap under the
+    lumbar span growing to ``lift_gap_ratio`` torso lengths over ``lift_ramp_deg``.
+    ``arms``: "sides" (beside the body, just off the floor: they hide a gap deeper than
+    0.08 torso lengths), "floor" (on the floor beside the lumbar span: they hide any
+    gap) or "overhead" (on the floor beyond the head: the gap is in full view);
+    ``mask_noise_px`` jitters the mask's outline; ``camera_elevation_deg``
+    tilts the 3-D hip axis as a raised camera would see it.
     """
     rng = np.random.default_rng(seed)
     specs = reps if reps is not None else [RepSpec() for _ in range(n_reps)]
@@ -242,11 +263,16 @@ def simulate(
     t = _timestamps(tl.t, fps, fps_jitter, rng)
     angle = tl(t)
     knee = knee_tl(t)
+    gap = np.zeros(len(t))
+    if lift_onset_deg is not None:
+        gap = lift_gap_ratio * np.clip((lift_onset_deg - angle) / max(lift_ramp_deg, 1e-6), 0.0, 1.0)
     track = render(
         t, angle, knee, body=body, width=width, height=height, feet_right=feet_right, roll_deg=roll_deg,
         noise_px=noise_px, dropout_fraction=dropout_fraction, swap_fraction=swap_fraction, rng=rng,
+        lumbar_gap=gap, arms=arms, mask_noise_px=mask_noise_px,
+        camera_elevation_deg=camera_elevation_deg,
     )
-    return SimulatedClip(track, Truth(rest, truth, true_holds), angle, knee)
+    return SimulatedClip(track, Truth(rest, truth, true_holds), angle, knee, gap)
 
 
 def _timestamps(duration_s: float, fps: float, jitter: float, rng: np.random.Generator) -> np.ndarray:
@@ -269,7 +295,7 @@ def _bursts(n: int, fraction: float, burst: int, rng: np.random.Generator) -> np
     return out
 
 
-def body_points(angle_deg: float, knee_deg: float, body: Body) -> dict[str, np.ndarray]:
+def body_points(angle_deg: float, knee_deg: float, body: Body, arms: str = "sides") -> dict[str, np.ndarray]:
     """Joint positions in floor coordinates (x towards the feet, y up), px."""
     T = body.torso_px
     hip = np.array([0.0, 0.2 * T])
@@ -282,6 +308,12 @@ def body_points(angle_deg: float, knee_deg: float, body: Body) -> dict[str, np.n
     knee = hip + l1 * np.array([np.cos(th + alpha), np.sin(th + alpha)])
     ankle = hip + d * np.array([np.cos(th), np.sin(th)])
     foot_dir = np.array([np.cos(th + np.pi / 2), np.sin(th + np.pi / 2)])  # toes point away from the body
+    if arms == "overhead":
+        elbow, wrist = shoulder + np.array([-0.6 * T, -0.12 * T]), shoulder + np.array([-1.1 * T, -0.17 * T])
+    else:  # beside the body: just off the floor, or lying on it
+        arm_y = (0.06 * T, 0.05 * T) if arms == "floor" else (shoulder[1] - 0.08 * T, shoulder[1] - 0.12 * T)
+        elbow, wrist = np.array([shoulder[0] + 0.55 * T, arm_y[0]]), np.array([shoulder[0] + 1.05 * T, arm_y[1]])
+    hand = wrist + (wrist - elbow) * 0.3
     return {
         "hip": hip,
         "shoulder": shoulder,
@@ -289,9 +321,9 @@ def body_points(angle_deg: float, knee_deg: float, body: Body) -> dict[str, np.n
         "ankle": ankle,
         "heel": ankle - 0.06 * T * foot_dir + 0.04 * T * np.array([np.cos(th), np.sin(th)]),
         "toe": ankle + 0.2 * T * foot_dir,
-        "elbow": shoulder + np.array([0.55 * T, -0.08 * T]),
-        "wrist": shoulder + np.array([1.05 * T, -0.12 * T]),
-        "hand": shoulder + np.array([1.2 * T, -0.12 * T]),
+        "elbow": elbow,
+        "wrist": wrist,
+        "hand": hand,
         "ear": shoulder + np.array([-0.32 * T, 0.12 * T]),
         "eye": shoulder + np.array([-0.38 * T, 0.22 * T]),
         "nose": shoulder + np.array([-0.42 * T, 0.3 * T]),
@@ -309,7 +341,8 @@ _NAME_OF = {
 def render(
     t_s: np.ndarray, angle_deg: np.ndarray, knee_deg: np.ndarray, *, body: Body, width: int, height: int,
     feet_right: bool, roll_deg: float, noise_px: float, dropout_fraction: float, swap_fraction: float,
-    rng: np.random.Generator, lumbar_gap: np.ndarray | None = None,
+    rng: np.random.Generator, lumbar_gap: np.ndarray | None = None, arms: str = "sides",
+    mask_noise_px: float = 0.0, camera_elevation_deg: float = 0.0,
 ) -> PoseTrack:
     """Landmarks, visibility and mask contours of the simulated body, frame by frame."""
     import cv2
@@ -334,7 +367,7 @@ def render(
     canvas = np.zeros((height, width), np.uint8)
     far_offset = np.array([0.04, 0.02]) * body.torso_px  # the far side shows slightly behind
     for i in range(n):
-        pts = body_points(angle_deg[i], knee_deg[i], body)
+        pts = body_points(angle_deg[i], knee_deg[i], body, arms)
         for lm in L:
             side, _, part = lm.name.partition("_")
             key = _NAME_OF.get(part if side in ("LEFT", "RIGHT") else lm.name, "nose")
@@ -348,6 +381,9 @@ def render(
         _draw_body(cv2, canvas, pts, body, to_image, None if lumbar_gap is None else lumbar_gap[i])
         prof = mask_contours(canvas > 0, step)
         mask_top[i], mask_bottom[i] = prof.top_y_px, prof.bottom_y_px
+    if mask_noise_px:
+        mask_top += rng.normal(0, mask_noise_px, mask_top.shape).astype(np.float32)
+        mask_bottom += rng.normal(0, mask_noise_px, mask_bottom.shape).astype(np.float32)
 
     if noise_px:
         xy += rng.normal(0, noise_px, xy.shape).astype(np.float32)
@@ -364,6 +400,13 @@ def render(
     mask_bottom[lost] = np.nan
     duration = float(t_s[-1]) if n else 0.0
     info = VideoInfo("<simulated>", duration, (n - 1) / duration if duration else 0.0, width, height)
+    # 3-D hip axis as BlazePose's world landmarks give it: pointing away from a floor-level
+    # camera, tilted up in the picture by the camera's elevation
+    world = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
+    e = np.deg2rad(camera_elevation_deg)
+    world[:, L.LEFT_HIP] = [0.0, 0.0, -0.15]
+    world[:, L.RIGHT_HIP] = [0.0, -0.3 * np.sin(e), -0.15 + 0.3 * np.cos(e)]
+    world[lost] = np.nan
     return PoseTrack(
         info=info,
         backend="simulator",
@@ -371,7 +414,7 @@ def render(
         xy_px=xy,
         z=np.zeros((n, N_LANDMARKS), np.float32),
         visibility=vis,
-        world_xyz_m=np.full((n, N_LANDMARKS, 3), np.nan, np.float32),
+        world_xyz_m=world,
         mask_x_px=np.arange(0, width, step, dtype=np.float32),
         mask_top_y_px=mask_top,
         mask_bottom_y_px=mask_bottom,

@@ -1,0 +1,41 @@
+"""Issue #3's acceptance on real footage: the lower back seen lifting, and not."""
+
+from __future__ import annotations
+
+import pytest
+
+from flatback.pipeline import Analyzer
+
+TURN_TOL_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def analyses(clip_track):
+    names = ["double_leg_lift_arch_then_flat.mp4", "double_leg_lift_home.mp4", "double_leg_lift_studio.mp4"]
+    return {name: Analyzer().analyze_track(clip_track(name)) for name in names}
+
+
+def test_arched_reps_lifted_and_flat_reps_flat(analyses, labels):
+    name = "double_leg_lift_arch_then_flat.mp4"
+    report = analyses[name].report
+    for label in labels[name]["reps"]:
+        rep = min(report.reps, key=lambda r: abs(r.bottom_s - label["bottom_s"]))
+        assert abs(rep.bottom_s - label["bottom_s"]) <= TURN_TOL_S
+        expected = "lifted" if label["lower_back_lifts"] else "flat"
+        assert rep.back_lift.state == expected, (label["bottom_s"], rep.back_lift)
+        if expected == "lifted":
+            assert rep.back_lift.onset_leg_angle_deg is not None
+            assert rep.back_lift.peak_clearance_ratio > 0.15  # "about 0.2 while arching"
+            assert rep.end_range_deg == rep.back_lift.onset_leg_angle_deg
+        else:
+            assert rep.back_lift.peak_clearance_ratio < 0.05  # "0.0 to 0.04 while flat"
+    assert report.cues[0].code == "setup_back_not_flat"  # it starts arched: said first
+    assert report.end_range_deg is not None and "onset" in report.end_range_method
+
+
+@pytest.mark.parametrize("name", ["double_leg_lift_home.mp4", "double_leg_lift_studio.mp4"])
+def test_no_rep_lifted_on_flat_back_clips(analyses, name):
+    report = analyses[name].report
+    assert report.rep_count > 0
+    assert all(r.back_lift.state != "lifted" for r in report.reps)
+    assert "back_lifted" not in {c.code for c in report.cues}
