@@ -232,7 +232,10 @@ def rep_back(
             return RepBack("lifted", None, None, None, measured, peak_val, secondary)
         return RepBack("lifted", onset[0], onset[1], onset[1], measured, peak_val, secondary)
     if measured >= settings.rep_min_measured_fraction:
-        return RepBack("flat", None, None, rep.min_leg_angle_deg, measured, peak_val, secondary)
+        # the end range is the lowest angle at which the back was actually seen flat
+        seen_flat = w & (back.state == "flat") & np.isfinite(leg_angle_deg)
+        lowest = float(max(np.min(leg_angle_deg[seen_flat]), 0.0)) if seen_flat.any() else None
+        return RepBack("flat", None, None, lowest, measured, peak_val, secondary)
     occluded = float((states == "occluded").mean())
     state: FrameState = "occluded" if occluded >= 0.5 else "unknown"
     return RepBack(state, None, None, None, measured, peak_val, secondary)

@@ -155,6 +155,65 @@ def _print_summary(report, outdir: Path) -> None:
     console.print(f"Wrote {outdir}/report.json and timeseries.csv")
 
 
+@app.command("test")
+def end_range_test(
+    input: Annotated[str, typer.Argument(help="Video of the test (or webcam index, or keypoint file).")],
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback_test].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No guidance, progress bar or summary.")] = False,
+) -> None:
+    """The end-range test (double-leg-lowering test): at which leg angle your lower back lifts."""
+    _quiet_native_logs()
+    from flatback.end_range_test import PROTOCOL, evaluate
+    from flatback.errors import FlatbackError
+    from flatback.outputs import json_text, write_outputs
+    from flatback.pipeline import Analyzer
+
+    if not quiet:
+        typer.echo("The end-range test. Film it like this:")
+        for k, step in enumerate(PROTOCOL, start=1):
+            typer.echo(f"  {k}. {step}")
+        typer.echo("")
+    try:
+        settings = _settings(config, set_, None)
+        outdir = out or Path(f"{Path(input).stem if not input.isdigit() else 'camera' + input}_flatback_test")
+        with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as progress:
+            analysis = Analyzer(settings).run(input, progress)
+        result = evaluate(analysis.report)
+        write_outputs(
+            analysis, outdir, decimals=settings.output.decimals,
+            extra={"test.json": json_text(result, settings.output.decimals)},
+        )
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written.", 130)
+    except Exception as e:  # a bug, not bad input
+        if os.environ.get("FLATBACK_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    if not quiet:
+        _print_test(result, outdir)
+
+
+def _print_test(result, outdir: Path) -> None:
+    for t in result.tries:
+        value = "-" if t.result_deg is None else f"{t.result_deg:.0f} deg"
+        typer.echo(f"  try {t.index}: {value} ({t.how})")
+    if result.end_range_deg is None:
+        typer.echo(f"No end range: {result.confidence_reason}.")
+    else:
+        bound = "at or below " if result.at_or_below else ""
+        typer.echo(
+            f"Your end range: {bound}{result.end_range_deg:.0f} deg (lower is better); "
+            f"confidence {result.confidence}: {result.confidence_reason}."
+        )
+        for line in result.comparison:
+            typer.echo(f"  {line}")
+    typer.echo(f"Wrote {outdir}/test.json, report.json and timeseries.csv")
+
+
 @app.command("config")
 def config_cmd(
     dump: Annotated[bool, typer.Option("--dump", help="Print every setting as a commented TOML template.")] = False,

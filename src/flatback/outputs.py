@@ -8,6 +8,7 @@ half-written report that looks finished.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -130,12 +131,14 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
             w.writerow([row[c] for c in TIMESERIES_COLUMNS])
 
 
+def json_text(model, decimals: int = 3) -> str:
+    """A pydantic model as indented JSON, floats rounded to ``decimals``."""
+    return json.dumps(_round(model.model_dump(mode="json"), decimals), indent=1, allow_nan=False) + "\n"
+
+
 def write_report_json(analysis: Analysis, path: Path, decimals: int = 3) -> None:
     """report.json, floats rounded to ``decimals``."""
-    data = _round(analysis.report.model_dump(mode="json"), decimals)
-    import json
-
-    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+    path.write_text(json_text(analysis.report, decimals))
 
 
 def _round(obj, decimals: int):
@@ -148,11 +151,17 @@ def _round(obj, decimals: int):
     return obj
 
 
-def write_outputs(analysis: Analysis, outdir: Path, *, decimals: int = 3, save_keypoints: bool = False) -> Path:
-    """Write report.json, timeseries.csv (and keypoints.npz) into ``outdir`` atomically."""
+def write_outputs(
+    analysis: Analysis, outdir: Path, *, decimals: int = 3, save_keypoints: bool = False,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """Write report.json, timeseries.csv (keypoints.npz, and ``extra`` {name: text})
+    into ``outdir`` atomically."""
     with atomic_dir(outdir) as tmp:
         write_report_json(analysis, tmp / "report.json", decimals)
         write_timeseries(analysis, tmp / "timeseries.csv", decimals)
         if save_keypoints:
             analysis.track.save(tmp / "keypoints.npz")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text)
     return Path(outdir)
