@@ -9,11 +9,17 @@ cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 
+apt_install() {  # apt_install PACKAGE... : Debian packages, when apt is there and they are missing
+    command -v apt-get >/dev/null 2>&1 || return 0
+    echo "flatback setup: installing $* (Debian)" >&2
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
 setup() {
     # OpenCV (inside mediapipe) needs libGL and glib from Debian.
-    if command -v apt-get >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'libGL.so.1'; then
-        echo "flatback setup: installing libgl1 and libglib2.0-0 (Debian)" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null
+    if ! ldconfig -p 2>/dev/null | grep -q 'libGL.so.1'; then
+        apt_install libgl1 libglib2.0-0
     fi
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
         echo "flatback setup: Python 3.11 is needed (mediapipe 0.10.21); set PYTHON=/path/to/python3.11" >&2
@@ -35,6 +41,10 @@ case "$cmd" in
     test)
         shift
         setup
+        # the report is tested in a real browser: Debian's chromium and its driver
+        if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+            apt_install chromium chromium-driver
+        fi
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     "")

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "clips"  # resolved from the project root, as in CI
 
-pytest_plugins = ["tests.fixtures.synthetic", "tests.fixtures.videos"]
+pytest_plugins = ["tests.fixtures.synthetic", "tests.fixtures.videos", "tests.fixtures.demo"]
 
 
 def clips_or_skip() -> Path:

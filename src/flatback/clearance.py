@@ -56,6 +56,7 @@ class Clearance:
     status: np.ndarray
     waist_ratio: np.ndarray
     camera_elevation_deg: float
+    floor_line: np.ndarray  # (N, 2) the frame's floor tangent as (slope, intercept) in image px, NaN if none
 
 
 def camera_elevation_deg(track: PoseTrack) -> float:
@@ -85,26 +86,24 @@ def lumbar_span(hip_x: float, shoulder_x: float) -> tuple[float, float]:
 def frame_clearance(
     x_px: np.ndarray, bottom_y: np.ndarray, top_y: np.ndarray, xy: np.ndarray, shoulder: np.ndarray,
     hip: np.ndarray, torso_px: float, roll_deg: float, settings: ClearanceSettings,
-) -> tuple[float, ClearanceStatus, float]:
-    """(clearance ratio, status, waist ratio) of one frame; see :class:`Clearance`."""
+) -> tuple[float, ClearanceStatus, float, tuple[float, float] | None]:
+    """(clearance ratio, status, waist ratio, floor line) of one frame; see :class:`Clearance`."""
     nan = float("nan")
     if not (np.isfinite(shoulder).all() and np.isfinite(hip).all()):
-        return nan, ClearanceStatus.NO_POSE, nan
+        return nan, ClearanceStatus.NO_POSE, nan, None
     lo, hi = lumbar_span(hip[0], shoulder[0])
     span = (x_px >= lo) & (x_px <= hi)
     if span.sum() < 3 or np.isnan(bottom_y[span]).mean() > 0.5:
-        return nan, ClearanceStatus.NO_MASK, nan
+        return nan, ClearanceStatus.NO_MASK, nan, None
     bottom_no_arms = without_arms(x_px, bottom_y, xy, shoulder, hip)
     line = lower_tangent(
         x_px, bottom_no_arms,
         hip[0] + 0.25 * (hip[0] - shoulder[0]),  # buttocks, a little beyond the hip joint
         shoulder[0] - 0.1 * (hip[0] - shoulder[0]),  # upper back, short of the shoulder
     )
-    if line is None or abs(np.degrees(np.arctan(line[0])) - roll_deg) > settings.max_floor_tilt_deg:
-        # no contact on both sides, or a line through something else (a hand, a cushion)
-        line_ok = False
-    else:
-        line_ok = True
+    if line is not None and abs(np.degrees(np.arctan(line[0])) - roll_deg) > settings.max_floor_tilt_deg:
+        line = None  # a line through something else (a hand, a cushion), not the floor
+    line_ok = line is not None
     waist = nan
     if line_ok:
         floor_y = line[0] * x_px[span] + line[1]
@@ -113,17 +112,17 @@ def frame_clearance(
             waist = float(np.nanmax(floor_y - top) / torso_px)
     arm_hidden = np.isnan(bottom_no_arms[span]).mean() - np.isnan(bottom_y[span]).mean()
     if arm_hidden > settings.max_hidden_fraction:
-        return nan, ClearanceStatus.ARM, waist
+        return nan, ClearanceStatus.ARM, waist, line
     if not line_ok:
-        return nan, ClearanceStatus.NO_FLOOR, waist
+        return nan, ClearanceStatus.NO_FLOOR, waist, None
     under = bottom_y[span]
     if np.isnan(under).mean() > settings.max_hidden_fraction:
-        return nan, ClearanceStatus.NO_MASK, waist
+        return nan, ClearanceStatus.NO_MASK, waist, line
     steps = np.abs(np.diff(under[np.isfinite(under)], n=2))
     if len(steps) and np.median(steps) > settings.ragged_ratio * torso_px:
-        return nan, ClearanceStatus.RAGGED_MASK, waist
+        return nan, ClearanceStatus.RAGGED_MASK, waist, line
     gap = np.nanmax(line[0] * x_px[span] + line[1] - under)
-    return float(max(gap, 0.0) / torso_px), ClearanceStatus.MEASURED, waist
+    return float(max(gap, 0.0) / torso_px), ClearanceStatus.MEASURED, waist, line
 
 
 def compute_clearance(track: PoseTrack, geometry: BodyGeometry, settings: ClearanceSettings | None = None) -> Clearance:
@@ -135,20 +134,23 @@ def compute_clearance(track: PoseTrack, geometry: BodyGeometry, settings: Cleara
     n = len(track)
     ratio = np.full(n, np.nan)
     waist = np.full(n, np.nan)
+    floor = np.full((n, 2), np.nan)
     status = np.full(n, int(ClearanceStatus.NO_MASK), np.int8)
     elevation = camera_elevation_deg(track)
     if not lying:
-        return Clearance(ratio, np.full(n, int(ClearanceStatus.NOT_LYING), np.int8), waist, elevation)
+        return Clearance(ratio, np.full(n, int(ClearanceStatus.NOT_LYING), np.int8), waist, elevation, floor)
     if track.mask_bottom_y_px is None or track.mask_top_y_px is None:
-        return Clearance(ratio, status, waist, elevation)
+        return Clearance(ratio, status, waist, elevation, floor)
     for i in range(n):
-        r, st, w = frame_clearance(
+        r, st, w, line = frame_clearance(
             track.mask_x_px, track.mask_bottom_y_px[i], track.mask_top_y_px[i], xy[i], shoulder[i], hip[i],
             torso_px, roll_deg, settings,
         )
         ratio[i], status[i], waist[i] = r, int(st), w
+        if line is not None:
+            floor[i] = line
     if np.isfinite(elevation) and elevation > settings.max_camera_elevation_deg:
         seen = status != ClearanceStatus.NO_POSE
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.CAMERA_HIGH)
-    return Clearance(ratio, status, waist, elevation)
+    return Clearance(ratio, status, waist, elevation, floor)

@@ -64,29 +64,40 @@ def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str])
     return Settings.load(config, pairs)
 
 
-@app.command()
-def analyze(
-    input: Annotated[str, typer.Argument(help="Video file, webcam index (0, 1...) or keypoint file (.npz).")],
-    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
-    set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
-    rest: Annotated[Optional[str], typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
-    save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
-) -> None:
-    """Measure every rep in a side-view video of lying leg lifts."""
-    _quiet_native_logs()
+def _video_source(input: str, video: Optional[Path]) -> Optional[Path]:
+    """The video to draw on: the input itself, or for a keypoint file ``--video`` (or the
+    video it was made from, if still there). A webcam is not re-read."""
+    if video is not None:
+        return video
+    if input.isdigit() and not Path(input).exists():
+        return None
+    if input.lower().endswith(".npz"):
+        from flatback.types import PoseTrack
+
+        try:
+            original = Path(PoseTrack.from_keypoint_file(input).info.path)
+        except Exception:
+            return None
+        return original if original.is_file() else None
+    return Path(input)
+
+
+def _analyse_and_write(input: str, outdir: Path, settings, *, quiet: bool, no_video: bool = False,
+                       video: Optional[Path] = None, save_keypoints: bool = False, extra=None):
+    """Run the analysis and write the output folder; bad input ends the program with a
+    one-line message and its exit code. ``extra(analysis) -> {file: text}`` adds files."""
     from flatback.errors import FlatbackError
     from flatback.outputs import write_outputs
     from flatback.pipeline import Analyzer
 
     try:
-        settings = _settings(config, set_, rest)
-        outdir = out or Path(f"{Path(input).stem if not input.isdigit() else 'camera' + input}_flatback")
-        analyzer = Analyzer(settings)
-        with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as progress:
-            analysis = analyzer.run(input, progress)
-        write_outputs(analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints)
+        with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as bar:
+            analysis = Analyzer(settings).run(input, bar.phase("analysing"))
+            source = None if no_video else _video_source(input, video)
+            write_outputs(
+                analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints,
+                extra=extra(analysis) if extra else None, video_source=source, progress=bar.phase("drawing video"),
+            )
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
@@ -95,32 +106,68 @@ def analyze(
         if os.environ.get("FLATBACK_DEBUG"):
             traceback.print_exc()
         _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    return analysis
+
+
+def _default_out(input: str, suffix: str) -> Path:
+    return Path(f"{'camera' + input if input.isdigit() else Path(input).stem}_{suffix}")
+
+
+@app.command()
+def analyze(
+    input: Annotated[str, typer.Argument(help="Video file, webcam index (0, 1...) or keypoint file (.npz).")],
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
+    rest: Annotated[Optional[str], typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4 (and the report's video and key frames).")] = False,
+    video: Annotated[Optional[Path], typer.Option("--video", help="With a keypoint file: the video to draw on.")] = None,
+    save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
+) -> None:
+    """Measure every rep in a side-view video of lying leg lifts."""
+    _quiet_native_logs()
+    from flatback.errors import FlatbackError
+
+    try:
+        settings = _settings(config, set_, rest)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    outdir = out or _default_out(input, "flatback")
+    analysis = _analyse_and_write(
+        input, outdir, settings, quiet=quiet, no_video=no_video, video=video, save_keypoints=save_keypoints
+    )
     if not quiet:
         _print_summary(analysis.report, outdir)
 
 
 class _progress:
-    """A rich progress bar over the video's duration; silent when quiet or not a tty."""
+    """Rich progress bars over the video's duration, one per phase; silent when quiet or
+    not a terminal. ``phase(label)`` returns the ``progress(done_s, total_s)`` callback."""
 
     def __init__(self, quiet: bool, stream):
         self.quiet = quiet or not stream.isatty()
         self.stream = stream
 
     def __enter__(self):
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.1f} s of video"),
+                TimeRemainingColumn(), transient=True, console=Console(file=self.stream),
+            )
+            self._bar.start()
+        return self
+
+    def phase(self, label: str):
         if self.quiet:
             return None
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.1f} s of video"),
-            TimeRemainingColumn(), transient=True, console=Console(file=self.stream),
-        )
-        self._bar.start()
-        self._task = self._bar.add_task("pose", total=None)
+        task = self._bar.add_task(label, total=None)
 
         def update(done_s: float, total_s: float) -> None:
-            self._bar.update(self._task, completed=done_s, total=total_s or None)
+            self._bar.update(task, completed=done_s, total=total_s or None)
 
         return update
 
@@ -152,7 +199,8 @@ def _print_summary(report, outdir: Path) -> None:
         console.print(f"[bold]Cue:[/bold] {report.cues[0].text}")
     for w in report.warnings:
         console.print(f"[yellow]note:[/yellow] {w}")
-    console.print(f"Wrote {outdir}/report.json and timeseries.csv")
+    written = sorted(p.name for p in outdir.iterdir()) if outdir.is_dir() else []
+    console.print(f"Wrote {outdir}/: {', '.join(written)}")
 
 
 @app.command("test")
@@ -161,14 +209,14 @@ def end_range_test(
     out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback_test].")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
+    no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No guidance, progress bar or summary.")] = False,
 ) -> None:
     """The end-range test (double-leg-lowering test): at which leg angle your lower back lifts."""
     _quiet_native_logs()
     from flatback.end_range_test import PROTOCOL, evaluate
     from flatback.errors import FlatbackError
-    from flatback.outputs import json_text, write_outputs
-    from flatback.pipeline import Analyzer
+    from flatback.outputs import json_text
 
     if not quiet:
         typer.echo("The end-range test. Film it like this:")
@@ -177,24 +225,16 @@ def end_range_test(
         typer.echo("")
     try:
         settings = _settings(config, set_, None)
-        outdir = out or Path(f"{Path(input).stem if not input.isdigit() else 'camera' + input}_flatback_test")
-        with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as progress:
-            analysis = Analyzer(settings).run(input, progress)
-        result = evaluate(analysis.report)
-        write_outputs(
-            analysis, outdir, decimals=settings.output.decimals,
-            extra={"test.json": json_text(result, settings.output.decimals)},
-        )
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was written.", 130)
-    except Exception as e:  # a bug, not bad input
-        if os.environ.get("FLATBACK_DEBUG"):
-            traceback.print_exc()
-        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    outdir = out or _default_out(input, "flatback_test")
+
+    def test_json(analysis) -> dict[str, str]:
+        return {"test.json": json_text(evaluate(analysis.report), settings.output.decimals)}
+
+    analysis = _analyse_and_write(input, outdir, settings, quiet=quiet, no_video=no_video, extra=test_json)
     if not quiet:
-        _print_test(result, outdir)
+        _print_test(evaluate(analysis.report), outdir)
 
 
 def _print_test(result, outdir: Path) -> None:
@@ -211,7 +251,7 @@ def _print_test(result, outdir: Path) -> None:
         )
         for line in result.comparison:
             typer.echo(f"  {line}")
-    typer.echo(f"Wrote {outdir}/test.json, report.json and timeseries.csv")
+    typer.echo(f"Wrote {outdir}/: {', '.join(sorted(p.name for p in outdir.iterdir()))}")
 
 
 @app.command("config")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -56,6 +57,9 @@ def atomic_dir(outdir: Path) -> Iterator[Path]:
     try:
         outdir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     except OSError as e:
         raise OutputError(f"Cannot write to {outdir.parent}: {e.strerror}. Choose another folder with -o.") from None
     try:
@@ -153,10 +157,16 @@ def _round(obj, decimals: int):
 
 def write_outputs(
     analysis: Analysis, outdir: Path, *, decimals: int = 3, save_keypoints: bool = False,
-    extra: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None, video_source: Path | None = None, html: bool = True,
+    progress=None,
 ) -> Path:
-    """Write report.json, timeseries.csv (keypoints.npz, and ``extra`` {name: text})
-    into ``outdir`` atomically."""
+    """Write into ``outdir``, atomically: report.json, timeseries.csv, report.html (unless
+    ``html`` is False), annotated.mp4 with the report's key frames (when ``video_source``,
+    the analysed video, is given), keypoints.npz (``save_keypoints``) and ``extra``
+    {file name: text}. ``progress(done_s, total_s)`` follows the video drawing."""
+    from flatback.annotate import key_frame_times, write_annotated_video
+    from flatback.html_report import write_html_report
+
     with atomic_dir(outdir) as tmp:
         write_report_json(analysis, tmp / "report.json", decimals)
         write_timeseries(analysis, tmp / "timeseries.csv", decimals)
@@ -164,4 +174,13 @@ def write_outputs(
             analysis.track.save(tmp / "keypoints.npz")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text)
+        video = None
+        key_frames: dict = {}
+        if video_source is not None:
+            video = tmp / "annotated.mp4"
+            times = key_frame_times(analysis)
+            crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress)
+            key_frames = {cap: (times[cap], img) for cap, img in crops.items()}
+        if html:
+            write_html_report(analysis, tmp / "report.html", video, key_frames)
     return Path(outdir)

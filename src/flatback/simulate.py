@@ -65,12 +65,71 @@ class Truth:
 
 
 @dataclass(frozen=True)
+class Scene:
+    """How the simulated body is placed in the picture: enough to draw it again."""
+
+    body: Body
+    width: int
+    height: int
+    feet_right: bool
+    roll_deg: float
+    arms: str
+
+    def to_image(self, p: np.ndarray) -> np.ndarray:
+        """Floor coordinates (x to the feet, y up), px -> image px."""
+        sign = 1.0 if self.feet_right else -1.0
+        cx = self.width / 2 - sign * 0.1 * self.body.torso_px
+        floor_y = 0.8 * self.height
+        r = np.deg2rad(self.roll_deg)
+        rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])
+        centre = np.array([self.width / 2, self.height / 2])
+        img = np.stack([cx + sign * p[..., 0], floor_y - p[..., 1]], axis=-1)
+        return (img - centre) @ rot.T + centre
+
+
+@dataclass(frozen=True)
 class SimulatedClip:
     track: PoseTrack
     truth: Truth
     leg_angle_deg: np.ndarray  # (N,) the true leg angle at each frame
     knee_flexion_deg: np.ndarray
     lumbar_gap_ratio: np.ndarray  # (N,) the true gap under the lower back, torso lengths
+    scene: Scene | None = None
+
+    def frames(self):
+        """RGB pictures of the simulated person (a silhouette on a floor), one per frame."""
+        import cv2
+
+        sc = self.scene
+        floor = sc.to_image(np.array([[-10_000.0, 0.0], [10_000.0, 0.0]]))
+        for i in range(len(self.track)):
+            image = np.full((sc.height, sc.width, 3), (236, 240, 245), np.uint8)
+            ground = np.array([floor[0], floor[1], [sc.width * 3, sc.height * 3], [-sc.width * 2, sc.height * 3]])
+            cv2.fillPoly(image, [np.round(ground).astype(np.int32)], (196, 170, 140))
+            canvas = np.zeros((sc.height, sc.width), np.uint8)
+            pts = body_points(self.leg_angle_deg[i], self.knee_flexion_deg[i], sc.body, sc.arms)
+            _draw_body(cv2, canvas, pts, sc.body, sc.to_image, self.lumbar_gap_ratio[i])
+            image[canvas > 0] = (70, 90, 140)
+            yield image
+
+    def write_video(self, path, fps: float | None = None):
+        """The simulated clip as an H.264 MP4 (for demos and end-to-end tests)."""
+        from fractions import Fraction
+
+        import av
+
+        with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
+            stream = out.add_stream("libx264", rate=int(round(fps or self.track.info.fps or 30)))
+            stream.width, stream.height, stream.pix_fmt = self.scene.width, self.scene.height, "yuv420p"
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+            for t, image in zip(self.track.t_s, self.frames()):
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+                frame.pts = int(round(t * 1000))
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        return path
 
     def lift_onsets(self) -> list[tuple[float, float]]:
         """(t_s, leg angle deg) where the true gap starts to open, one per lowering."""
@@ -272,7 +331,8 @@ def simulate(
         lumbar_gap=gap, arms=arms, mask_noise_px=mask_noise_px,
         camera_elevation_deg=camera_elevation_deg,
     )
-    return SimulatedClip(track, Truth(rest, truth, true_holds), angle, knee, gap)
+    scene = Scene(body, width, height, feet_right, roll_deg, arms)
+    return SimulatedClip(track, Truth(rest, truth, true_holds), angle, knee, gap, scene)
 
 
 def _timestamps(duration_s: float, fps: float, jitter: float, rng: np.random.Generator) -> np.ndarray:
@@ -348,16 +408,7 @@ def render(
     import cv2
 
     n = len(t_s)
-    sign = 1.0 if feet_right else -1.0
-    cx = width / 2 - sign * 0.1 * body.torso_px
-    floor_y = 0.8 * height
-    r = np.deg2rad(roll_deg)
-    rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])
-    centre = np.array([width / 2, height / 2])
-
-    def to_image(p: np.ndarray) -> np.ndarray:
-        img = np.stack([cx + sign * p[..., 0], floor_y - p[..., 1]], axis=-1)
-        return (img - centre) @ rot.T + centre
+    to_image = Scene(body, width, height, feet_right, roll_deg, arms).to_image
 
     xy = np.full((n, N_LANDMARKS, 2), np.nan, np.float32)
     vis = np.zeros((n, N_LANDMARKS), np.float32)
@@ -450,3 +501,13 @@ def _draw_body(cv2, canvas, pts, body: Body, to_image, lumbar_gap: float | None)
     seg(pts["ankle"], pts["toe"], 0.08)
     seg(sh, pts["elbow"], 0.12)
     seg(pts["elbow"], pts["wrist"], 0.1)
+
+
+def demo_clip() -> SimulatedClip:
+    """A demo set for pictures and end-to-end tests: two lowerings from vertical at 720p,
+    arms overhead; the back lifts below 45 degrees."""
+    reps = [RepSpec(top_deg=90, bottom_deg=25, descent_s=4.0, ascent_s=2.0, pause_bottom_s=0.5)] * 2
+    return simulate(
+        reps, rest="top", lift_onset_deg=45, lift_gap_ratio=0.15, arms="overhead", noise_px=0.8,
+        width=1280, height=720, body=Body(torso_px=300), fps=30, seed=1,
+    )

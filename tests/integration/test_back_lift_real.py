@@ -39,3 +39,31 @@ def test_no_rep_lifted_on_flat_back_clips(analyses, name):
     assert report.rep_count > 0
     assert all(r.back_lift.state != "lifted" for r in report.reps)
     assert "back_lifted" not in {c.code for c in report.cues}
+
+
+def test_annotated_video_of_a_real_720p_clip_matches_it(tmp_path):
+    """The whole command on a real clip: annotated.mp4 has every frame, same times."""
+    import av
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from flatback.cli import app
+    from tests.conftest import clips_or_skip
+
+    clip = clips_or_skip() / "double_leg_lift_studio.mp4"
+    out = tmp_path / "studio"
+    result = CliRunner().invoke(app, ["analyze", str(clip), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+
+    def times(path):
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            t = [f.time for f in c.decode(s)]
+            return s.codec_context.name, s.codec_context.pix_fmt, np.array(t) - t[0]
+
+    codec, pix_fmt, t_out = times(out / "annotated.mp4")
+    _, _, t_src = times(clip)
+    assert (codec, pix_fmt) == ("h264", "yuv420p")
+    assert len(t_out) == len(t_src)
+    np.testing.assert_allclose(t_out, t_src, atol=0.002)
+    assert (out / "report.html").stat().st_size > 1_000_000

@@ -1,0 +1,361 @@
+"""The annotated video: what flatback measured, drawn on every frame.
+
+One annotator per visual, all with ``annotate(image, overlay) -> image``; each draws in
+place on the RGB image it is given (callers pass a copy if they need the original).
+``overlays(analysis)`` gives the per-frame state they draw; ``write_annotated_video``
+decodes the source again, draws, and encodes H.264 (yuv420p, plays in browsers) with
+the source's own timestamps, so the result lasts exactly as long as the source.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from flatback.clearance import lumbar_span
+from flatback.pipeline import Analysis
+from flatback.source import VideoFile, prefetch
+from flatback.types import Landmark as L
+
+# RGB colours
+GREEN, RED, GREY, WHITE, YELLOW, BLUE = (46, 170, 80), (220, 40, 40), (150, 150, 150), (255, 255, 255), (250, 200, 30), (40, 200, 255)
+BACK_COLOURS = {"flat": GREEN, "lifted": RED, "occluded": GREY, "unknown": GREY}
+BONES = [
+    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST),
+    (L.LEFT_HIP, L.LEFT_KNEE), (L.LEFT_KNEE, L.LEFT_ANKLE), (L.LEFT_ANKLE, L.LEFT_FOOT_INDEX),
+    (L.RIGHT_HIP, L.RIGHT_KNEE), (L.RIGHT_KNEE, L.RIGHT_ANKLE), (L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
+    (L.LEFT_SHOULDER, L.LEFT_EAR), (L.RIGHT_SHOULDER, L.RIGHT_EAR),
+]
+PHASE_WORDS = {"descent": "down", "ascent": "up", "top": "hold top", "bottom": "hold bottom", "hold": "hold"}
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What one frame shows. Coordinates in image px; angles in deg."""
+
+    t_s: float
+    xy_px: np.ndarray  # (33, 2)
+    visibility: np.ndarray  # (33,)
+    hip_px: np.ndarray  # (2,)
+    shoulder_px: np.ndarray  # (2,)
+    feet_dir: np.ndarray  # unit vector along the floor towards the feet
+    up_dir: np.ndarray
+    floor_line: tuple[float, float] | None  # (slope, intercept) of the frame's floor tangent
+    leg_angle_deg: float
+    back_state: str
+    clearance_ratio: float
+    reps_done: int
+    quality_done: int
+    rep_total: int
+    phase: str
+    phase_elapsed_s: float
+    cue: str
+    scale: float  # text and line size for this video
+
+
+def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
+    """The per-frame overlay state of an analysis."""
+    g, s, report = analysis.geometry, analysis.signals, analysis.report
+    t = s.t_s
+    phase = [""] * len(t)
+    phase_start = np.zeros(len(t))
+    rep_of = np.zeros(len(t), int)
+    for hold in analysis.segmentation.holds:
+        sel = (t >= hold.start_s) & (t <= hold.end_s)
+        for i in np.flatnonzero(sel):
+            phase[i], phase_start[i] = "hold", hold.start_s
+    for k, r in enumerate(analysis.segmentation.complete_reps, start=1):
+        for name, a, b in r.phases:
+            for i in np.flatnonzero((t >= a) & (t < b)):
+                phase[i], phase_start[i], rep_of[i] = name, a, k
+    ends = [r.end_s for r in report.reps]
+    quality = [r.quality_rep for r in report.reps]
+    cue_at = _cue_timeline(analysis)
+    # text about 3 % of the frame's short side: readable when a phone shows the video full width
+    scale = max(1.25 * min(width, height) / 720.0, 0.5)
+    out = []
+    for i in range(len(t)):
+        done = int(np.searchsorted(ends, t[i], side="right"))
+        line = analysis.clearance.floor_line[i]
+        out.append(
+            Overlay(
+                t_s=float(t[i]),
+                xy_px=g.xy_px[i],
+                visibility=analysis.track.visibility[i],
+                hip_px=g.hip_px[i],
+                shoulder_px=g.shoulder_px[i],
+                feet_dir=g.floor.feet_dir,
+                up_dir=g.floor.up_dir,
+                floor_line=None if not np.isfinite(line).all() else (float(line[0]), float(line[1])),
+                leg_angle_deg=float(s.leg_angle_deg[i]),
+                back_state=str(analysis.back.state[i]),
+                clearance_ratio=float(analysis.back.clearance_ratio[i]),
+                reps_done=done,
+                quality_done=int(sum(quality[:done])),
+                rep_total=report.rep_count,
+                phase=phase[i],
+                phase_elapsed_s=float(t[i] - phase_start[i]),
+                cue=cue_at(float(t[i])),
+                scale=scale,
+            )
+        )
+    return out
+
+
+def _cue_timeline(analysis: Analysis):
+    """The cue to show at time t: after a rep with a fault, that fault's cue until the
+    next rep ends; otherwise a set-up cue before the first rep, else nothing."""
+    from flatback.assessment import CUES
+
+    report = analysis.report
+    marks = []
+    for rep in report.reps:
+        faults = sorted(rep.faults, key=lambda f: CUES.get(f, (99, ""))[0])
+        marks.append((rep.end_s, CUES[faults[0]][1] if faults and faults[0] in CUES else "Good rep."))
+    setup = next((c.text for c in report.cues if c.code == "setup_back_not_flat"), "")
+
+    def at(t: float) -> str:
+        shown = setup
+        for end, text in marks:
+            if t >= end:
+                shown = text
+        return shown
+
+    return at
+
+
+def _pt(p: np.ndarray) -> tuple[int, int]:
+    return int(round(p[0])), int(round(p[1]))
+
+
+def _text(image, text, org, scale, colour=WHITE, bg=(0, 0, 0), thickness=None):
+    """Text on a dark box, readable on any background; returns the box's bottom y."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    th = thickness or max(1, int(2 * scale))
+    (w, h), base = cv2.getTextSize(text, font, scale, th)
+    x, y = org
+    pad = int(6 * scale)
+    overlay = image[max(y - h - pad, 0) : y + base + pad, max(x - pad, 0) : x + w + pad]
+    overlay[:] = (overlay * 0.35 + np.array(bg) * 0.65).astype(np.uint8)
+    cv2.putText(image, text, (x, y), font, scale, colour, th, cv2.LINE_AA)
+    return y + base + pad
+
+
+def _wrap(text: str, max_px: int, scale: float) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        if cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, int(2 * scale)))[0][0] > max_px and line:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return lines + ([line] if line else [])
+
+
+class SkeletonAnnotator:
+    """The body's landmarks and bones (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        th = max(1, int(3 * o.scale))
+        for a, b in BONES:
+            pa, pb = o.xy_px[a], o.xy_px[b]
+            if np.isfinite(pa).all() and np.isfinite(pb).all() and min(o.visibility[a], o.visibility[b]) > 0.3:
+                cv2.line(image, _pt(pa), _pt(pb), WHITE, th, cv2.LINE_AA)
+        for j in (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+            if np.isfinite(o.xy_px[j]).all() and o.visibility[j] > 0.3:
+                cv2.circle(image, _pt(o.xy_px[j]), max(2, int(5 * o.scale)), YELLOW, -1, cv2.LINE_AA)
+        return image
+
+
+class FloorLineAnnotator:
+    """The floor line the leg angle and lumbar gap are measured from (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        if o.floor_line is None:
+            return image
+        m, c = o.floor_line
+        w = image.shape[1]
+        cv2.line(image, (0, int(c)), (w, int(m * w + c)), BLUE, max(2, int(3 * o.scale)), cv2.LINE_AA)
+        return image
+
+
+class LegAngleAnnotator:
+    """An arc at the hip from the floor to the legs, with the angle in degrees (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        if not (np.isfinite(o.leg_angle_deg) and np.isfinite(o.hip_px).all()):
+            return image
+        torso = np.linalg.norm(o.shoulder_px - o.hip_px) if np.isfinite(o.shoulder_px).all() else 100.0
+        r = max(int(0.45 * torso), 20)
+        start = np.degrees(np.arctan2(o.feet_dir[1], o.feet_dir[0]))
+        # image angles grow clockwise; the legs rise towards up_dir
+        sweep = -o.leg_angle_deg if np.cross(o.feet_dir, o.up_dir) < 0 else o.leg_angle_deg
+        cv2.ellipse(image, _pt(o.hip_px), (r, r), 0, start, start + sweep, YELLOW, max(2, int(3 * o.scale)), cv2.LINE_AA)
+        mid = np.deg2rad(start + sweep / 2)
+        label = o.hip_px + (r + 12 * o.scale) * np.array([np.cos(mid), np.sin(mid)])
+        text = f"{round(o.leg_angle_deg) + 0:.0f} deg"  # + 0: no "-0"
+        tw = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.8 * o.scale, max(1, int(2 * o.scale)))[0][0]
+        h, w = image.shape[:2]
+        x = int(np.clip(label[0], 8, w - tw - 8))  # keep the number inside the picture
+        y = int(np.clip(label[1], 30 * o.scale, h - 8))
+        _text(image, text, (x, y), 0.8 * o.scale, YELLOW)
+        return image
+
+
+class BackStateAnnotator:
+    """The lower back's state where the clearance is measured: green flat, red lifted,
+    grey occluded (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        if not (np.isfinite(o.hip_px).all() and np.isfinite(o.shoulder_px).all()):
+            return image
+        lo, hi = lumbar_span(o.hip_px[0], o.shoulder_px[0])
+        colour = BACK_COLOURS.get(o.back_state, GREY)
+        if o.floor_line is not None:
+            m, c = o.floor_line
+            y0, y1 = m * lo + c, m * hi + c
+        else:
+            y = o.hip_px[1] + 0.15 * np.linalg.norm(o.shoulder_px - o.hip_px)
+            y0 = y1 = y
+        th = max(4, int(8 * o.scale))
+        cv2.line(image, (int(lo), int(y0)), (int(hi), int(y1)), colour, th, cv2.LINE_AA)
+        label = {"flat": "back flat", "lifted": "BACK LIFTED", "occluded": "back hidden", "unknown": "back ?"}[o.back_state]
+        if o.back_state in ("flat", "lifted") and np.isfinite(o.clearance_ratio):
+            label += f" ({o.clearance_ratio:.2f})"
+        _text(image, label, (int(lo), int(max(y0, y1) + 30 * o.scale)), 0.7 * o.scale, colour)
+        return image
+
+
+class RepCounterAnnotator:
+    """Rep counter, quality reps, and the phase with a tempo count (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        s = o.scale
+        y = _text(image, f"Rep {o.reps_done}/{o.rep_total}  quality {o.quality_done}", (int(14 * s), int(40 * s)), 1.0 * s)
+        if o.phase:
+            word = PHASE_WORDS.get(o.phase, o.phase)
+            count = ", ".join(str(k) for k in range(1, int(o.phase_elapsed_s) + 2))
+            colour = YELLOW if o.phase == "descent" else WHITE
+            _text(image, f"{word} {count}", (int(14 * s), int(y + 34 * s)), 0.9 * s, colour)
+        return image
+
+
+class CueAnnotator:
+    """The current cue, wrapped across the bottom of the frame (in place)."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+        if not o.cue:
+            return image
+        h, w = image.shape[:2]
+        s = 0.8 * o.scale
+        lines = _wrap(o.cue, w - int(40 * o.scale), s)
+        y = h - int(20 * o.scale) - int(34 * o.scale) * (len(lines) - 1)
+        for line in lines:
+            _text(image, line, (int(14 * o.scale), y), s, WHITE)
+            y += int(34 * o.scale)
+        return image
+
+
+ANNOTATORS = [FloorLineAnnotator(), BackStateAnnotator(), SkeletonAnnotator(), LegAngleAnnotator(),
+              RepCounterAnnotator(), CueAnnotator()]
+
+
+def key_frame_times(analysis: Analysis) -> dict[str, float]:
+    """{caption: t_s} for each rep's lowest point and each back lift-off."""
+    out = {}
+    for rep in analysis.report.reps:
+        out[f"Rep {rep.index}: lowest point, {rep.min_leg_angle_deg:.0f} deg"] = rep.bottom_s
+        if rep.back_lift.onset_s is not None:
+            out[f"Rep {rep.index}: back lifts at {rep.back_lift.onset_leg_angle_deg:.0f} deg"] = rep.back_lift.onset_s
+    return out
+
+
+def crop_to_body(image: np.ndarray, xy: np.ndarray, pad: float = 0.12) -> np.ndarray:
+    """The part of the image around the body's landmarks (with a margin)."""
+    ok = np.isfinite(xy).all(axis=1)
+    if not ok.any():
+        return image
+    h, w = image.shape[:2]
+    (x0, y0), (x1, y1) = xy[ok].min(axis=0), xy[ok].max(axis=0)
+    px, py = pad * (x1 - x0) + 20, pad * (y1 - y0) + 20
+    return image[max(int(y0 - py), 0) : min(int(y1 + py), h), max(int(x0 - px), 0) : min(int(x1 + px), w)].copy()
+
+
+def write_annotated_video(
+    analysis: Analysis, video_path: str | Path, out_path: Path, *, crf: int = 26, preset: str = "superfast",
+    key_times: dict[str, float] | None = None, progress=None,
+) -> dict[str, np.ndarray]:
+    """Draw the overlays on every frame of the source and encode ``out_path`` (H.264).
+
+    Returns {caption: RGB crop} for the frames nearest ``key_times``. Decoding runs in
+    one thread and encoding in another, drawing on the calling thread.
+    """
+    source = VideoFile(video_path)
+    w, h = source.info.width, source.info.height
+    ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
+    states = overlays(analysis, w, h)
+    key_idx = {cap: int(np.argmin(np.abs(analysis.signals.t_s - t))) for cap, t in (key_times or {}).items()}
+    wanted = {}
+    for cap, i in key_idx.items():
+        wanted.setdefault(i, []).append(cap)
+    keys: dict[str, np.ndarray] = {}
+
+    container = av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"})
+    stream = container.add_stream("libx264", rate=max(int(round(source.info.fps or 30)), 1))
+    stream.width, stream.height, stream.pix_fmt = ew, eh, "yuv420p"
+    stream.options = {"crf": str(crf), "preset": preset}
+    stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)  # pts in ms: the source's own times
+    frames: queue.Queue = queue.Queue(maxsize=16)
+    error: list[BaseException] = []
+
+    def encode() -> None:
+        try:
+            while (item := frames.get()) is not None:
+                rgb, pts = item
+                # OpenCV's RGB -> I420 is about twice as fast as the encoder's own conversion
+                vf = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+                vf.pts = pts
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        except BaseException as e:  # reported on the calling thread
+            error.append(e)
+            while frames.get() is not None:
+                pass
+
+    writer = threading.Thread(target=encode, name="flatback-encode", daemon=True)
+    writer.start()
+    last_pts = -1
+    try:
+        for frame in prefetch(iter(source)):
+            if frame.index >= len(states) or error:
+                break
+            image = frame.image.copy()
+            for annotator in ANNOTATORS:
+                annotator.annotate(image, states[frame.index])
+            for cap in wanted.get(frame.index, []):
+                keys[cap] = crop_to_body(image, states[frame.index].xy_px)
+            pts = max(int(round(frame.t_s * 1000)), last_pts + 1)
+            last_pts = pts
+            frames.put((np.ascontiguousarray(image[:eh, :ew]), pts))
+            if progress is not None:
+                progress(frame.t_s, source.info.duration_s)
+    finally:
+        frames.put(None)
+        writer.join()
+        container.close()
+    if error:
+        raise error[0]
+    return keys

@@ -1,0 +1,82 @@
+"""annotated.mp4: H.264, yuv420p, every source frame, same duration; written atomically."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flatback.cli import app
+
+
+def probe(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        times = [f.time for f in c.decode(s)]
+        return s.codec_context.name, s.codec_context.pix_fmt, len(times), times
+
+
+@pytest.fixture(scope="module")
+def outdir(demo, tmp_path_factory):
+    clip, video, keypoints = demo
+    out = tmp_path_factory.mktemp("run") / "demo_flatback"
+    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_annotated_video_matches_the_source(outdir, demo):
+    _, video, _ = demo
+    codec, pix_fmt, n, times = probe(outdir / "annotated.mp4")
+    src_codec, _, src_n, src_times = probe(video)
+    assert codec == "h264" and pix_fmt == "yuv420p"
+    assert n == src_n
+    np.testing.assert_allclose(times, src_times, atol=0.002)  # same timestamps, so same duration
+
+
+def test_annotations_are_drawn(outdir, demo):
+    """The back turns red on the frames where the simulated back is lifted."""
+    clip, video, _ = demo
+    lifted = int(np.argmax(clip.lumbar_gap_ratio))
+    with av.open(str(outdir / "annotated.mp4")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i == lifted:
+                img = f.to_ndarray(format="rgb24").astype(int)
+                break
+    red = (img[..., 0] > 180) & (img[..., 1] < 80) & (img[..., 2] < 80)
+    assert red.sum() > 200
+
+
+def test_report_html_is_self_contained(outdir):
+    import re
+
+    page = (outdir / "report.html").read_text()
+    assert "data:video/mp4;base64," in page and "data:image/jpeg;base64," in page
+    markup = re.sub(r"<script>.*?</script>", "", page, flags=re.S)  # plotly's code mentions URLs it never loads
+    assert not re.search(r"(src|href)=\"(https?:)?//", markup)
+    assert "<script src" not in page and "<link" not in page
+    assert page.count('class="rep"') == 2
+
+
+def test_no_video_flag_skips_the_video(demo, tmp_path):
+    _, video, keypoints = demo
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "--no-video", "-o", str(out), "-q"])
+    assert result.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "timeseries.csv"]
+
+
+def test_an_interrupted_run_leaves_no_half_written_report(demo, tmp_path, monkeypatch):
+    import flatback.html_report
+
+    _, video, keypoints = demo
+
+    def power_cut(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flatback.html_report, "write_html_report", power_cut)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
+    assert result.exit_code == 130
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary sibling
