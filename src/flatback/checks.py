@@ -41,6 +41,12 @@ def trunk_in_frame(track: PoseTrack, min_visibility: float) -> np.ndarray:
 
 def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[str]:
     """Raise for no person, two people or a person out of frame; return warnings."""
+    check_people(track, checks)
+    return check_in_frame(track, checks, geometry)
+
+
+def check_people(track: PoseTrack, checks: CheckSettings) -> None:
+    """Raise unless the video shows one person for most of its length."""
     n = len(track)
     if n == 0:
         raise VideoContentError("The video has no frames to analyse.")
@@ -67,6 +73,10 @@ def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySetti
                     f"frames, e.g. at {', '.join(f'{t:.1f}' for t in seen)} s). flatback coaches "
                     "one person: film them alone."
                 )
+
+
+def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[str]:
+    """Raise if the trunk is out of the picture too often; warn about shorter spells."""
     in_frame = trunk_in_frame(track, geometry.min_visibility)
     out = ~in_frame
     if out.mean() > checks.max_out_of_frame_fraction:
@@ -82,3 +92,25 @@ def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySetti
             "those moments are not measured."
         )
     return warnings
+
+
+def side_view_ratio(track: PoseTrack) -> float:
+    """Median shoulder width over torso length: small from the side, large from the front."""
+    xy = track.xy_px
+    width = np.linalg.norm(xy[:, L.LEFT_SHOULDER] - xy[:, L.RIGHT_SHOULDER], axis=1)
+    torso = np.linalg.norm(
+        (xy[:, L.LEFT_SHOULDER] + xy[:, L.RIGHT_SHOULDER]) / 2 - (xy[:, L.LEFT_HIP] + xy[:, L.RIGHT_HIP]) / 2, axis=1
+    )
+    ratio = width / torso
+    return float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else float("nan")
+
+
+def check_view(track: PoseTrack, checks: CheckSettings) -> None:
+    """Raise if the camera faces the person's front, head or feet instead of their side."""
+    ratio = side_view_ratio(track)
+    if ratio > checks.front_view_ratio:
+        raise VideoContentError(
+            f"The camera sees the person from the front, head or feet (shoulder width is {ratio:.2f} of the "
+            f"torso length; a side view gives under {checks.front_view_ratio:.2f}). Film from the side, camera "
+            "at floor height, whole body in frame."
+        )

@@ -55,12 +55,14 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str]):
+def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str], exercise: Optional[str] = None):
     from flatback.settings import Settings, parse_override
 
     pairs = dict(parse_override(o) for o in overrides)
     if rest:
         pairs["reps.rest"] = rest
+    if exercise:
+        pairs["recognition.exercise"] = exercise
     return Settings.load(config, pairs)
 
 
@@ -120,6 +122,7 @@ def analyze(
     config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
     rest: Annotated[Optional[str], typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
+    exercise: Annotated[Optional[str], typer.Option("--exercise", help="Force the exercise (e.g. double_leg_lift) instead of recognising it.")] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4 (and the report's video and key frames).")] = False,
     video: Annotated[Optional[Path], typer.Option("--video", help="With a keypoint file: the video to draw on.")] = None,
     save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
@@ -130,7 +133,7 @@ def analyze(
     from flatback.errors import FlatbackError
 
     try:
-        settings = _settings(config, set_, rest)
+        settings = _settings(config, set_, rest, exercise)
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
     outdir = out or _default_out(input, "flatback")
@@ -181,6 +184,11 @@ def _print_summary(report, outdir: Path) -> None:
     from rich.table import Table
 
     console = Console()
+    console.print(f"Exercise: {report.exercise.name.replace('_', ' ')} (confidence {report.exercise.confidence:.2f})")
+    if report.exercise.name == "not_leg_lift":
+        for w in report.warnings:
+            console.print(f"[yellow]{w}[/yellow]")
+        return
     table = Table(title=f"{report.rep_count} reps, {report.quality_rep_count} quality ({Path(report.source.path).name})")
     for col in ("rep", "bottom s", "down s", "up s", "pause bottom s", "pause top s", "min deg", "max deg", "momentum", "faults"):
         table.add_column(col)

@@ -136,8 +136,10 @@ def render_html(analysis: Analysis, video_src: str | None, key_frames: dict[str,
     """The page as a string. ``video_src``: a data URI or relative path (None: no video);
     ``key_frames``: {caption: (t_s, RGB crop)}."""
     report = analysis.report
-    legs_plot, back_plot = _figures(analysis)
     name = html.escape(Path(report.source.path).name)
+    if analysis.signals is None:
+        return _not_measured_page(name, report)
+    legs_plot, back_plot = _figures(analysis)
     if report.end_range_deg is not None:
         bound = "at or below " if "never lifted" in report.end_range_method else ""
         end_range = f"{bound}{report.end_range_deg:.0f}&deg;"
@@ -226,6 +228,18 @@ if (video) {{
 }}
 </script>
 </body></html>
+"""
+
+
+def _not_measured_page(name: str, report) -> str:
+    notes = "".join(f"<li>{html.escape(w)}</li>" for w in report.warnings)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>flatback report: {name}</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 800px; margin: 24px auto; padding: 0 16px; }}</style></head>
+<body><h1>flatback report: {name}</h1>
+<p><b>Exercise:</b> {html.escape(report.exercise.name.replace("_", " "))} (confidence {report.exercise.confidence:.2f})</p>
+<ul>{notes}</ul></body></html>
 """
 
 

@@ -167,16 +167,18 @@ def write_outputs(
     from flatback.annotate import key_frame_times, write_annotated_video
     from flatback.html_report import write_html_report
 
+    measured = analysis.signals is not None  # None: not a leg lift, nothing was measured
     with atomic_dir(outdir) as tmp:
         write_report_json(analysis, tmp / "report.json", decimals)
-        write_timeseries(analysis, tmp / "timeseries.csv", decimals)
+        if measured:
+            write_timeseries(analysis, tmp / "timeseries.csv", decimals)
         if save_keypoints:
             analysis.track.save(tmp / "keypoints.npz")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text)
         video = None
         key_frames: dict = {}
-        if video_source is not None:
+        if video_source is not None and measured:
             video = tmp / "annotated.mp4"
             times = key_frame_times(analysis)
             crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress)

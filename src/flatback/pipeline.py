@@ -16,8 +16,10 @@ import numpy as np
 
 from flatback.assessment import assess
 from flatback.backlift import BackTrack, rep_back, session_end_range, track_back
-from flatback.checks import check_track
+from flatback.checks import check_in_frame, check_people, check_view
 from flatback.clearance import Clearance, ClearanceStatus, compute_clearance
+from flatback.recognize import recognize
+from flatback.variations import apply_variation
 from flatback.geometry import BodyGeometry, compute_body_geometry
 from flatback.pose import PoseBackend
 from flatback.report import BackBaseline, Exercise, Provenance, Report, SourceInfo
@@ -37,11 +39,12 @@ class Analysis:
 
     report: Report
     track: PoseTrack
-    geometry: BodyGeometry
-    signals: SignalSet
-    segmentation: Segmentation
-    clearance: Clearance
-    back: BackTrack
+    # None when the clip is not a leg lift (the analysis stops at recognition)
+    geometry: BodyGeometry | None
+    signals: SignalSet | None
+    segmentation: Segmentation | None
+    clearance: Clearance | None
+    back: BackTrack | None
 
 
 def is_keypoint_file(path: str | Path) -> bool:
@@ -86,18 +89,17 @@ class Analyzer:
     def analyze_track(self, track: PoseTrack) -> Analysis:
         """Everything after pose: checks, geometry, signals, reps, assessment."""
         s = self.settings
-        warnings = check_track(track, s.checks, s.geometry)
+        check_people(track, s.checks)
+        check_view(track, s.checks)
+        recognition = recognize(track)
+        exercise = Exercise(name=recognition.name, confidence=round(recognition.confidence, 3))
+        if s.recognition.exercise != "auto":
+            exercise = Exercise(name=s.recognition.exercise, confidence=1.0)
+        if exercise.name == "not_leg_lift":
+            return not_leg_lift_analysis(track, exercise, recognition.reason)
+        warnings = check_in_frame(track, s.checks, s.geometry)
         geometry = compute_body_geometry(track, s.geometry)
         warnings += geometry_warnings(geometry)
-        if geometry.side_view_ratio > s.checks.front_view_ratio:
-            from flatback.errors import VideoContentError
-
-            raise VideoContentError(
-                f"The camera sees the person from the front, head or feet (shoulder width is "
-                f"{geometry.side_view_ratio:.2f} of the torso length; a side view gives under "
-                f"{s.checks.front_view_ratio:.2f}). Film from the side, camera at floor height, "
-                "whole body in frame."
-            )
         signals = compute_signals(geometry, s.signals)
         segmentation = segment_reps(
             signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, s.reps, geometry.posture, signals.breaks
@@ -108,6 +110,7 @@ class Analyzer:
         reps, partial, holds, cues = assess(segmentation, signals, s.assessment, back, s.back_lift)
         backs = [rep_back(r, signals.t_s, back, signals.leg_angle_deg, s.back_lift) for r in segmentation.complete_reps]
         end_range, end_range_method = session_end_range(backs)
+        reps, holds, cues, extra = apply_variation(exercise.name, reps, holds, cues, geometry, signals, s.recognition)
         info = track.info
         report = Report(
             source=SourceInfo(
@@ -119,7 +122,7 @@ class Analyzer:
                 rotation_deg=info.rotation_deg,
                 frames=len(track),
             ),
-            exercise=Exercise(),
+            exercise=exercise,
             rep_count=len(reps),
             quality_rep_count=sum(r.quality_rep for r in reps),
             reps=reps,
@@ -134,6 +137,7 @@ class Analyzer:
             holds=holds,
             cues=cues,
             warnings=warnings,
+            variation=extra,
             provenance=Provenance(
                 flatback_version=__version__,
                 pose_backend=track.backend,
@@ -158,6 +162,21 @@ class Analyzer:
 
     def run(self, path: str | Path, progress: Progress | None = None) -> Analysis:
         return self.analyze_track(self.track(path, progress))
+
+
+def not_leg_lift_analysis(track: PoseTrack, exercise: Exercise, reason: str) -> Analysis:
+    """An analysis that stops at recognition: no leg-lift verdicts for other exercises."""
+    info = track.info
+    message = (
+        f"This does not look like a leg lift ({reason}). flatback measures lying leg lifts and their "
+        "variations; nothing else was measured. If it is one, say which with --exercise."
+    )
+    report = Report(
+        source=SourceInfo(path=info.path, duration_s=float(track.t_s[-1]) if len(track) else 0.0, fps=info.fps,
+                          width=info.width, height=info.height, rotation_deg=info.rotation_deg, frames=len(track)),
+        exercise=exercise, rep_count=0, reps=[], end_range_method="not a leg lift", warnings=[message],
+    )
+    return Analysis(report, track, None, None, None, None, None)
 
 
 def geometry_warnings(geometry: BodyGeometry) -> list[str]:

@@ -69,6 +69,7 @@ class Momentum(_Model):
 
 class RepReport(_Model):
     index: int
+    side: Literal["left", "right"] | None = None  # the moving leg, for one-leg-at-a-time variations
     start_s: float
     bottom_s: float
     end_s: float
@@ -145,4 +146,5 @@ class Report(_Model):
     holds: list[HoldReport] = []
     cues: list[Cue] = []
     warnings: list[str] = []
+    variation: dict = {}  # what the variation adds: per-side counts, hold timer, swing...
     provenance: Provenance | None = None

@@ -82,6 +82,21 @@ class CheckSettings(_Section):
     )
 
 
+class RecognitionSettings(_Section):
+    exercise: Literal[
+        "auto", "double_leg_lift", "bent_knee_leg_lift", "single_leg_lift", "heel_tap", "hanging_leg_raise",
+        "dead_bug", "hollow_hold", "not_leg_lift",
+    ] = Field("auto", description="The exercise in the clip; auto recognises it (flatback analyze --exercise NAME forces it).")
+    hollow_hold_target_s: float = Field(
+        20.0, description="Hollow-body hold target with the back flat, s (DESIGN.md: about 20 s as a warm-up)."
+    )
+    hanging_swing_ratio: float = Field(
+        0.25,
+        description="Hanging leg raise: the hips swinging back and forth more than this, torso lengths, "
+        "is momentum from the lats rather than the abs.",
+    )
+
+
 class GeometrySettings(_Section):
     min_visibility: float = Field(
         0.5, ge=0, le=1, description="Landmark visibility below which a point is treated as unseen."
@@ -334,6 +349,7 @@ class Settings(_Section):
     source: SourceSettings = SourceSettings()
     pose: PoseSettings = PoseSettings()
     checks: CheckSettings = CheckSettings()
+    recognition: RecognitionSettings = RecognitionSettings()
     geometry: GeometrySettings = GeometrySettings()
     clearance: ClearanceSettings = ClearanceSettings()
     back_lift: BackLiftSettings = BackLiftSettings()

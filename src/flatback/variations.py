@@ -1,0 +1,89 @@
+"""Per-variation rules (DESIGN.md, "Variations"), applied after the common assessment.
+
+- hollow_hold: a hold, not reps; its timer counts only while the back is flat (target 20 s).
+- hanging_leg_raise: the body swinging from the lats is momentum.
+- single_leg_lift, heel_tap, dead_bug: reps counted per side; single-leg end range per leg.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flatback.geometry import BodyGeometry
+from flatback.report import Cue, HoldReport, RepReport
+from flatback.settings import RecognitionSettings
+from flatback.signals import SignalSet
+
+ONE_SIDE_AT_A_TIME = {"single_leg_lift", "heel_tap", "dead_bug"}
+
+VARIATION_CUES: dict[str, tuple[int, str]] = {
+    "swinging": (2, "Don't swing: curl the pelvis up towards the ribs, no kick from the lats."),
+    "hollow_hold_short": (3, "Build the hollow hold up to {target:.0f} s with the lower back pressed down."),
+}
+
+
+def moving_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
+    """Which leg moved in a rep: the one whose angle spans the larger range."""
+    w = (geometry.t_s >= rep.start_s) & (geometry.t_s <= rep.end_s)
+    spans = {}
+    for side, angle in (("left", geometry.leg_angle_left_deg), ("right", geometry.leg_angle_right_deg)):
+        a = angle[w]
+        a = a[np.isfinite(a)]
+        spans[side] = float(np.percentile(a, 95) - np.percentile(a, 5)) if len(a) > 3 else -1.0
+    if max(spans.values()) < 0:
+        return None
+    return max(spans, key=spans.get)
+
+
+def apply_variation(
+    name: str, reps: list[RepReport], holds: list[HoldReport], cues: list[Cue], geometry: BodyGeometry,
+    signals: SignalSet, settings: RecognitionSettings,
+) -> tuple[list[RepReport], list[HoldReport], list[Cue], dict]:
+    """The variation's rules: (reps, holds, cues, extra report fields)."""
+    extra: dict = {}
+    if name == "hollow_hold":
+        flat = [h.back_flat_s if h.back_flat_s is not None else h.duration_s for h in holds]
+        longest = max(flat, default=0.0)
+        extra = {"hold_target_s": settings.hollow_hold_target_s, "longest_flat_hold_s": longest,
+                 "holds_s": [h.duration_s for h in holds]}
+        if longest < settings.hollow_hold_target_s:
+            priority, text = VARIATION_CUES["hollow_hold_short"]
+            cues = [*cues, Cue(t_s=holds[0].start_s if holds else None, code="hollow_hold_short",
+                               text=text.format(target=settings.hollow_hold_target_s), priority=priority,
+                               evidence=f"longest hold with the back flat: {longest:.1f} s")]
+        # a hold is the unit here: the lift into it and the lowering out of it are not reps
+        return [], holds, [c for c in cues if c.code not in ("descent_too_fast", "momentum")], extra
+    if name == "hanging_leg_raise":
+        hip_x = geometry.hip_px[:, 0]
+        ok = np.isfinite(hip_x)
+        swing = float((np.percentile(hip_x[ok], 95) - np.percentile(hip_x[ok], 5)) / geometry.torso_length_px) if ok.sum() > 5 else 0.0
+        extra = {"swing_ratio": swing}
+        if swing > settings.hanging_swing_ratio:
+            reps = [r.model_copy(update={"momentum": True, "momentum_reasons": [*r.momentum_reasons, "swing"],
+                                         "faults": sorted(set(r.faults) | {"swinging"}), "quality_rep": False}) for r in reps]
+            priority, text = VARIATION_CUES["swinging"]
+            cues = [*cues, Cue(t_s=reps[0].start_s if reps else None, code="swinging", text=text, priority=priority,
+                               evidence=f"hips swing {swing:.2f} torso lengths (limit {settings.hanging_swing_ratio})")]
+        # descent tempo and back lift do not apply hanging
+        cues = [c for c in cues if c.code not in ("descent_too_fast", "back_lifted", "setup_back_not_flat")]
+        reps = [r.model_copy(update={"faults": [f for f in r.faults if f != "descent_too_fast"]}) for r in reps]
+        reps = [r.model_copy(update={"quality_rep": not r.faults}) for r in reps]
+        return reps, holds, sorted(cues, key=lambda c: c.priority), extra
+    if name in ONE_SIDE_AT_A_TIME:
+        reps = [r.model_copy(update={"side": moving_side(r, geometry)}) for r in reps]
+        per_side = {side: sum(r.side == side for r in reps) for side in ("left", "right")}
+        extra = {"reps_per_side": per_side}
+        if name == "single_leg_lift":
+            extra["end_range_per_side_deg"] = {
+                side: float(np.median([r.end_range_deg for r in reps if r.side == side and r.end_range_deg is not None]))
+                for side in ("left", "right")
+                if any(r.side == side and r.end_range_deg is not None for r in reps)
+            }
+        if name == "heel_tap":
+            knee = signals.knee_flexion_deg[np.isfinite(signals.knee_flexion_deg)]
+            extra["tabletop_knee_deg"] = float(np.percentile(knee, 75)) if len(knee) else None
+        # in a side view the pose model often swaps left and right: "left" and "right" are
+        # the model's labels after flatback's repair, good for balance, not for naming a limb
+        extra["side_note"] = "sides as the pose model labels them after swap repair"
+    return reps, holds, cues, extra
+

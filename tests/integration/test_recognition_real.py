@@ -1,0 +1,42 @@
+"""Issue #5: the variation is recognised on every clip; not-leg-lift clips get no verdicts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from flatback.pipeline import Analyzer
+from flatback.recognize import recognize
+from tests.conftest import CLIPS
+
+NAMES = sorted(c["clip"] for c in json.loads((CLIPS / "labels.json").read_text())) if (CLIPS / "labels.json").exists() else []
+
+
+@pytest.fixture(scope="module")
+def recognised(clip_track, labels):
+    return {name: recognize(clip_track(name)) for name in labels}
+
+
+def test_every_clip_is_recognised(recognised, labels):
+    confusion = Counter((labels[n]["exercise"], r.name) for n, r in recognised.items())
+    table = "\n".join(f"{truth:20s} -> {got:20s} {k}" for (truth, got), k in sorted(confusion.items()))
+    wrong = {n: (labels[n]["exercise"], r.name) for n, r in recognised.items() if r.name != labels[n]["exercise"]}
+    assert not wrong, f"confusion table:\n{table}"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("neg_")])
+def test_not_leg_lift_clips_get_a_message_and_no_verdicts(name, clip_track):
+    report = Analyzer().analyze_track(clip_track(name)).report
+    assert report.exercise.name == "not_leg_lift"
+    assert report.rep_count == 0 and report.reps == [] and report.end_range_deg is None
+    assert "does not look like a leg lift" in report.warnings[0]
+
+
+def test_forcing_the_exercise(clip_track):
+    from flatback.settings import Settings
+
+    forced = Settings().replace(recognition__exercise="bent_knee_leg_lift")
+    report = Analyzer(forced).analyze_track(clip_track("double_leg_lift_studio.mp4")).report
+    assert report.exercise.name == "bent_knee_leg_lift" and report.exercise.confidence == 1.0
