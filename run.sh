@@ -36,6 +36,26 @@ setup() {
     fi
 }
 
+as_postgres() {  # run a command as the postgres system user
+    if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sudo -u postgres sh -c "$*"; fi
+}
+
+setup_postgres() {
+    # The training-log tests run against a real PostgreSQL server on this machine.
+    [ -n "${FLATBACK_TEST_PG_URL:-}" ] && return 0
+    command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql || return 0
+    command -v pg_lsclusters >/dev/null 2>&1 || return 0
+    version=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1}')
+    [ -n "$version" ] || return 0
+    if ! pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online; then
+        pg_ctlcluster "$version" main start || return 0
+    fi
+    port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
+    as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='flatback'\" | grep -q 1 || psql -qc \"CREATE ROLE flatback LOGIN PASSWORD 'flatback'\"" >/dev/null
+    as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='flatback_test'\" | grep -q 1 || createdb -O flatback flatback_test" >/dev/null
+    export FLATBACK_TEST_PG_URL="postgresql://flatback:flatback@127.0.0.1:${port}/flatback_test"
+}
+
 cmd=${1:-}
 case "$cmd" in
     test)
@@ -45,6 +65,7 @@ case "$cmd" in
         if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
             apt_install chromium chromium-driver
         fi
+        setup_postgres || echo "flatback setup: no PostgreSQL server; its tests will be skipped" >&2
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     "")

@@ -126,6 +126,10 @@ def analyze(
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4 (and the report's video and key frames).")] = False,
     video: Annotated[Optional[Path], typer.Option("--video", help="With a keypoint file: the video to draw on.")] = None,
     save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
+    save: Annotated[bool, typer.Option("--save", help="Add this set to your training log.")] = False,
+    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL (sqlite:///... or postgresql://...) [default: $FLATBACK_DB or your data folder].")] = None,
+    pain: Annotated[bool, typer.Option("--pain", help="With --save: this set hurt.")] = False,
+    pop: Annotated[bool, typer.Option("--pop", help="With --save: you felt a pop.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
 ) -> None:
     """Measure every rep in a side-view video of lying leg lifts."""
@@ -142,6 +146,76 @@ def analyze(
     )
     if not quiet:
         _print_summary(analysis.report, outdir)
+    if save or pain or pop:
+        session = _log(db).add_set(analysis.report, pain=pain, pop=pop)
+        if not quiet:
+            typer.echo(f"Saved to the training log (session {session}). See `flatback history` and `flatback plan`.")
+
+
+def _log(db: Optional[str]):
+    from flatback.errors import FlatbackError
+    from flatback.history import TrainingLog
+
+    try:
+        return TrainingLog(db)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+
+
+@app.command()
+def history(
+    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
+    plot: Annotated[Path, typer.Option("--plot", help="Where to write the progress plot (PNG).")] = Path("flatback_progress.png"),
+) -> None:
+    """Your sessions as a table, and a plot of end range and quality reps over time."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flatback.history import plot_progress
+
+    sessions = _log(db).summaries()
+    if not sessions:
+        typer.echo("The training log is empty: save a set with `flatback analyze VIDEO --save`.")
+        return
+    table = Table(title=f"{len(sessions)} session(s)")
+    for col in ("date", "exercise", "sets", "reps", "quality", "end range deg", "back lifted", "down s", "pain/pop"):
+        table.add_column(col)
+    for h in sessions:
+        table.add_row(
+            f"{h.started_at:%Y-%m-%d %H:%M}", h.exercise.replace("_", " "), str(h.sets), str(h.reps), str(h.quality_reps),
+            "-" if h.end_range_deg is None else f"{h.end_range_deg:.0f}", f"{h.back_lifted_fraction:.0%}",
+            "-" if h.median_descent_s is None else f"{h.median_descent_s:.1f}",
+            "pop" if h.pop else "pain" if h.pain else "-",
+        )
+    Console().print(table)
+    typer.echo(f"Wrote {plot_progress(sessions, plot)}")
+
+
+@app.command()
+def plan(
+    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
+) -> None:
+    """Your next session: variation, sets x reps, tempo and pause, from your history."""
+    from flatback.plan import plan_next
+
+    typer.echo(plan_next(_log(db).summaries()).text())
+
+
+@app.command("log")
+def log_feeling(
+    pain: Annotated[bool, typer.Option("--pain", help="The last session hurt.")] = False,
+    pop: Annotated[bool, typer.Option("--pop", help="You felt a pop in the last session.")] = False,
+    note: Annotated[str, typer.Option("--note", help="A note for the last session.")] = "",
+    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL.")] = None,
+) -> None:
+    """Tell the log how the last session felt (pain, a pop): the plan regresses on it."""
+    from flatback.errors import FlatbackError
+
+    try:
+        session = _log(db).report_pain(pain=pain, pop=pop, note=note)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    typer.echo(f"Noted on session {session}.")
 
 
 class _progress:
