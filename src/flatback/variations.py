@@ -35,6 +35,21 @@ def moving_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
     return max(spans, key=spans.get)
 
 
+def moving_arm_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
+    """Which arm moved in a rep: the wrist that travelled further (torso lengths)."""
+    from flatback.types import Landmark as L
+
+    w = (geometry.t_s >= rep.start_s) & (geometry.t_s <= rep.end_s)
+    travel = {}
+    for side in ("left", "right"):
+        p = geometry.xy_px[w, L[f"{side.upper()}_WRIST"]]
+        p = p[np.isfinite(p).all(axis=1)]
+        travel[side] = float(np.ptp(p, axis=0).max() / geometry.torso_length_px) if len(p) > 3 else -1.0
+    if max(travel.values()) < 0.3:  # no arm moved clearly
+        return None
+    return max(travel, key=travel.get)
+
+
 def apply_variation(
     name: str, reps: list[RepReport], holds: list[HoldReport], cues: list[Cue], geometry: BodyGeometry,
     signals: SignalSet, settings: RecognitionSettings,
@@ -79,6 +94,9 @@ def apply_variation(
                 for side in ("left", "right")
                 if any(r.side == side and r.end_range_deg is not None for r in reps)
             }
+        if name == "dead_bug":
+            pairs = [(r.side, moving_arm_side(r, geometry)) for r in reps]
+            extra["opposite_arm_and_leg"] = [None if arm is None or leg is None else arm != leg for leg, arm in pairs]
         if name == "heel_tap":
             knee = signals.knee_flexion_deg[np.isfinite(signals.knee_flexion_deg)]
             extra["tabletop_knee_deg"] = float(np.percentile(knee, 75)) if len(knee) else None
