@@ -55,7 +55,7 @@ def momentum_reasons(rep: RepPhases, signals: SignalSet, rest: str, s: Assessmen
     ):
         reasons.append("bounce")
     lift = pelvis_lift(rep, signals)
-    if lift is not None and lift > s.pelvis_lift_ratio:
+    if rest != "hang" and lift is not None and lift > s.pelvis_lift_ratio:  # hanging, the pelvis should curl up
         reasons.append("pelvis_lift")
     return reasons
 

@@ -66,21 +66,15 @@ def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str],
     return Settings.load(config, pairs)
 
 
-def _video_source(input: str, video: Optional[Path]) -> Optional[Path]:
-    """The video to draw on: the input itself, or for a keypoint file ``--video`` (or the
-    video it was made from, if still there). A webcam is not re-read."""
+def _video_source(input: str, video: Optional[Path], analysed_path: str) -> Optional[Path]:
+    """The video to draw on: the input itself; for a keypoint file ``--video``, or the
+    video it was made from if it is still there. A webcam is not re-read."""
     if video is not None:
         return video
     if input.isdigit() and not Path(input).exists():
         return None
     if input.lower().endswith(".npz"):
-        from flatback.types import PoseTrack
-
-        try:
-            original = Path(PoseTrack.from_keypoint_file(input).info.path)
-        except Exception:
-            return None
-        return original if original.is_file() else None
+        return Path(analysed_path) if Path(analysed_path).is_file() else None
     return Path(input)
 
 
@@ -95,7 +89,7 @@ def _analyse_and_write(input: str, outdir: Path, settings, *, quiet: bool, no_vi
     try:
         with _native_stderr_silenced() as stderr, _progress(quiet, stderr) as bar:
             analysis = Analyzer(settings).run(input, bar.phase("analysing"))
-            source = None if no_video else _video_source(input, video)
+            source = None if no_video else _video_source(input, video, analysis.track.info.path)
             write_outputs(
                 analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints,
                 extra=extra(analysis) if extra else None, video_source=source, progress=bar.phase("drawing video"),

@@ -98,7 +98,6 @@ class BodyGeometry:
     posture: Literal["lying", "upright"]
     floor: FloorLine
     torso_length_px: float
-    side_view_ratio: float
     leg_angle_deg: np.ndarray
     leg_angle_left_deg: np.ndarray
     leg_angle_right_deg: np.ndarray
@@ -323,8 +322,6 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
     torso = np.linalg.norm(shoulder - hip, axis=1)
     torso_length = float(np.nanmedian(torso[lying])) if lying.any() else float(np.nanmedian(torso))
-    shoulder_width = np.linalg.norm(xy[:, L.LEFT_SHOULDER] - xy[:, L.RIGHT_SHOULDER], axis=1)
-    side_ratio = float(np.nanmedian(shoulder_width / torso))
 
     if posture == "lying":
         along, up = floor.feet_dir, floor.up_dir
@@ -343,6 +340,10 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
         # knee bend needs the ankle: an unseen (extrapolated) ankle gives a made-up bend
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        if posture == "upright":
+            # hanging raises go past horizontal to the bar (~160-200 deg): keep them
+            # continuous instead of wrapping at 180
+            angle = np.where(angle < -90, angle + 360, angle)
         per_leg[side] = (angle, source, weight, knee_flexion)
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
@@ -362,7 +363,6 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         posture=posture,
         floor=floor,
         torso_length_px=torso_length,
-        side_view_ratio=side_ratio,
         leg_angle_deg=leg,
         leg_angle_left_deg=al,
         leg_angle_right_deg=ar,

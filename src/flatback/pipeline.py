@@ -19,7 +19,7 @@ from flatback.backlift import BackTrack, rep_back, session_end_range, track_back
 from flatback.checks import check_in_frame, check_people, check_view
 from flatback.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.recognize import recognize
-from flatback.variations import apply_variation
+from flatback.variations import ONE_SIDE_AT_A_TIME, apply_variation, reps_per_side
 from flatback.geometry import BodyGeometry, compute_body_geometry
 from flatback.pose import PoseBackend
 from flatback.report import BackBaseline, Exercise, Provenance, Report, SourceInfo
@@ -110,6 +110,8 @@ class Analyzer:
         reps, partial, holds, cues = assess(segmentation, signals, s.assessment, back, s.back_lift)
         backs = [rep_back(r, signals.t_s, back, signals.leg_angle_deg, s.back_lift) for r in segmentation.complete_reps]
         end_range, end_range_method = session_end_range(backs)
+        if exercise.name in ONE_SIDE_AT_A_TIME:
+            reps, partial, cues = reps_per_side(exercise.name, track, geometry, signals, back, s)
         reps, holds, cues, extra = apply_variation(exercise.name, reps, holds, cues, geometry, signals, s.recognition)
         info = track.info
         report = Report(

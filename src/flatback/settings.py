@@ -90,10 +90,15 @@ class RecognitionSettings(_Section):
     hollow_hold_target_s: float = Field(
         20.0, description="Hollow-body hold target with the back flat, s (DESIGN.md: about 20 s as a warm-up)."
     )
+    side_turn_min_visibility: float = Field(
+        0.85,
+        description="One-leg variations: a leg's rep counts only if its knee and ankle are this visible "
+        "at the turn; in a side view the far leg is mostly the pose model's guess.",
+    )
     hanging_swing_ratio: float = Field(
-        0.25,
-        description="Hanging leg raise: the hips swinging back and forth more than this, torso lengths, "
-        "is momentum from the lats rather than the abs.",
+        0.4,
+        description="Hanging leg raise: the hips swinging back behind the hands by more than this, torso "
+        "lengths, is a kip from the lats rather than the abs curling the pelvis (a clean raise: about 0.2).",
     )
 
 

@@ -50,6 +50,63 @@ def moving_arm_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
     return max(travel, key=travel.get)
 
 
+def backward_swing(geometry: BodyGeometry) -> float:
+    """How far the hips swing back behind the hands (the hanging line), torso lengths.
+
+    A clean hanging raise curls the pelvis forward, towards the ribs; a kip from the
+    lats first swings the hips back behind the bar. Measured at the 5th percentile.
+    """
+    from flatback.geometry import midpoint
+    from flatback.types import Landmark as L
+
+    xy = geometry.xy_px
+    seen = np.isfinite(xy[..., 0]).astype(np.float32)
+    wrist = midpoint(xy, seen, L.LEFT_WRIST, L.RIGHT_WRIST, 0.5)
+    facing = np.sign(np.nanmedian(xy[:, L.NOSE, 0] - geometry.shoulder_px[:, 0])) or 1.0
+    ahead = (geometry.hip_px[:, 0] - wrist[:, 0]) * facing / geometry.torso_length_px
+    ahead = ahead[np.isfinite(ahead)]
+    return float(max(-np.percentile(ahead, 5), 0.0)) if len(ahead) > 5 else 0.0
+
+
+def reps_per_side(
+    name: str, track, geometry: BodyGeometry, signals: SignalSet, back, settings,
+) -> tuple[list[RepReport], list, list[Cue]]:
+    """One-leg-at-a-time variations: each leg's angle segmented on its own.
+
+    A single-leg lift rests on the floor; dead bugs and heel taps rest in tabletop (legs
+    up) and reach down. A leg's rep counts only if the leg was seen at its turn (knee and
+    ankle visibility at least ``recognition.side_turn_min_visibility``): a far leg is
+    mostly the pose model's guess. Returns the reps (with ``side``), partial reps, cues.
+    """
+    from dataclasses import replace
+
+    from flatback.assessment import assess, cues_for
+    from flatback.reps import Segmentation, segment_reps
+    from flatback.signals import clean_offline, derivative
+    from flatback.types import Landmark as L
+
+    rest = "floor" if name == "single_leg_lift" else "top"
+    rep_settings = settings.reps.model_copy(update={"rest": rest})
+    t = signals.t_s
+    reps, partial = [], []
+    for side in ("left", "right"):
+        x = clean_offline(t, getattr(geometry, f"leg_angle_{side}_deg"), settings.signals, signals.breaks)
+        v = derivative(t, x, signals.breaks)
+        seg = segment_reps(t, x, v, rep_settings, geometry.posture, signals.breaks)
+        vis = np.minimum(track.visibility[:, L[f"{side.upper()}_KNEE"]], track.visibility[:, L[f"{side.upper()}_ANKLE"]])
+        min_vis = settings.recognition.side_turn_min_visibility
+        seen = [r for r in seg.complete_reps if vis[np.abs(t - r.turn_s) <= 0.2].mean() >= min_vis]
+        side_signals = replace(signals, leg_angle_deg=x, leg_speed_deg_s=v)
+        side_reps, side_partial, _, _ = assess(
+            Segmentation(seen, seg.partial, [], seg.rest, seg.hysteresis_deg), side_signals, settings.assessment,
+            back, settings.back_lift,
+        )
+        reps += [r.model_copy(update={"side": side}) for r in side_reps]
+        partial += side_partial
+    reps = [r.model_copy(update={"index": k}) for k, r in enumerate(sorted(reps, key=lambda r: r.start_s), start=1)]
+    return reps, sorted(partial, key=lambda p: p.start_s), cues_for(reps)
+
+
 def apply_variation(
     name: str, reps: list[RepReport], holds: list[HoldReport], cues: list[Cue], geometry: BodyGeometry,
     signals: SignalSet, settings: RecognitionSettings,
@@ -69,9 +126,7 @@ def apply_variation(
         # a hold is the unit here: the lift into it and the lowering out of it are not reps
         return [], holds, [c for c in cues if c.code not in ("descent_too_fast", "momentum")], extra
     if name == "hanging_leg_raise":
-        hip_x = geometry.hip_px[:, 0]
-        ok = np.isfinite(hip_x)
-        swing = float((np.percentile(hip_x[ok], 95) - np.percentile(hip_x[ok], 5)) / geometry.torso_length_px) if ok.sum() > 5 else 0.0
+        swing = backward_swing(geometry)
         extra = {"swing_ratio": swing}
         if swing > settings.hanging_swing_ratio:
             reps = [r.model_copy(update={"momentum": True, "momentum_reasons": [*r.momentum_reasons, "swing"],
@@ -85,7 +140,7 @@ def apply_variation(
         reps = [r.model_copy(update={"quality_rep": not r.faults}) for r in reps]
         return reps, holds, sorted(cues, key=lambda c: c.priority), extra
     if name in ONE_SIDE_AT_A_TIME:
-        reps = [r.model_copy(update={"side": moving_side(r, geometry)}) for r in reps]
+        reps = [r if r.side else r.model_copy(update={"side": moving_side(r, geometry)}) for r in reps]
         per_side = {side: sum(r.side == side for r in reps) for side in ("left", "right")}
         extra = {"reps_per_side": per_side}
         if name == "single_leg_lift":

@@ -40,3 +40,26 @@ def test_forcing_the_exercise(clip_track):
     forced = Settings().replace(recognition__exercise="bent_knee_leg_lift")
     report = Analyzer(forced).analyze_track(clip_track("double_leg_lift_studio.mp4")).report
     assert report.exercise.name == "bent_knee_leg_lift" and report.exercise.confidence == 1.0
+
+
+def test_hanging_leg_raise_counts_its_one_complete_rep(clip_track, labels):
+    name = "hanging_leg_raise.mp4"
+    report = Analyzer().analyze_track(clip_track(name)).report
+    (label,) = labels[name]["reps"]
+    assert report.rep_count == labels[name]["rep_count"] == 1
+    assert abs(report.reps[0].bottom_s - label["turn_s"]) <= 0.5  # bottom_s: the highest point when hanging
+    assert report.reps[0].max_leg_angle_deg > 150  # toes to the bar, past horizontal without wrapping
+    assert len(report.partial_reps) == 1  # the rep that began before the clip
+    assert "swinging" not in report.reps[0].faults  # "fast but no visible body kip"
+
+
+def test_dead_bug_reps_are_counted_per_side(clip_track, labels):
+    """Each leg is segmented on its own; a far-leg rep counts only where the leg is seen.
+    3 of the 4 labelled extensions are found (the far leg's last one is hidden), none extra."""
+    name = "dead_bug.mp4"
+    report = Analyzer().analyze_track(clip_track(name)).report
+    turns = [r["turn_s"] for r in labels[name]["reps"]]
+    for rep in report.reps:
+        assert min(abs(rep.bottom_s - t) for t in turns) <= 0.5  # no rep that is not there
+    assert report.rep_count >= 3
+    assert set(report.variation["reps_per_side"].values()) >= {1, 2}
