@@ -10,9 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from flatback.cli import app
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -56,14 +53,10 @@ def wait_for(driver, script, timeout=20.0):
 
 
 @pytest.fixture(scope="module")
-def page(demo, tmp_path_factory):
-    clip, video, keypoints = demo
-    out = tmp_path_factory.mktemp("page") / "demo_flatback"
-    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
+def page(demo, demo_outdir):
     driver = open_browser()
-    driver.get((out / "report.html").as_uri())
-    yield driver, out, clip
+    driver.get((demo_outdir / "report.html").as_uri())
+    yield driver, demo_outdir, demo[0]
     driver.quit()
 
 

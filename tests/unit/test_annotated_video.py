@@ -17,13 +17,9 @@ def probe(path):
         return s.codec_context.name, s.codec_context.pix_fmt, len(times), times
 
 
-@pytest.fixture(scope="module")
-def outdir(demo, tmp_path_factory):
-    clip, video, keypoints = demo
-    out = tmp_path_factory.mktemp("run") / "demo_flatback"
-    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def outdir(demo_outdir):
+    return demo_outdir
 
 
 def test_annotated_video_matches_the_source(outdir, demo):
