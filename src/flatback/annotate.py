@@ -66,18 +66,10 @@ class Overlay:
 def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
     """The per-frame overlay state of an analysis."""
     g, s, report = analysis.geometry, analysis.signals, analysis.report
+    from flatback.outputs import frame_phases  # here: outputs calls into this module
+
     t = s.t_s
-    phase = [""] * len(t)
-    phase_start = np.zeros(len(t))
-    rep_of = np.zeros(len(t), int)
-    for hold in analysis.segmentation.holds:
-        sel = (t >= hold.start_s) & (t <= hold.end_s)
-        for i in np.flatnonzero(sel):
-            phase[i], phase_start[i] = "hold", hold.start_s
-    for k, r in enumerate(analysis.segmentation.complete_reps, start=1):
-        for name, a, b in r.phases:
-            for i in np.flatnonzero((t >= a) & (t < b)):
-                phase[i], phase_start[i], rep_of[i] = name, a, k
+    phase, _, phase_start = frame_phases(analysis)
     ends = [r.end_s for r in report.reps]
     quality = [r.quality_rep for r in report.reps]
     cue_at = _cue_timeline(analysis)

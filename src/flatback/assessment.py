@@ -156,7 +156,7 @@ def assess(
     settings = settings or AssessmentSettings()
     back_settings = back_settings or BackLiftSettings()
     baseline = head_baseline(signals)
-    complete = segmentation.complete_reps
+    complete = segmentation.reps
     backs: list[RepBack | None] = [None] * len(complete)
     scale = 1.0
     if back is not None:

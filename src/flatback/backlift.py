@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from flatback.clearance import Clearance, ClearanceStatus
+from flatback.report import RepReport
 from flatback.reps import RepPhases
 from flatback.settings import BackLiftSettings
 
@@ -241,12 +242,15 @@ def rep_back(
     return RepBack(state, None, None, None, measured, peak_val, secondary)
 
 
-def session_end_range(reps: list[RepBack]) -> tuple[float | None, str]:
-    """The session's end range, deg, and how it was derived."""
-    onsets = [r.onset_leg_angle_deg for r in reps if r.state == "lifted" and r.onset_leg_angle_deg is not None]
+def session_end_range(reps: list[RepReport]) -> tuple[float | None, str]:
+    """The session's end range, deg, and how it was derived, from assessed reps."""
+    onsets = [
+        r.back_lift.onset_leg_angle_deg for r in reps
+        if r.back_lift.state == "lifted" and r.back_lift.onset_leg_angle_deg is not None
+    ]
     if onsets:
         return float(np.median(onsets)), f"median leg angle at back-lift onset over {len(onsets)} rep(s)"
-    flat = [r.end_range_deg for r in reps if r.state == "flat" and r.end_range_deg is not None]
+    flat = [r.end_range_deg for r in reps if r.back_lift.state == "flat" and r.end_range_deg is not None]
     if flat:
         return float(min(flat)), (
             f"lowest leg angle reached with a flat back over {len(flat)} rep(s); the back never "

@@ -39,12 +39,6 @@ def trunk_in_frame(track: PoseTrack, min_visibility: float) -> np.ndarray:
     return hips & shoulders
 
 
-def check_track(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[str]:
-    """Raise for no person, two people or a person out of frame; return warnings."""
-    check_people(track, checks)
-    return check_in_frame(track, checks, geometry)
-
-
 def check_people(track: PoseTrack, checks: CheckSettings) -> None:
     """Raise unless the video shows one person for most of its length."""
     n = len(track)

@@ -58,13 +58,11 @@ class FloorLine:
 
     ``roll_deg``: angle of the floor line to the image x axis (positive = clockwise on
     screen, image y points down). ``feet_sign``: +1 when the feet lie towards +x along the
-    floor, -1 when towards -x. ``offset_px``: signed distance of the floor below the
-    origin along the up-normal (NaN without a mask). ``source``: "mask" or "trunk".
+    floor, -1 when towards -x. ``source``: "mask", "trunk" or "vertical" (upright).
     """
 
     roll_deg: float
     feet_sign: int
-    offset_px: float
     source: Literal["mask", "trunk", "vertical"]
 
     @property
@@ -78,10 +76,6 @@ class FloorLine:
         """Unit vector perpendicular to the floor, pointing up (away from it)."""
         r = np.deg2rad(self.roll_deg)
         return np.array([np.sin(r), -np.cos(r)])
-
-    def height_px(self, xy_px: np.ndarray) -> np.ndarray:
-        """Height of points (..., 2) above the floor, px (NaN if the offset is unknown)."""
-        return xy_px @ self.up_dir + self.offset_px
 
 
 @dataclass(frozen=True)
@@ -236,13 +230,13 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     lying = ok & (tilt <= settings.lying_max_trunk_tilt_deg)
     if lying.sum() < 0.5 * ok.sum():
         feet_sign = 1
-        return FloorLine(0.0, feet_sign, np.nan, "vertical"), "upright", lying
+        return FloorLine(0.0, feet_sign, "vertical"), "upright", lying
 
     feet_sign = int(np.sign(np.nanmedian(hip[lying, 0] - shoulder[lying, 0])) or 1)
     trunk_line = np.degrees(np.arctan2(trunk[lying, 1], trunk[lying, 0]))
     trunk_roll = float(np.median((trunk_line + 90) % 180 - 90))  # as a line angle in (-90, 90]
-    floor = FloorLine(trunk_roll, feet_sign, np.nan, "trunk")
-    slopes, intercepts = [], []
+    floor = FloorLine(trunk_roll, feet_sign, "trunk")
+    slopes = []
     if track.mask_bottom_y_px is not None:
         for i in np.flatnonzero(lying):
             bottom = without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i])
@@ -254,15 +248,12 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
             )
             if line is not None:
                 slopes.append(line[0])
-                intercepts.append(line[1])
     if len(slopes) >= max(3, 0.2 * lying.sum()):
         roll = float(np.degrees(np.arctan(np.median(slopes))))
         # The mask tangent is the better floor, unless something other than the back
         # (a hand, a cushion) touches the floor under the body and tilts it.
         if abs(roll - trunk_roll) <= settings.floor_agree_deg:
-            r = np.deg2rad(roll)
-            # points on the line satisfy p . up + offset = 0 with up = (sin r, -cos r)
-            floor = FloorLine(roll, feet_sign, float(np.median(intercepts)) * np.cos(r), "mask")
+            floor = FloorLine(roll, feet_sign, "mask")
     if abs(floor.roll_deg) > settings.max_camera_roll_deg:
         raise VideoContentError(
             f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 
 import cv2
@@ -39,7 +38,7 @@ def _figures(analysis: Analysis) -> tuple[str, str]:
     s = analysis.signals
     t = s.t_s.tolist()
     shapes = []
-    for rep in analysis.segmentation.complete_reps:
+    for rep in analysis.segmentation.reps:
         for name, a, b in rep.phases:
             shapes.append(dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1,
                                fillcolor=PHASE_COLOURS[name], line_width=0, layer="below"))
@@ -159,7 +158,6 @@ def render_html(analysis: Analysis, video_src: str | None, key_frames: dict[str,
         f'<video id="video" controls muted playsinline preload="auto" src="{video_src}"></video>'
         if video_src else '<p class="muted">No annotated video (run without --no-video on a video file).</p>'
     )
-    data = json.dumps({"reps": [{"index": r.index, "start_s": r.start_s} for r in report.reps]})
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -206,7 +204,6 @@ video {{ width: 100%; max-height: 70vh; background: black; border-radius: 8px; }
 {report.source.width}x{report.source.height}, {report.source.duration_s:.1f} s &middot; analysed on this computer, nothing was uploaded.</p></section>
 </main>
 <script>
-const FLATBACK = {data};
 const video = document.getElementById("video");
 function seek(t) {{
   if (!video) return;

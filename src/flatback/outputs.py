@@ -77,26 +77,27 @@ def atomic_dir(outdir: Path) -> Iterator[Path]:
         raise
 
 
-def frame_phases(analysis: Analysis) -> tuple[list[str], list[str]]:
-    """Per-frame phase name and rep index (as strings, empty when none)."""
+def frame_phases(analysis: Analysis) -> tuple[list[str], list[str], np.ndarray]:
+    """Per frame: phase name and rep index (strings, empty when none), and when the
+    phase began, s (for the tempo count)."""
     t = analysis.signals.t_s
     phase = [""] * len(t)
     rep = [""] * len(t)
+    start = np.zeros(len(t))
     for hold in analysis.segmentation.holds:
         for i in np.flatnonzero((t >= hold.start_s) & (t <= hold.end_s)):
-            phase[i] = "hold"
-    for index, r in enumerate(analysis.segmentation.complete_reps, start=1):
+            phase[i], start[i] = "hold", hold.start_s
+    for index, r in enumerate(analysis.segmentation.reps, start=1):
         for name, a, b in r.phases:
             for i in np.flatnonzero((t >= a) & (t < b)):
-                phase[i] = name
-                rep[i] = str(index)
-    return phase, rep
+                phase[i], rep[i], start[i] = name, str(index), a
+    return phase, rep, start
 
 
 def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
     """timeseries.csv: the columns of :data:`TIMESERIES_COLUMNS`, one row per frame."""
     g, s = analysis.geometry, analysis.signals
-    phase, rep = frame_phases(analysis)
+    phase, rep, _ = frame_phases(analysis)
     detected = analysis.track.detected
     numeric = {
         "leg_angle_raw_deg": s.leg_angle_raw_deg,

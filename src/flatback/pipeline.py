@@ -15,7 +15,7 @@ from flatback import __version__
 import numpy as np
 
 from flatback.assessment import assess
-from flatback.backlift import BackTrack, rep_back, session_end_range, track_back
+from flatback.backlift import BackTrack, session_end_range, track_back
 from flatback.checks import check_in_frame, check_people, check_view
 from flatback.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.recognize import recognize
@@ -26,7 +26,7 @@ from flatback.report import BackBaseline, Exercise, Provenance, Report, SourceIn
 from flatback.reps import Segmentation, segment_reps
 from flatback.settings import Settings
 from flatback.signals import SignalSet, compute_signals
-from flatback.source import open_source, prefetch
+from flatback.source import check_readable_file, open_source, prefetch
 from flatback.types import PoseTrack
 
 # progress(done_s, total_s): called as frames are processed (total 0 when unknown)
@@ -61,8 +61,6 @@ class Analyzer:
     def track(self, path: str | Path, progress: Progress | None = None) -> PoseTrack:
         """Pose of every frame of a video file, webcam index or keypoint file."""
         if is_keypoint_file(path):
-            from flatback.source import check_readable_file
-
             return PoseTrack.from_keypoint_file(check_readable_file(path))
         source = open_source(
             path,
@@ -108,10 +106,9 @@ class Analyzer:
         back = track_back(signals.t_s, clearance, signals.leg_angle_deg, geometry.torso_length_px, s.back_lift)
         warnings += clearance_warnings(clearance, back)
         reps, partial, holds, cues = assess(segmentation, signals, s.assessment, back, s.back_lift)
-        backs = [rep_back(r, signals.t_s, back, signals.leg_angle_deg, s.back_lift) for r in segmentation.complete_reps]
-        end_range, end_range_method = session_end_range(backs)
         if exercise.name in ONE_SIDE_AT_A_TIME:
             reps, partial, cues = reps_per_side(exercise.name, track, geometry, signals, back, s)
+        end_range, end_range_method = session_end_range(reps)
         reps, holds, cues, extra = apply_variation(exercise.name, reps, holds, cues, geometry, signals, s.recognition)
         info = track.info
         report = Report(

@@ -92,8 +92,8 @@ class TurningPointDetector:
 
 @dataclass(frozen=True)
 class RepPhases:
-    """One rep's timing, s, and range, deg. ``complete`` is False for a rep cut off by
-    the clip's start or end (or a gap), which is reported but not counted."""
+    """One counted rep's timing, s, and range, deg (a rep cut off by the clip's start or
+    end, or a gap, is a :class:`PartialRep` instead)."""
 
     start_s: float
     turn_s: float  # the far turning point: top for floor-rest reps, bottom for top-rest
@@ -107,9 +107,6 @@ class RepPhases:
     max_leg_angle_deg: float
     peak_speed_down_deg_s: float
     peak_speed_up_deg_s: float
-    complete: bool  # always True for reps; cut-off ones become PartialRep
-    i_start: int
-    i_end: int
     phases: tuple[tuple[str, float, float], ...] = ()  # (phase, start_s, end_s) in time order
 
 
@@ -139,7 +136,7 @@ class Hold:
 
 @dataclass(frozen=True)
 class Segmentation:
-    """Reps (complete and partial), holds, and how reps were delimited."""
+    """Counted reps, partial reps, holds, and how reps were delimited."""
 
     reps: list[RepPhases]
     partial: list[PartialRep]
@@ -147,9 +144,6 @@ class Segmentation:
     rest: Literal["floor", "top", "hang"]
     hysteresis_deg: float
 
-    @property
-    def complete_reps(self) -> list[RepPhases]:
-        return [r for r in self.reps if r.complete]
 
 
 def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: float) -> list[TurningPoint]:
@@ -304,9 +298,6 @@ def _rep_from_points(
         max_leg_angle_deg=float(np.nanmax(seg)),
         peak_speed_down_deg_s=_peak(-down),
         peak_speed_up_deg_s=_peak(up),
-        complete=True,
-        i_start=a.i,
-        i_end=c.i,
         phases=tuple((n, float(bounds[j]), float(bounds[j + 1])) for j, n in enumerate(names)),
     )
 

@@ -2,7 +2,8 @@
 
 - hollow_hold: a hold, not reps; its timer counts only while the back is flat (target 20 s).
 - hanging_leg_raise: the body swinging from the lats is momentum.
-- single_leg_lift, heel_tap, dead_bug: reps counted per side; single-leg end range per leg.
+- single_leg_lift, heel_tap, dead_bug: each leg segmented on its own (``reps_per_side``),
+  reps counted per side; single-leg end range per leg.
 """
 
 from __future__ import annotations
@@ -20,19 +21,6 @@ VARIATION_CUES: dict[str, tuple[int, str]] = {
     "swinging": (2, "Don't swing: curl the pelvis up towards the ribs, no kick from the lats."),
     "hollow_hold_short": (3, "Build the hollow hold up to {target:.0f} s with the lower back pressed down."),
 }
-
-
-def moving_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
-    """Which leg moved in a rep: the one whose angle spans the larger range."""
-    w = (geometry.t_s >= rep.start_s) & (geometry.t_s <= rep.end_s)
-    spans = {}
-    for side, angle in (("left", geometry.leg_angle_left_deg), ("right", geometry.leg_angle_right_deg)):
-        a = angle[w]
-        a = a[np.isfinite(a)]
-        spans[side] = float(np.percentile(a, 95) - np.percentile(a, 5)) if len(a) > 3 else -1.0
-    if max(spans.values()) < 0:
-        return None
-    return max(spans, key=spans.get)
 
 
 def moving_arm_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
@@ -95,7 +83,7 @@ def reps_per_side(
         seg = segment_reps(t, x, v, rep_settings, geometry.posture, signals.breaks)
         vis = np.minimum(track.visibility[:, L[f"{side.upper()}_KNEE"]], track.visibility[:, L[f"{side.upper()}_ANKLE"]])
         min_vis = settings.recognition.side_turn_min_visibility
-        seen = [r for r in seg.complete_reps if vis[np.abs(t - r.turn_s) <= 0.2].mean() >= min_vis]
+        seen = [r for r in seg.reps if vis[np.abs(t - r.turn_s) <= 0.2].mean() >= min_vis]
         side_signals = replace(signals, leg_angle_deg=x, leg_speed_deg_s=v)
         side_reps, side_partial, _, _ = assess(
             Segmentation(seen, seg.partial, [], seg.rest, seg.hysteresis_deg), side_signals, settings.assessment,
@@ -140,7 +128,6 @@ def apply_variation(
         reps = [r.model_copy(update={"quality_rep": not r.faults}) for r in reps]
         return reps, holds, sorted(cues, key=lambda c: c.priority), extra
     if name in ONE_SIDE_AT_A_TIME:
-        reps = [r if r.side else r.model_copy(update={"side": moving_side(r, geometry)}) for r in reps]
         per_side = {side: sum(r.side == side for r in reps) for side in ("left", "right")}
         extra = {"reps_per_side": per_side}
         if name == "single_leg_lift":

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flatback.checks import check_track
+from flatback.checks import check_in_frame, check_people
 from flatback.cli import app
 from flatback.errors import InputFileError, VideoContentError
 from flatback.pipeline import Analyzer
@@ -108,14 +108,16 @@ def test_two_people():
     track = simulate(n_reps=1, seed=0).track
     second = np.where(np.arange(len(track)) % 30 == 0, 1, -1).astype(np.int8)
     with pytest.raises(VideoContentError, match="Two people"):
-        check_track(track.replaced(second_person=second), CheckSettings(), GeometrySettings())
+        check_people(track.replaced(second_person=second), CheckSettings())
 
 
 def test_one_stray_second_person_detection_is_tolerated():
     track = simulate(n_reps=1, seed=0).track
     second = np.where(np.arange(len(track)) % 30 == 0, 0, -1).astype(np.int8)
     second[30] = 1
-    assert check_track(track.replaced(second_person=second), CheckSettings(), GeometrySettings()) == []
+    track = track.replaced(second_person=second)
+    check_people(track, CheckSettings())
+    assert check_in_frame(track, CheckSettings(), GeometrySettings()) == []
 
 
 def test_front_view():
