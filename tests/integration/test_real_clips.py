@@ -109,3 +109,17 @@ def test_person_walking_out_of_the_frame_is_refused(tmp_path):
     video = write_video(tmp_path / "leaving.mp4", frames, fps=30)
     with pytest.raises(VideoContentError, match="outside the picture|found in only"):
         Analyzer().run(video)
+
+
+def test_edits_that_cut_to_another_shot_are_found(clip_track):
+    """neg_crunch.mp4 is edited from several shots; its label's notes give the cuts
+    ("cuts at 3.83, 5.8, 8.7, 12.13, 14.93 s" and "a wipe at ~18.2 s"). The lying-lift
+    clips are single shots."""
+    from flatback.geometry import compute_body_geometry
+
+    labelled = [3.83, 5.8, 8.7, 12.13, 14.93, 18.2]
+    g = compute_body_geometry(clip_track("neg_crunch.mp4"))
+    found = g.t_s[g.cut]
+    assert sum(any(abs(f - t) <= 0.5 for f in found) for t in labelled) >= 5
+    for name in LYING_LIFT_CLIPS:
+        assert not compute_body_geometry(clip_track(name)).cut.any(), name
