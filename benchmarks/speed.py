@@ -41,7 +41,7 @@ def flatback_run(path: str) -> tuple[int, float, float]:
     import tempfile
     from pathlib import Path
 
-    from flatback.annotate import key_frame_times, write_annotated_video
+    from flatback.outputs.annotate import key_frame_times, write_annotated_video
     from flatback.pipeline import Analyzer
 
     t0 = time.perf_counter()

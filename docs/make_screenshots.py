@@ -18,7 +18,7 @@ import av
 import cv2
 import numpy as np
 
-from flatback.outputs import write_outputs
+from flatback.outputs.files import write_outputs
 from flatback.pipeline import Analyzer
 from flatback.simulate import demo_clip
 

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from flatback.errors import FlatbackError  # noqa: E402
 from flatback.pipeline import Analysis, Analyzer, analyze  # noqa: E402
-from flatback.report import Report  # noqa: E402
+from flatback.outputs.report import Report  # noqa: E402
 from flatback.settings import Settings  # noqa: E402
 from flatback.types import Frame, PoseFrame, PoseTrack, VideoInfo  # noqa: E402
 

@@ -83,7 +83,7 @@ def _analyse_and_write(input: str, outdir: Path, settings, *, quiet: bool, no_vi
     """Run the analysis and write the output folder; bad input ends the program with a
     one-line message and its exit code. ``extra(analysis) -> {file: text}`` adds files."""
     from flatback.errors import FlatbackError
-    from flatback.outputs import write_outputs
+    from flatback.outputs.files import write_outputs
     from flatback.pipeline import Analyzer
 
     try:
@@ -148,7 +148,7 @@ def analyze(
 
 def _log(db: Optional[str]):
     from flatback.errors import FlatbackError
-    from flatback.history import TrainingLog
+    from flatback.log.history import TrainingLog
 
     try:
         return TrainingLog(db)
@@ -165,7 +165,7 @@ def history(
     from rich.console import Console
     from rich.table import Table
 
-    from flatback.history import plot_progress
+    from flatback.log.history import plot_progress
 
     sessions = _log(db).summaries()
     if not sessions:
@@ -190,7 +190,7 @@ def plan(
     db: Annotated[Optional[str], typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
 ) -> None:
     """Your next session: variation, sets x reps, tempo and pause, from your history."""
-    from flatback.plan import plan_next
+    from flatback.coach.plan import plan_next
 
     typer.echo(plan_next(_log(db).summaries()).text())
 
@@ -290,9 +290,9 @@ def end_range_test(
 ) -> None:
     """The end-range test (double-leg-lowering test): at which leg angle your lower back lifts."""
     _quiet_native_logs()
-    from flatback.end_range_test import PROTOCOL, evaluate
+    from flatback.coach.end_range_test import PROTOCOL, evaluate
     from flatback.errors import FlatbackError
-    from flatback.outputs import json_text
+    from flatback.outputs.files import json_text
 
     if not quiet:
         typer.echo("The end-range test. Film it like this:")

@@ -115,7 +115,7 @@ def test_edits_that_cut_to_another_shot_are_found(clip_track):
     """neg_crunch.mp4 is edited from several shots; its label's notes give the cuts
     ("cuts at 3.83, 5.8, 8.7, 12.13, 14.93 s" and "a wipe at ~18.2 s"). The lying-lift
     clips are single shots."""
-    from flatback.geometry import compute_body_geometry
+    from flatback.measure.geometry import compute_body_geometry
 
     labelled = [3.83, 5.8, 8.7, 12.13, 14.93, 18.2]
     g = compute_body_geometry(clip_track("neg_crunch.mp4"))

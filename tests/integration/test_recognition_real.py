@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from flatback.pipeline import Analyzer
-from flatback.recognize import recognize
+from flatback.analyse.recognize import recognize
 from tests.conftest import CLIPS
 
 NAMES = sorted(c["clip"] for c in json.loads((CLIPS / "labels.json").read_text())) if (CLIPS / "labels.json").exists() else []

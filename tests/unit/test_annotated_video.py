@@ -64,14 +64,14 @@ def test_no_video_flag_skips_the_video(demo, tmp_path):
 
 
 def test_an_interrupted_run_leaves_no_half_written_report(demo, tmp_path, monkeypatch):
-    import flatback.html_report
+    import flatback.outputs.html_report
 
     _, video, keypoints = demo
 
     def power_cut(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(flatback.html_report, "write_html_report", power_cut)
+    monkeypatch.setattr(flatback.outputs.html_report, "write_html_report", power_cut)
     out = tmp_path / "o"
     result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
     assert result.exit_code == 130

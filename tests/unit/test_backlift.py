@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flatback.clearance import ClearanceStatus
+from flatback.measure.clearance import ClearanceStatus
 from flatback.pipeline import Analyzer
 from flatback.settings import Settings
 from flatback.simulate import Body, RepSpec, simulate
@@ -108,7 +108,7 @@ def test_secondary_cue_when_the_arm_hides_the_gap():
 def test_clearance_is_in_the_timeseries(tmp_path):
     import csv
 
-    from flatback.outputs import write_outputs
+    from flatback.outputs.files import write_outputs
 
     clip = lowering_reps(45.0, 0.1, seed=15)
     analysis = Analyzer(BASE).analyze_track(clip.track)

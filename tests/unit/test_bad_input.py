@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flatback.checks import check_in_frame, check_people
+from flatback.measure.checks import check_in_frame, check_people
 from flatback.cli import app
 from flatback.errors import InputFileError, VideoContentError
 from flatback.pipeline import Analyzer
 from flatback.settings import CheckSettings, GeometrySettings
 from flatback.simulate import simulate
-from flatback.source import VideoFile
+from flatback.io.source import VideoFile
 from flatback.types import Landmark as L
 
 runner = CliRunner()
@@ -157,7 +157,7 @@ def test_bad_settings_file_exit_code(tmp_path, noise_video):
 
 def test_unwritable_output_folder(tmp_path):
     from flatback.errors import OutputError
-    from flatback.outputs import atomic_dir
+    from flatback.outputs.files import atomic_dir
 
     blocker = tmp_path / "file"
     blocker.write_text("x")

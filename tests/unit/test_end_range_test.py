@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flatback.cli import app
-from flatback.end_range_test import NORMS_DEG, compare, evaluate
+from flatback.coach.end_range_test import NORMS_DEG, compare, evaluate
 from flatback.pipeline import Analyzer
 from flatback.settings import Settings
 from flatback.simulate import Body, RepSpec, simulate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flatback.geometry import combine_legs, compute_body_geometry, lower_tangent, unswap_left_right
+from flatback.measure.geometry import combine_legs, compute_body_geometry, lower_tangent, unswap_left_right
 from flatback.simulate import RepSpec, simulate
 from flatback.types import Landmark as L
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from flatback.cli import app
-from flatback.history import TrainingLog
+from flatback.log.history import TrainingLog
 from flatback.pipeline import Analyzer
 from flatback.simulate import demo_clip
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flatback.cli import app
-from flatback.outputs import TIMESERIES_COLUMNS, atomic_dir, write_outputs
+from flatback.outputs.files import TIMESERIES_COLUMNS, atomic_dir, write_outputs
 from flatback.pipeline import Analyzer
 from flatback.types import PoseTrack
 

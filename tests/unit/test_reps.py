@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flatback.pipeline import Analyzer
-from flatback.reps import TurningPointDetector, segment_reps, turning_points
+from flatback.analyse.reps import TurningPointDetector, segment_reps, turning_points
 from flatback.settings import RepSettings, Settings
 from flatback.simulate import RepSpec, simulate
 

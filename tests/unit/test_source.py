@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from flatback.source import VideoFile, prefetch
+from flatback.io.source import VideoFile, prefetch
 
 
 def _write(path, pts_ms, size=(160, 120), rotation=None):
@@ -66,7 +66,7 @@ def test_prefetch_passes_items_and_errors_through():
 
 def test_a_missing_webcam_is_a_clear_error():
     from flatback.errors import InputFileError
-    from flatback.source import open_source
+    from flatback.io.source import open_source
 
     with pytest.raises(InputFileError, match="Cannot open camera 97"):
         open_source("97")

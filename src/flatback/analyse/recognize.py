@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flatback.geometry import in_frame_visibility, midpoint, segment_angle_deg
-from flatback.report import ExerciseName
-from flatback.signals import lowpass_zero_phase
+from flatback.measure.geometry import in_frame_visibility, midpoint, segment_angle_deg
+from flatback.outputs.report import ExerciseName
+from flatback.measure.signals import lowpass_zero_phase
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
 

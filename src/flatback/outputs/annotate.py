@@ -19,9 +19,9 @@ import av
 import cv2
 import numpy as np
 
-from flatback.clearance import lumbar_span
+from flatback.measure.clearance import lumbar_span
 from flatback.pipeline import Analysis
-from flatback.source import VideoFile, prefetch
+from flatback.io.source import VideoFile, prefetch
 from flatback.types import Landmark as L
 
 # RGB colours
@@ -66,7 +66,7 @@ class Overlay:
 def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
     """The per-frame overlay state of an analysis."""
     g, s, report = analysis.geometry, analysis.signals, analysis.report
-    from flatback.outputs import frame_phases  # here: outputs calls into this module
+    from flatback.outputs.files import frame_phases  # here: outputs calls into this module
 
     t = s.t_s
     phase, _, phase_start = frame_phases(analysis)
@@ -107,7 +107,7 @@ def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
 def _cue_timeline(analysis: Analysis):
     """The cue to show at time t: after a rep with a fault, that fault's cue until the
     next rep ends; otherwise a set-up cue before the first rep, else nothing."""
-    from flatback.assessment import CUES
+    from flatback.analyse.assessment import CUES
 
     report = analysis.report
     marks = []

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from flatback.report import Report
+from flatback.outputs.report import Report
 
 PROTOCOL = [
     "Lie on your back, side-on to the camera. Camera at floor height, 1-2 m away, your whole body in frame.",

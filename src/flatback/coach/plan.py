@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from flatback.history import SessionSummary
+from flatback.log.history import SessionSummary
 
 # Easiest to hardest (DESIGN.md). "double_leg_lift_pause" is the double-leg lift with a
 # three-second pause at the bottom.

@@ -17,9 +17,9 @@ from typing import Literal
 
 import numpy as np
 
-from flatback.clearance import Clearance, ClearanceStatus
-from flatback.report import RepReport
-from flatback.reps import RepPhases
+from flatback.measure.clearance import Clearance, ClearanceStatus
+from flatback.outputs.report import RepReport
+from flatback.analyse.reps import RepPhases
 from flatback.settings import BackLiftSettings
 
 FrameState = Literal["flat", "lifted", "occluded", "unknown"]

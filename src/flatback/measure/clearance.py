@@ -18,7 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from flatback.geometry import BodyGeometry, lower_tangent, without_arms
+from flatback.measure.geometry import BodyGeometry, lower_tangent, without_arms
 from flatback.settings import ClearanceSettings
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from flatback.backlift import BackTrack, RepBack, rep_back
-from flatback.reps import RepPhases, Segmentation
-from flatback.report import BackLift, Cue, HoldReport, PartialRepReport, RepReport
+from flatback.analyse.backlift import BackTrack, RepBack, rep_back
+from flatback.analyse.reps import RepPhases, Segmentation
+from flatback.outputs.report import BackLift, Cue, HoldReport, PartialRepReport, RepReport
 from flatback.settings import AssessmentSettings, BackLiftSettings
-from flatback.signals import SignalSet
+from flatback.measure.signals import SignalSet
 
 # One cue per fault, in priority order (1 first): the safety of the back comes first,
 # then control, then tempo. Text is what the person hears.

@@ -3,7 +3,7 @@ handed over by ``flatback.history.migrate`` (no alembic.ini, no logging set-up).
 
 from alembic import context
 
-from flatback.history import Base
+from flatback.log.history import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

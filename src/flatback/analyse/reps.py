@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from flatback.settings import RepSettings
-from flatback.signals import finite_runs
+from flatback.measure.signals import finite_runs
 
 Kind = Literal["high", "low"]
 

@@ -14,19 +14,19 @@ from pathlib import Path
 from flatback import __version__
 import numpy as np
 
-from flatback.assessment import assess
-from flatback.backlift import BackTrack, session_end_range, track_back
-from flatback.checks import check_in_frame, check_people, check_view
-from flatback.clearance import Clearance, ClearanceStatus, compute_clearance
-from flatback.recognize import recognize
-from flatback.variations import ONE_SIDE_AT_A_TIME, apply_variation, reps_per_side
-from flatback.geometry import BodyGeometry, compute_body_geometry
+from flatback.analyse.assessment import assess
+from flatback.analyse.backlift import BackTrack, session_end_range, track_back
+from flatback.measure.checks import check_in_frame, check_people, check_view
+from flatback.measure.clearance import Clearance, ClearanceStatus, compute_clearance
+from flatback.analyse.recognize import recognize
+from flatback.analyse.variations import ONE_SIDE_AT_A_TIME, apply_variation, reps_per_side
+from flatback.measure.geometry import BodyGeometry, compute_body_geometry
 from flatback.pose import PoseBackend
-from flatback.report import BackBaseline, Exercise, Provenance, Report, SourceInfo
-from flatback.reps import Segmentation, segment_reps
+from flatback.outputs.report import BackBaseline, Exercise, Provenance, Report, SourceInfo
+from flatback.analyse.reps import Segmentation, segment_reps
 from flatback.settings import Settings
-from flatback.signals import SignalSet, compute_signals
-from flatback.source import check_readable_file, open_source, prefetch
+from flatback.measure.signals import SignalSet, compute_signals
+from flatback.io.source import check_readable_file, open_source, prefetch
 from flatback.types import PoseTrack
 
 # progress(done_s, total_s): called as frames are processed (total 0 when unknown)

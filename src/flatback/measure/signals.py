@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-from flatback.geometry import BodyGeometry
+from flatback.measure.geometry import BodyGeometry
 from flatback.settings import SignalSettings
 
 

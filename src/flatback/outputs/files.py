@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flatback.clearance import ClearanceStatus
+from flatback.measure.clearance import ClearanceStatus
 from flatback.errors import OutputError
 from flatback.pipeline import Analysis
 
@@ -165,8 +165,8 @@ def write_outputs(
     ``html`` is False), annotated.mp4 with the report's key frames (when ``video_source``,
     the analysed video, is given), keypoints.npz (``save_keypoints``) and ``extra``
     {file name: text}. ``progress(done_s, total_s)`` follows the video drawing."""
-    from flatback.annotate import key_frame_times, write_annotated_video
-    from flatback.html_report import write_html_report
+    from flatback.outputs.annotate import key_frame_times, write_annotated_video
+    from flatback.outputs.html_report import write_html_report
 
     measured = analysis.signals is not None  # None: not a leg lift, nothing was measured
     with atomic_dir(outdir) as tmp:

@@ -2,7 +2,7 @@
 
 SQLAlchemy over SQLite by default (a file in the user's data directory), PostgreSQL
 when given a URL (``--db`` or the ``FLATBACK_DB`` environment variable). The schema is
-managed by Alembic migrations shipped in ``flatback/migrations``: opening a log brings
+managed by Alembic migrations shipped in ``flatback/log/migrations``: opening a log brings
 it up to date, so a user's history survives upgrades.
 
 One ``flatback analyze --save`` is one set; sets less than ``SESSION_GAP_H`` apart
@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from flatback.errors import FlatbackError
-from flatback.report import Report
+from flatback.outputs.report import Report
 
 SESSION_GAP_H = 3.0  # sets further apart than this, h, start a new session
 

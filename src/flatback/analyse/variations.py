@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from flatback.geometry import BodyGeometry
-from flatback.report import Cue, HoldReport, RepReport
+from flatback.measure.geometry import BodyGeometry
+from flatback.outputs.report import Cue, HoldReport, RepReport
 from flatback.settings import RecognitionSettings
-from flatback.signals import SignalSet
+from flatback.measure.signals import SignalSet
 
 ONE_SIDE_AT_A_TIME = {"single_leg_lift", "heel_tap", "dead_bug"}
 
@@ -44,7 +44,7 @@ def backward_swing(geometry: BodyGeometry) -> float:
     A clean hanging raise curls the pelvis forward, towards the ribs; a kip from the
     lats first swings the hips back behind the bar. Measured at the 5th percentile.
     """
-    from flatback.geometry import midpoint
+    from flatback.measure.geometry import midpoint
     from flatback.types import Landmark as L
 
     xy = geometry.xy_px
@@ -68,9 +68,9 @@ def reps_per_side(
     """
     from dataclasses import replace
 
-    from flatback.assessment import assess, cues_for
-    from flatback.reps import Segmentation, segment_reps
-    from flatback.signals import clean_offline, derivative
+    from flatback.analyse.assessment import assess, cues_for
+    from flatback.analyse.reps import Segmentation, segment_reps
+    from flatback.measure.signals import clean_offline, derivative
     from flatback.types import Landmark as L
 
     rest = "floor" if name == "single_leg_lift" else "top"

@@ -1,0 +1,1 @@
+"""Analysis: reps and holds, back lift, recognition, variations and per-rep assessment."""

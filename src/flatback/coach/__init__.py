@@ -1,0 +1,1 @@
+"""Coaching: the end-range test and the next session's plan."""

@@ -1,0 +1,1 @@
+"""Reading the input: video files (PyAV), webcams and keypoint files."""

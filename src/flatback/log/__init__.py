@@ -1,0 +1,1 @@
+"""The training log: SQLAlchemy models, Alembic migrations, history."""

@@ -1,0 +1,1 @@
+"""Measurement: checks, body geometry, lumbar clearance and signal cleaning (pure functions)."""

@@ -1,0 +1,1 @@
+"""Outputs: report.json (the wire schema), timeseries.csv, report.html, annotated.mp4."""
