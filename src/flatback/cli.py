@@ -10,7 +10,7 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -55,7 +55,7 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str], exercise: Optional[str] = None):
+def _settings(config: Path | None, overrides: list[str], rest: str | None, exercise: str | None = None):
     from flatback.settings import Settings, parse_override
 
     pairs = dict(parse_override(o) for o in overrides)
@@ -66,7 +66,7 @@ def _settings(config: Optional[Path], overrides: list[str], rest: Optional[str],
     return Settings.load(config, pairs)
 
 
-def _video_source(input: str, video: Optional[Path], analysed_path: str) -> Optional[Path]:
+def _video_source(input: str, video: Path | None, analysed_path: str) -> Path | None:
     """The video to draw on: the input itself; for a keypoint file ``--video``, or the
     video it was made from if it is still there. A webcam is not re-read."""
     if video is not None:
@@ -79,7 +79,7 @@ def _video_source(input: str, video: Optional[Path], analysed_path: str) -> Opti
 
 
 def _analyse_and_write(input: str, outdir: Path, settings, *, quiet: bool, no_video: bool = False,
-                       video: Optional[Path] = None, save_keypoints: bool = False, extra=None):
+                       video: Path | None = None, save_keypoints: bool = False, extra=None):
     """Run the analysis and write the output folder; bad input ends the program with a
     one-line message and its exit code. ``extra(analysis) -> {file: text}`` adds files."""
     from flatback.errors import FlatbackError
@@ -112,16 +112,16 @@ def _default_out(input: str, suffix: str) -> Path:
 @app.command()
 def analyze(
     input: Annotated[str, typer.Argument(help="Video file, webcam index (0, 1...) or keypoint file (.npz).")],
-    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
-    rest: Annotated[Optional[str], typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
-    exercise: Annotated[Optional[str], typer.Option("--exercise", help="Force the exercise (e.g. double_leg_lift) instead of recognising it.")] = None,
+    rest: Annotated[str | None, typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
+    exercise: Annotated[str | None, typer.Option("--exercise", help="Force the exercise (e.g. double_leg_lift) instead of recognising it.")] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4 (and the report's video and key frames).")] = False,
-    video: Annotated[Optional[Path], typer.Option("--video", help="With a keypoint file: the video to draw on.")] = None,
+    video: Annotated[Path | None, typer.Option("--video", help="With a keypoint file: the video to draw on.")] = None,
     save_keypoints: Annotated[bool, typer.Option("--save-keypoints", help="Also write keypoints.npz to re-run without the pose model.")] = False,
     save: Annotated[bool, typer.Option("--save", help="Add this set to your training log.")] = False,
-    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL (sqlite:///... or postgresql://...) [default: $FLATBACK_DB or your data folder].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Training log URL (sqlite:///... or postgresql://...) [default: $FLATBACK_DB or your data folder].")] = None,
     pain: Annotated[bool, typer.Option("--pain", help="With --save: this set hurt.")] = False,
     pop: Annotated[bool, typer.Option("--pop", help="With --save: you felt a pop.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
@@ -139,14 +139,16 @@ def analyze(
         input, outdir, settings, quiet=quiet, no_video=no_video, video=video, save_keypoints=save_keypoints
     )
     if not quiet:
-        _print_summary(analysis.report, outdir)
+        _print_summary(analysis, outdir)
     if save or pain or pop:
-        session = _log(db).add_set(analysis.report, pain=pain, pop=pop)
+        from flatback.outputs.report import Report
+
+        session = _log(db).add_set(Report.from_result(analysis), pain=pain, pop=pop)
         if not quiet:
             typer.echo(f"Saved to the training log (session {session}). See `flatback history` and `flatback plan`.")
 
 
-def _log(db: Optional[str]):
+def _log(db: str | None):
     from flatback.errors import FlatbackError
     from flatback.log.history import TrainingLog
 
@@ -158,7 +160,7 @@ def _log(db: Optional[str]):
 
 @app.command()
 def history(
-    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
     plot: Annotated[Path, typer.Option("--plot", help="Where to write the progress plot (PNG).")] = Path("flatback_progress.png"),
 ) -> None:
     """Your sessions as a table, and a plot of end range and quality reps over time."""
@@ -187,7 +189,7 @@ def history(
 
 @app.command()
 def plan(
-    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
 ) -> None:
     """Your next session: variation, sets x reps, tempo and pause, from your history."""
     from flatback.coach.plan import plan_next
@@ -200,7 +202,7 @@ def log_feeling(
     pain: Annotated[bool, typer.Option("--pain", help="The last session hurt.")] = False,
     pop: Annotated[bool, typer.Option("--pop", help="You felt a pop in the last session.")] = False,
     note: Annotated[str, typer.Option("--note", help="A note for the last session.")] = "",
-    db: Annotated[Optional[str], typer.Option("--db", help="Training log URL.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Training log URL.")] = None,
 ) -> None:
     """Tell the log how the last session felt (pain, a pop): the plan regresses on it."""
     from flatback.errors import FlatbackError
@@ -247,34 +249,35 @@ class _progress:
             self._bar.stop()
 
 
-def _print_summary(report, outdir: Path) -> None:
+def _print_summary(analysis, outdir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    console.print(f"Exercise: {report.exercise.name.replace('_', ' ')} (confidence {report.exercise.confidence:.2f})")
-    if report.exercise.name == "not_leg_lift":
-        for w in report.warnings:
-            console.print(f"[yellow]{w}[/yellow]")
+    ex = analysis.exercise
+    console.print(f"Exercise: {ex.name.replace('_', ' ')} ({'forced' if ex.forced else f'confidence {ex.confidence:.2f}'})")
+    if analysis.measured is None:
+        for n in analysis.notes:
+            console.print(f"[yellow]{n.text}[/yellow]")
         return
-    table = Table(title=f"{report.rep_count} reps, {report.quality_rep_count} quality ({Path(report.source.path).name})")
+    table = Table(title=f"{analysis.rep_count} reps, {analysis.quality_rep_count} quality ({Path(analysis.track.info.path).name})")
     for col in ("rep", "bottom s", "down s", "up s", "pause bottom s", "pause top s", "min deg", "max deg", "momentum", "faults"):
         table.add_column(col)
-    for r in report.reps:
+    for r in analysis.reps:
         table.add_row(
-            str(r.index), f"{r.bottom_s:.2f}", f"{r.descent_s:.1f}", f"{r.ascent_s:.1f}", f"{r.pause_bottom_s:.1f}",
-            f"{r.pause_top_s:.1f}", f"{r.min_leg_angle_deg:.0f}", f"{r.max_leg_angle_deg:.0f}",
-            ", ".join(r.momentum_reasons) or "no", ", ".join(r.faults) or "-",
+            str(r.index) + (f" {r.side.value}" if r.side else ""), f"{r.bottom_s:.2f}", f"{r.descent_s:.1f}",
+            f"{r.ascent_s:.1f}", f"{r.pause_bottom_s:.1f}", f"{r.pause_top_s:.1f}", f"{r.min_leg_angle_deg:.0f}",
+            f"{r.max_leg_angle_deg:.0f}", ", ".join(r.momentum_reasons) or "no", ", ".join(r.faults) or "-",
         )
     console.print(table)
-    if report.partial_reps:
-        console.print(f"{len(report.partial_reps)} partial rep(s) cut off by the clip, not counted.")
-    for h in report.holds:
+    if analysis.partial_reps:
+        console.print(f"{len(analysis.partial_reps)} partial rep(s) cut off by the clip, not counted.")
+    for h in analysis.holds:
         console.print(f"Hold {h.start_s:.1f}-{h.end_s:.1f} s ({h.duration_s:.1f} s) at {h.mean_leg_angle_deg:.0f} deg.")
-    if report.cues:
-        console.print(f"[bold]Cue:[/bold] {report.cues[0].text}")
-    for w in report.warnings:
-        console.print(f"[yellow]note:[/yellow] {w}")
+    if analysis.cues:
+        console.print(f"[bold]Cue:[/bold] {analysis.cues[0].text}")
+    for n in analysis.notes:
+        console.print(f"[yellow]note:[/yellow] {n.text}")
     written = sorted(p.name for p in outdir.iterdir()) if outdir.is_dir() else []
     console.print(f"Wrote {outdir}/: {', '.join(written)}")
 
@@ -282,8 +285,8 @@ def _print_summary(report, outdir: Path) -> None:
 @app.command("test")
 def end_range_test(
     input: Annotated[str, typer.Argument(help="Video of the test (or webcam index, or keypoint file).")],
-    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder [default: <name>_flatback_test].")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="TOML settings file.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [default: <name>_flatback_test].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No guidance, progress bar or summary.")] = False,
@@ -305,12 +308,15 @@ def end_range_test(
         _fail(str(e), e.exit_code)
     outdir = out or _default_out(input, "flatback_test")
 
+    def result(analysis):
+        return evaluate(analysis.reps, analysis.notes, settings.end_range_test)
+
     def test_json(analysis) -> dict[str, str]:
-        return {"test.json": json_text(evaluate(analysis.report), settings.output.decimals)}
+        return {"test.json": json_text(result(analysis), settings.output.decimals)}
 
     analysis = _analyse_and_write(input, outdir, settings, quiet=quiet, no_video=no_video, extra=test_json)
     if not quiet:
-        _print_test(evaluate(analysis.report), outdir)
+        _print_test(result(analysis), outdir)
 
 
 def _print_test(result, outdir: Path) -> None:
@@ -333,7 +339,7 @@ def _print_test(result, outdir: Path) -> None:
 @app.command("config")
 def config_cmd(
     dump: Annotated[bool, typer.Option("--dump", help="Print every setting as a commented TOML template.")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Show this file merged over the defaults.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Show this file merged over the defaults.")] = None,
 ) -> None:
     """Show the settings (every threshold, its unit and why)."""
     from flatback.errors import FlatbackError

@@ -40,10 +40,10 @@ class SourceSettings(_Section):
 
 class PoseSettings(_Section):
     min_detection_confidence: float = Field(
-        0.5, ge=0, le=1, description="Person detector score needed to start tracking."
+        0.5, ge=0, le=1, description="Person detector score (0-1) needed to start tracking: BlazePose's own default, which keeps stray detections out."
     )
     min_tracking_confidence: float = Field(
-        0.5, ge=0, le=1, description="Landmark score below which the tracker re-detects."
+        0.5, ge=0, le=1, description="Landmark score (0-1) below which the tracker re-detects the person (BlazePose's own default)."
     )
     second_person_every_s: float = Field(
         1.0,
@@ -52,7 +52,7 @@ class PoseSettings(_Section):
         "tracked one masked out (BlazePose itself tracks only one).",
     )
     mask_threshold: float = Field(
-        0.5, ge=0, le=1, description="Segmentation probability counted as the person."
+        0.5, ge=0, le=1, description="Segmentation probability (0-1) counted as the person: the mask's own even odds."
     )
     mask_column_step_px: int = Field(
         2, ge=1, description="Spacing of the mask contour samples along the image x axis, px."
@@ -86,25 +86,49 @@ class RecognitionSettings(_Section):
     exercise: Literal[
         "auto", "double_leg_lift", "bent_knee_leg_lift", "single_leg_lift", "heel_tap", "hanging_leg_raise",
         "dead_bug", "hollow_hold", "not_leg_lift",
-    ] = Field("auto", description="The exercise in the clip; auto recognises it (flatback analyze --exercise NAME forces it).")
+    ] = Field(
+        "auto",
+        description="The exercise in the clip (a name, no unit); auto recognises it "
+        "(flatback analyze --exercise NAME forces it).",
+    )
+
+
+class VariationSettings(_Section):
+    """Per-variation rules (DESIGN.md, "Variations"), read by ``analyse/variations.py``."""
+
     hollow_hold_target_s: float = Field(
         20.0, description="Hollow-body hold target with the back flat, s (DESIGN.md: about 20 s as a warm-up)."
     )
     side_turn_min_visibility: float = Field(
         0.85,
-        description="One-leg variations: a leg's rep counts only if its knee and ankle are this visible "
-        "at the turn; in a side view the far leg is mostly the pose model's guess.",
+        description="One-leg variations: a leg's rep counts only if its knee and ankle visibility (0-1) is at "
+        "least this at the turn; in a side view the far leg is mostly the pose model's guess.",
+    )
+    side_turn_window_s: float = Field(
+        0.2,
+        description="Half-width of the window around a one-leg rep's turn over which that leg's "
+        "visibility is averaged, s (a few frames: one blurred frame does not decide).",
+    )
+    arm_travel_ratio: float = Field(
+        0.3,
+        description="Dead bug: an arm whose wrist travels less than this in a rep, torso lengths, did "
+        "not reach (a reach overhead moves the wrist about one torso length).",
     )
     hanging_swing_ratio: float = Field(
         0.4,
         description="Hanging leg raise: the hips swinging back behind the hands by more than this, torso "
         "lengths, is a kip from the lats rather than the abs curling the pelvis (a clean raise: about 0.2).",
     )
+    pause_rep_min_s: float = Field(
+        2.5,
+        description="Double-leg lifts whose median bottom pause is at least this, s, are pause reps "
+        "(DESIGN.md: a three-second pause, less the timing's half-second uncertainty).",
+    )
 
 
 class GeometrySettings(_Section):
     min_visibility: float = Field(
-        0.5, ge=0, le=1, description="Landmark visibility below which a point is treated as unseen."
+        0.5, ge=0, le=1, description="Landmark visibility (0-1) below which a point is treated as unseen: BlazePose's even odds that the point is in sight."
     )
     lying_max_trunk_tilt_deg: float = Field(
         35.0,
@@ -145,6 +169,31 @@ class GeometrySettings(_Section):
         "the joints less than this fraction of the unswapped motion.",
     )
 
+    in_frame_margin_frac: float = Field(
+        0.02,
+        description="A landmark this far outside the picture, as a fraction of its width or height, is "
+        "unseen: BlazePose extrapolates joints that leave the frame, often with a confident visibility.",
+    )
+    partial_min_visibility: float = Field(
+        0.25, ge=0, le=1,
+        description="Visibility (0-1) at which a knee or an ear still counts for the thigh-only leg angle "
+        "and the head angle: the model places them well even half hidden, unlike an ankle.",
+    )
+    legs_clear_visibility: float = Field(
+        0.8, ge=0, le=1,
+        description="Two legs apart and both at least this visible (0-1) are one lifted and one down (take "
+        "the higher); less visible, the far leg is the model's guess (take the better-seen leg).",
+    )
+    arm_underside_ratio: float = Field(
+        0.08,
+        description="An elbow or wrist closer than this above the mask's underside, torso lengths, is an "
+        "arm lying on the floor and forming the underside (a forearm is about 0.1 torso lengths thick).",
+    )
+    cut_window_frames: int = Field(
+        5, ge=2,
+        description="Frames whose medians are compared on either side of a possible cut, frames: a one- or "
+        "two-frame glitch of the pose model leaves the medians alone.",
+    )
 
 class ClearanceSettings(_Section):
     max_floor_tilt_deg: float = Field(
@@ -191,7 +240,9 @@ class BackLiftSettings(_Section):
         description="...and at least this many pixels: the mask's outline moves in pixel steps "
         "(a low-resolution video cannot see a gap of one pixel).",
     )
-    min_lift_s: float = Field(0.2, description="A lift must last this long, s.")
+    min_lift_s: float = Field(
+        0.2, description="A lift must last this long, s: a few frames, so one bad mask does not make a lift."
+    )
     smooth_s: float = Field(0.2, description="Rolling-median window for the clearance, s.")
     rep_min_measured_fraction: float = Field(
         0.5,
@@ -209,6 +260,37 @@ class BackLiftSettings(_Section):
         "counts as a lift when the underside is hidden (secondary cue, lower confidence).",
     )
 
+    onset_leave_fraction: float = Field(
+        0.25,
+        description="The onset is walked back to where the clearance rose above this fraction of the margin "
+        "over its reference (0-1): the moment the back began to rise, not when the rise became certain.",
+    )
+    onset_lead_s: float = Field(
+        0.1,
+        description="The onset search starts this long before the lowering does, s (the back may start "
+        "rising in the frame the legs leave the top).",
+    )
+    baseline_min_frames: int = Field(
+        5, ge=1, description="Frames with the legs up needed for a legs-up baseline, frames (else the lowest readings)."
+    )
+    baseline_percentile: float = Field(
+        25.0,
+        description="Percentile (0-100) of the legs-up readings taken as the flat level: someone who arches "
+        "even at the top would otherwise set a baseline that hides every lift.",
+    )
+    fallback_percentile: float = Field(
+        10.0, description="Percentile (0-100) of all readings taken as the flat level when the legs are never up."
+    )
+    no_legs_up_confidence: float = Field(
+        0.5, ge=0, le=1,
+        description="Factor (0-1) on a rep's back confidence without a legs-up baseline: the flat level is "
+        "then a guess from the lowest readings.",
+    )
+    rep_occluded_fraction: float = Field(
+        0.5, ge=0, le=1,
+        description="A rep not judged is 'occluded' when at least this share (0-1) of its frames are hidden, "
+        "else 'unknown'.",
+    )
 
 class SignalSettings(_Section):
     max_gap_s: float = Field(
@@ -342,6 +424,64 @@ class AssessmentSettings(_Section):
         "own lying baseline counts as head lifted (an allowed aid).",
     )
 
+    slight_knee_bend_deg: float = Field(
+        15.0,
+        description="Peak knee flexion above this, deg, but a mean under knee_bent_deg, is a slight bend: an "
+        "allowed aid for tight hamstrings (DESIGN.md), noted, not faulted.",
+    )
+    head_rest_percentile: float = Field(
+        10.0,
+        description="Percentile (0-100) of the head angle taken as the person's own head-down level: the "
+        "head rests on the floor most of the time it is not lifted.",
+    )
+
+class EndRangeTestSettings(_Section):
+    """The double-leg-lowering test (``coach/end_range_test.py``)."""
+
+    tries: int = Field(3, ge=1, description="Tries in the test, reps (the physiotherapy protocol: three).")
+    max_spread_deg: float = Field(
+        10.0,
+        description="Tries within this many degrees of each other agree, deg (about the labels' and the "
+        "pressure cuff's own repeatability): three such tries give a high confidence.",
+    )
+    min_seen_fraction: float = Field(
+        0.6,
+        description="Below this share (0-1) of the tries' frames with the lower back in sight, the result "
+        "is low confidence whatever the spread.",
+    )
+    norm_band_deg: float = Field(
+        5.0,
+        description="Within this many degrees of a published mean is 'about the mean', deg (half the "
+        "spread two tries may show).",
+    )
+
+
+class PlanSettings(_Section):
+    """Programming rules of DESIGN.md ("Programming"), read by ``coach/plan.py``."""
+
+    min_gap_h: float = Field(48.0, description="Rest between sessions, h (twice a week, not every day).")
+    sessions_per_week: int = Field(2, ge=1, description="Sessions in any 7 days, count (DESIGN.md: twice a week).")
+    good_end_range_deg: float = Field(
+        45.0,
+        description="An end range at or below this is held low, deg (about the college athletes' norm of "
+        "the double-leg-lowering test): a condition to progress.",
+    )
+    early_lift_deg: float = Field(
+        60.0,
+        description="The back lifting above this leg angle is early, deg (well short of the adolescents' "
+        "mean of 72 and of the athletes' ~50): regress one step.",
+    )
+    lifted_share: float = Field(
+        0.3,
+        description="More than this share (0-1) of reps with the back lifting means the step is too hard: regress.",
+    )
+    easy_reps_per_set: int = Field(
+        30, description="This many reps in one set, reps, is too easy to be honest work (DESIGN.md: fifty easy reps means cheating)."
+    )
+    easy_reps_per_session: int = Field(
+        50, description="...or this many in a session, reps (DESIGN.md's fifty easy reps)."
+    )
+
 
 class OutputSettings(_Section):
     decimals: int = Field(3, ge=0, le=6, description="Decimals written in report.json and timeseries.csv.")
@@ -355,12 +495,15 @@ class Settings(_Section):
     pose: PoseSettings = PoseSettings()
     checks: CheckSettings = CheckSettings()
     recognition: RecognitionSettings = RecognitionSettings()
+    variations: VariationSettings = VariationSettings()
     geometry: GeometrySettings = GeometrySettings()
     clearance: ClearanceSettings = ClearanceSettings()
     back_lift: BackLiftSettings = BackLiftSettings()
     signals: SignalSettings = SignalSettings()
     reps: RepSettings = RepSettings()
     assessment: AssessmentSettings = AssessmentSettings()
+    end_range_test: EndRangeTestSettings = EndRangeTestSettings()
+    plan: PlanSettings = PlanSettings()
     output: OutputSettings = OutputSettings()
 
     @classmethod
@@ -423,7 +566,7 @@ def dump_toml_template(settings: Settings | None = None) -> str:
     """The commented TOML template: every setting with its value, unit and reason."""
     settings = settings or Settings()
     lines = ["# flatback settings. Pass with --config FILE; any key may be left out.", ""]
-    for section, field in Settings.model_fields.items():
+    for section in Settings.model_fields:
         sub = getattr(settings, section)
         lines.append(f"[{section}]")
         for key, info in type(sub).model_fields.items():

@@ -118,9 +118,11 @@ class SimulatedClip:
 
         import av
 
+        sc = self.scene
+        assert sc is not None, "only a simulated scene can be drawn"
         with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
             stream = out.add_stream("libx264", rate=int(round(fps or self.track.info.fps or 30)))
-            stream.width, stream.height, stream.pix_fmt = self.scene.width, self.scene.height, "yuv420p"
+            stream.width, stream.height, stream.pix_fmt = sc.width, sc.height, "yuv420p"
             stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
             for t, image in zip(self.track.t_s, self.frames()):
                 frame = av.VideoFrame.from_ndarray(image, format="rgb24")
@@ -214,7 +216,7 @@ def simulate(
     rest: Literal["floor", "top"] = "floor",
     lie_before_s: float = 1.5,
     lie_after_s: float = 1.5,
-    holds: list[tuple[float, float]] = (),
+    holds: tuple[tuple[float, float], ...] = (),
     fps: float = 30.0,
     fps_jitter: float = 0.0,
     noise_px: float = 0.0,
@@ -308,8 +310,8 @@ def simulate(
         tl.hold(lie_after_s)
         knee_tl.hold(lie_after_s)
     true_holds = []
-    for angle, duration in holds:
-        tl.move(angle, 1.5)
+    for hold_deg, duration in holds:
+        tl.move(hold_deg, 1.5)
         knee_follow(1.5, 0.0)
         true_holds.append((tl.t, tl.t + duration))
         tl.hold(duration)
@@ -440,10 +442,11 @@ def render(
         xy += rng.normal(0, noise_px, xy.shape).astype(np.float32)
     burst = max(2, int(0.2 * n / max(t_s[-1], 1e-9)))
     swapped = _bursts(n, swap_fraction, burst, rng)
-    li = [a for a, _ in LEFT_RIGHT_PAIRS]
-    ri = [b for _, b in LEFT_RIGHT_PAIRS]
-    xy[np.ix_(swapped, li + ri)] = xy[np.ix_(swapped, ri + li)]
-    vis[np.ix_(swapped, li + ri)] = vis[np.ix_(swapped, ri + li)]
+    li = np.array([a for a, _ in LEFT_RIGHT_PAIRS])
+    ri = np.array([b for _, b in LEFT_RIGHT_PAIRS])
+    lr, rl = np.concatenate([li, ri]), np.concatenate([ri, li])
+    xy[np.ix_(swapped, lr)] = xy[np.ix_(swapped, rl)]
+    vis[np.ix_(swapped, lr)] = vis[np.ix_(swapped, rl)]
     lost = _bursts(n, dropout_fraction, burst, rng)
     xy[lost] = np.nan
     vis[lost] = 0.0

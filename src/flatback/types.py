@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,32 @@ LEFT_RIGHT_PAIRS: tuple[tuple[int, int], ...] = tuple(
     for n in Landmark.__members__
     if n.startswith("LEFT_")
 )
+
+
+class NoteCode(StrEnum):
+    """What the user should know about how (or whether) something was measured."""
+
+    NOT_LEG_LIFT = "not_leg_lift"
+    RECOGNITION_DOUBT = "recognition_doubt"
+    OUT_OF_FRAME = "out_of_frame"
+    FEET_OUT_OF_FRAME = "feet_out_of_frame"
+    CUT = "cut"
+    LEFT_RIGHT_SWAPPED = "left_right_swapped"
+    UPRIGHT = "upright"
+    CAMERA_HIGH = "camera_high"
+    ARM_HIDES_BACK = "arm_hides_back"
+    RAGGED_MASK = "ragged_mask"
+    NO_FLOOR = "no_floor"
+    NO_LEGS_UP_BASELINE = "no_legs_up_baseline"
+    SIDES = "sides"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note for the user: its code (for code) and its text (for people)."""
+
+    code: NoteCode
+    text: str
 
 
 @dataclass(frozen=True)

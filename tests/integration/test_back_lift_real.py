@@ -17,7 +17,7 @@ def analyses(clip_track):
 
 def test_arched_reps_lifted_and_flat_reps_flat(analyses, labels):
     name = "double_leg_lift_arch_then_flat.mp4"
-    report = analyses[name].report
+    report = analyses[name]
     for label in labels[name]["reps"]:
         rep = min(report.reps, key=lambda r: abs(r.bottom_s - label["bottom_s"]))
         assert abs(rep.bottom_s - label["bottom_s"]) <= TURN_TOL_S
@@ -30,12 +30,12 @@ def test_arched_reps_lifted_and_flat_reps_flat(analyses, labels):
         else:
             assert rep.back_lift.peak_clearance_ratio < 0.05  # "0.0 to 0.04 while flat"
     assert report.cues[0].code == "setup_back_not_flat"  # it starts arched: said first
-    assert report.end_range_deg is not None and "onset" in report.end_range_method
+    assert report.end_range.deg is not None and report.end_range.method == "back_lift_onset"
 
 
 @pytest.mark.parametrize("name", ["double_leg_lift_home.mp4", "double_leg_lift_studio.mp4"])
 def test_no_rep_lifted_on_flat_back_clips(analyses, name):
-    report = analyses[name].report
+    report = analyses[name]
     assert report.rep_count > 0
     assert all(r.back_lift.state != "lifted" for r in report.reps)
     assert "back_lifted" not in {c.code for c in report.cues}

@@ -38,7 +38,7 @@ MAX_ANGLE_REFERENCE = {
 
 @pytest.fixture(scope="module")
 def reports(clip_track):
-    return {name: Analyzer().analyze_track(clip_track(name)).report for name in LYING_LIFT_CLIPS}
+    return {name: Analyzer().analyze_track(clip_track(name)) for name in LYING_LIFT_CLIPS}
 
 
 @pytest.mark.parametrize("name", LYING_LIFT_CLIPS)

@@ -28,23 +28,23 @@ def test_every_clip_is_recognised(recognised, labels):
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("neg_")])
 def test_not_leg_lift_clips_get_a_message_and_no_verdicts(name, clip_track):
-    report = Analyzer().analyze_track(clip_track(name)).report
+    report = Analyzer().analyze_track(clip_track(name))
     assert report.exercise.name == "not_leg_lift"
-    assert report.rep_count == 0 and report.reps == [] and report.end_range_deg is None
-    assert "does not look like a leg lift" in report.warnings[0]
+    assert report.rep_count == 0 and report.reps == [] and report.end_range.deg is None
+    assert report.notes[0].code == "not_leg_lift" and "does not look like a leg lift" in report.notes[0].text
 
 
 def test_forcing_the_exercise(clip_track):
     from flatback.settings import Settings
 
     forced = Settings().replace(recognition__exercise="bent_knee_leg_lift")
-    report = Analyzer(forced).analyze_track(clip_track("double_leg_lift_studio.mp4")).report
+    report = Analyzer(forced).analyze_track(clip_track("double_leg_lift_studio.mp4"))
     assert report.exercise.name == "bent_knee_leg_lift" and report.exercise.confidence == 1.0
 
 
 def test_hanging_leg_raise_counts_its_one_complete_rep(clip_track, labels):
     name = "hanging_leg_raise.mp4"
-    report = Analyzer().analyze_track(clip_track(name)).report
+    report = Analyzer().analyze_track(clip_track(name))
     (label,) = labels[name]["reps"]
     assert report.rep_count == labels[name]["rep_count"] == 1
     assert abs(report.reps[0].bottom_s - label["turn_s"]) <= 0.5  # bottom_s: the highest point when hanging
@@ -57,9 +57,9 @@ def test_dead_bug_reps_are_counted_per_side(clip_track, labels):
     """Each leg is segmented on its own; a far-leg rep counts only where the leg is seen.
     3 of the 4 labelled extensions are found (the far leg's last one is hidden), none extra."""
     name = "dead_bug.mp4"
-    report = Analyzer().analyze_track(clip_track(name)).report
+    report = Analyzer().analyze_track(clip_track(name))
     turns = [r["turn_s"] for r in labels[name]["reps"]]
     for rep in report.reps:
         assert min(abs(rep.bottom_s - t) for t in turns) <= 0.5  # no rep that is not there
     assert report.rep_count >= 3
-    assert set(report.variation["reps_per_side"].values()) >= {1, 2}
+    assert set(report.extras.reps_per_side.values()) >= {1, 2}

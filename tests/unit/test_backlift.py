@@ -29,21 +29,21 @@ def lowering_reps(onset_deg: float, gap: float, seed: int, **kw):
 def test_onset_angle_within_3_degrees(gap, onset_deg):
     clip = lowering_reps(onset_deg, gap, seed=int(gap * 100 + onset_deg))
     settings = SENSITIVE if gap < 0.05 else BASE
-    report = Analyzer(settings).analyze_track(clip.track).report
+    report = Analyzer(settings).analyze_track(clip.track)
     assert report.rep_count == 3
     for rep in report.reps:
         assert rep.back_lift.state == "lifted"
         assert rep.back_lift.onset_leg_angle_deg == pytest.approx(onset_deg, abs=ONSET_TOL_DEG)
         assert rep.end_range_deg == rep.back_lift.onset_leg_angle_deg
         assert "back_lifted" in rep.faults and not rep.quality_rep
-    assert report.end_range_deg == pytest.approx(onset_deg, abs=ONSET_TOL_DEG)
-    assert "onset" in report.end_range_method
+    assert report.end_range.deg == pytest.approx(onset_deg, abs=ONSET_TOL_DEG)
+    assert report.end_range.method == "back_lift_onset"
 
 
 @pytest.mark.parametrize("feet_right", [True, False])
 def test_onset_survives_facing_roll_and_variable_frame_rate(feet_right):
     clip = lowering_reps(45.0, 0.1, seed=5, feet_right=feet_right, roll_deg=3.0, fps_jitter=0.3)
-    report = Analyzer(BASE).analyze_track(clip.track).report
+    report = Analyzer(BASE).analyze_track(clip.track)
     assert [r.back_lift.state for r in report.reps] == ["lifted"] * 3
     for rep in report.reps:
         assert rep.back_lift.onset_leg_angle_deg == pytest.approx(45.0, abs=ONSET_TOL_DEG)
@@ -52,11 +52,11 @@ def test_onset_survives_facing_roll_and_variable_frame_rate(feet_right):
 @pytest.mark.parametrize("settings", [BASE, SENSITIVE], ids=["default", "sensitive"])
 def test_a_flat_back_is_never_reported_lifted(settings):
     clip = lowering_reps(45.0, 0.0, seed=9, mask_noise_px=0.8)
-    report = Analyzer(settings).analyze_track(clip.track).report
+    report = Analyzer(settings).analyze_track(clip.track)
     assert [r.back_lift.state for r in report.reps] == ["flat"] * 3
     # the end range of a back that never lifts is the lowest angle reached
-    assert report.end_range_deg == pytest.approx(20, abs=3)
-    assert "never lifted" in report.end_range_method
+    assert report.end_range.deg == pytest.approx(20, abs=3)
+    assert report.end_range.method == "lowest_flat" and "never lifted" in report.end_range.text
 
 
 @pytest.mark.parametrize(
@@ -74,24 +74,24 @@ def test_occlusion_is_never_reported_flat_or_lifted(kw, status):
     statuses = analysis.clearance.status
     assert (statuses == status).mean() > 0.8
     assert np.isnan(analysis.clearance.ratio[statuses == status]).all()
-    for rep in analysis.report.reps:
+    for rep in analysis.reps:
         assert rep.back_lift.state in ("occluded", "unknown")
         assert rep.end_range_deg is None
-    assert analysis.report.end_range_deg is None
-    assert analysis.report.warnings  # the user is told what to change
+    assert analysis.end_range.deg is None
+    assert analysis.notes  # the user is told what to change
 
 
 def test_no_mask_means_unknown():
     clip = lowering_reps(45.0, 0.2, seed=12)
     track = clip.track.replaced(mask_top_y_px=None, mask_bottom_y_px=None)
-    report = Analyzer(BASE).analyze_track(track).report
+    report = Analyzer(BASE).analyze_track(track)
     assert {r.back_lift.state for r in report.reps} == {"unknown"}
 
 
 def test_a_back_not_flat_at_set_up_is_said_first():
     # lifted at every angle: the gap opens below 120 deg, i.e. always
     clip = lowering_reps(120.0, 0.1, seed=13, lift_ramp_deg=1)
-    report = Analyzer(BASE).analyze_track(clip.track).report
+    report = Analyzer(BASE).analyze_track(clip.track)
     assert report.cues[0].code == "setup_back_not_flat"
 
 
@@ -100,7 +100,7 @@ def test_secondary_cue_when_the_arm_hides_the_gap():
         [RepSpec(top_deg=90, bottom_deg=20, descent_s=4, ascent_s=2)] * 2, rest="top", lift_onset_deg=45,
         lift_gap_ratio=0.2, arms="floor", seed=14, **FRAMING,
     )
-    report = Analyzer(BASE).analyze_track(clip.track).report
+    report = Analyzer(BASE).analyze_track(clip.track)
     for rep in report.reps:
         assert rep.back_lift.state == "occluded"  # never a guessed flat or lifted
 

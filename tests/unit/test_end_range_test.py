@@ -24,7 +24,8 @@ def tries(onset_deg, gap=0.1, n=3, seed=3, **kw):
 
 @pytest.mark.parametrize("onset_deg", [40.0, 60.0])
 def test_three_consistent_tries_give_a_confident_end_range(onset_deg):
-    result = evaluate(Analyzer(TOP).analyze_track(tries(onset_deg).track).report)
+    analysis = Analyzer(TOP).analyze_track(tries(onset_deg).track)
+    result = evaluate(analysis.reps, analysis.notes)
     assert result.end_range_deg == pytest.approx(onset_deg, abs=3)
     assert result.confidence == "high" and not result.at_or_below
     assert [t.how for t in result.tries] == ["back lifted"] * 3
@@ -32,13 +33,15 @@ def test_three_consistent_tries_give_a_confident_end_range(onset_deg):
 
 
 def test_a_back_that_never_lifts_gives_an_upper_bound():
-    result = evaluate(Analyzer(TOP).analyze_track(tries(45.0, gap=0.0).track).report)
+    analysis = Analyzer(TOP).analyze_track(tries(45.0, gap=0.0).track)
+    result = evaluate(analysis.reps, analysis.notes)
     assert result.at_or_below
     assert result.end_range_deg == pytest.approx(20, abs=3)
 
 
 def test_a_hidden_back_gives_no_number_and_says_why():
-    result = evaluate(Analyzer(TOP).analyze_track(tries(45.0, arms="floor").track).report)
+    analysis = Analyzer(TOP).analyze_track(tries(45.0, arms="floor").track)
+    result = evaluate(analysis.reps, analysis.notes)
     assert result.end_range_deg is None and result.confidence == "none"
     assert "not visible" in result.confidence_reason and "arm" in result.confidence_reason
 

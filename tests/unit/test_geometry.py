@@ -54,11 +54,11 @@ def test_unswap_restores_identity_on_a_labelled_swap():
 def test_legs_apart_pick_the_lifted_leg_when_both_are_seen_and_the_visible_one_otherwise():
     al, ar = np.array([60.0]), np.array([10.0])
     one = np.array([1], np.int8)
-    leg, _, _ = combine_legs(al, one, np.array([0.95]), np.zeros(1), ar, one, np.array([0.95]), np.zeros(1), 20.0)
+    leg, _, _ = combine_legs(al, one, np.array([0.95]), np.zeros(1), ar, one, np.array([0.95]), np.zeros(1), 20.0, 0.8)
     assert leg[0] == 60.0
-    leg, _, _ = combine_legs(al, one, np.array([0.3]), np.zeros(1), ar, one, np.array([0.95]), np.zeros(1), 20.0)
+    leg, _, _ = combine_legs(al, one, np.array([0.3]), np.zeros(1), ar, one, np.array([0.95]), np.zeros(1), 20.0, 0.8)
     assert leg[0] == 10.0
-    leg, _, _ = combine_legs(np.array([50.0]), one, np.array([0.5]), np.zeros(1), np.array([54.0]), one, np.array([0.5]), np.zeros(1), 20.0)
+    leg, _, _ = combine_legs(np.array([50.0]), one, np.array([0.5]), np.zeros(1), np.array([54.0]), one, np.array([0.5]), np.zeros(1), 20.0, 0.8)
     assert leg[0] == pytest.approx(52.0)
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from flatback.cli import app
 from flatback.log.history import TrainingLog
+from flatback.outputs.report import Report
 from flatback.pipeline import Analyzer
 from flatback.simulate import demo_clip
 
@@ -38,7 +39,7 @@ def url(request, tmp_path):
 
 @pytest.fixture(scope="module")
 def report():
-    return Analyzer().analyze_track(demo_clip().track).report
+    return Report.from_result(Analyzer().analyze_track(demo_clip().track))
 
 
 def test_migrations_create_the_schema_and_are_idempotent(url):

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from flatback.cli import app
 from flatback.outputs.files import TIMESERIES_COLUMNS, atomic_dir, write_outputs
+from flatback.outputs.report import Report
 from flatback.pipeline import Analyzer
 from flatback.types import PoseTrack
 
@@ -32,14 +33,14 @@ def written(tmp_path_factory, request):
 def test_report_json_follows_the_contract(written):
     out, analysis, clip = written
     data = json.loads((out / "report.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert set(data["source"]) >= {"path", "duration_s", "fps", "width", "height"}
     assert data["exercise"]["name"] in {"unknown", "double_leg_lift"}
     assert data["rep_count"] == clip.truth.rep_count == len(data["reps"])
     for rep in data["reps"]:
         assert CONTRACT_REP_FIELDS <= set(rep)
         assert rep["back_lift"]["state"] in {"flat", "lifted", "occluded", "unknown"}
-    for key in ("end_range_deg", "holds", "cues", "warnings"):
+    for key in ("end_range_deg", "end_range_method", "holds", "cues", "notes"):
         assert key in data
 
 
@@ -59,8 +60,9 @@ def test_keypoint_file_replays_to_the_same_report(written, tmp_path):
     out, analysis, clip = written
     track = PoseTrack.from_keypoint_file(out / "keypoints.npz")
     np.testing.assert_array_equal(track.xy_px, clip.track.xy_px)
-    again = Analyzer().analyze_track(track).report
-    assert again.model_dump(exclude={"provenance"}) == analysis.report.model_dump(exclude={"provenance"})
+    again = Report.from_result(Analyzer().analyze_track(track))
+    first = Report.from_result(analysis)
+    assert again.model_dump(exclude={"provenance"}) == first.model_dump(exclude={"provenance"})
     # the CLI takes keypoint files too
     result = CliRunner().invoke(app, ["analyze", str(out / "keypoints.npz"), "-o", str(tmp_path / "again"), "-q"])
     assert result.exit_code == 0, result.output

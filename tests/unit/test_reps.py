@@ -20,7 +20,7 @@ def analyse(clip, settings: Settings | None = None):
 @pytest.mark.parametrize("clip_name", ["clean_clip", "messy_clip", "top_rest_clip"])
 def test_rep_count_and_tempo_match_truth(clip_name, request):
     clip = request.getfixturevalue(clip_name)
-    report = analyse(clip).report
+    report = analyse(clip)
     assert report.rep_count == clip.truth.rep_count
     for got, true in zip(report.reps, clip.truth.reps):
         assert got.descent_s == pytest.approx(true.descent_s, abs=TEMPO_TOL_S)
@@ -37,7 +37,7 @@ def test_smooth_human_movement_reads_its_slow_ends_as_pause():
     """Minimum-jerk movement (natural, bell-shaped speed): the steady-speed part is the
     tempo, the slow ends are pause, and together they account for the whole cycle."""
     clip = simulate(n_reps=3, profile="minjerk", noise_px=1.5, seed=3)
-    report = analyse(clip).report
+    report = analyse(clip)
     assert report.rep_count == 3
     for got, true in zip(report.reps[:-1], clip.truth.reps[:-1]):
         assert 0.5 * true.descent_s <= got.descent_s <= 0.65 * true.descent_s
@@ -48,21 +48,21 @@ def test_smooth_human_movement_reads_its_slow_ends_as_pause():
 
 def test_top_rest_protocol_does_not_count_setup_and_setdown(top_rest_clip):
     analysis = analyse(top_rest_clip)
-    assert analysis.segmentation.rest == "top"
-    assert analysis.report.rep_count == 4
-    assert [round(r.min_leg_angle_deg) for r in analysis.report.reps] == pytest.approx([30, 45, 40, 50], abs=2)
+    assert analysis.rest == "top"
+    assert analysis.rep_count == 4
+    assert [round(r.min_leg_angle_deg) for r in analysis.reps] == pytest.approx([30, 45, 40, 50], abs=2)
 
 
 def test_partial_range_reps_are_counted():
     reps = [RepSpec(top_deg=t, bottom_deg=5, descent_s=3, ascent_s=2) for t in (90, 60, 45, 80)]
-    report = analyse(simulate(reps, noise_px=1.5, seed=4)).report
+    report = analyse(simulate(reps, noise_px=1.5, seed=4))
     assert report.rep_count == 4
     assert [r.max_leg_angle_deg for r in report.reps] == pytest.approx([90, 60, 45, 80], abs=3)
 
 
 def test_fast_reps_without_pauses_keep_their_tempo():
     reps = [RepSpec(descent_s=1.0, ascent_s=0.6, pause_top_s=0.0, pause_bottom_s=0.3) for _ in range(4)]
-    report = analyse(simulate(reps, noise_px=1.0, seed=2)).report
+    report = analyse(simulate(reps, noise_px=1.0, seed=2))
     assert report.rep_count == 4
     for r in report.reps:
         assert r.descent_s == pytest.approx(1.0, abs=TEMPO_TOL_S)
@@ -76,7 +76,7 @@ def test_clip_starting_and_ending_mid_rep_reports_partials(clean_clip):
     t = clean_clip.track.t_s
     keep = (t > 4.5) & (t < 37.0)
     track = clean_clip.track.sliced(int(np.argmax(keep)), int(len(keep) - np.argmax(keep[::-1])))
-    report = Analyzer().analyze_track(track).report
+    report = Analyzer().analyze_track(track)
     assert report.rep_count == 3
     assert len(report.partial_reps) == 2
     assert report.partial_reps[0].start_s == pytest.approx(0.0, abs=0.05)
@@ -89,7 +89,7 @@ def test_a_cut_splits_reps_and_loses_only_the_rep_it_interrupts(clean_clip):
     cut = (track.t_s > 16.6) & (track.t_s < 18.0)  # 1.4 s without a person, inside rep 3's ascent
     xy[cut] = np.nan
     vis[cut] = 0
-    report = Analyzer().analyze_track(track.replaced(xy_px=xy, visibility=vis)).report
+    report = Analyzer().analyze_track(track.replaced(xy_px=xy, visibility=vis))
     assert report.rep_count == 4
     assert any(p.start_s < 16.6 <= p.end_s + 0.1 or p.start_s >= 17.9 for p in report.partial_reps)
 
@@ -109,15 +109,15 @@ def test_an_edited_cut_to_another_shot_splits_the_reps(clean_clip):
     analysis = Analyzer().analyze_track(track.replaced(xy_px=xy, mask_bottom_y_px=bottom, mask_top_y_px=bottom))
     cuts = t[analysis.geometry.cut]
     assert len(cuts) == 1 and abs(cuts[0] - cut_at) < 0.1
-    report = analysis.report
+    report = analysis
     assert report.rep_count == 4
     assert all(not (r.start_s < cut_at < r.end_s) for r in report.reps)
-    assert any("cuts to another shot" in w for w in report.warnings)
+    assert any(n.code == "cut" and "cuts to another shot" in n.text for n in report.notes)
 
 
 def test_holds_are_reported_separately():
     clip = simulate(n_reps=2, holds=[(30.0, 6.0)], seed=5, noise_px=1.0)
-    report = analyse(clip).report
+    report = analyse(clip)
     # a 30-degree lift is under a third of the 90-degree reps' range: a hold, not a rep
     assert report.rep_count == 2
     (start, end), = clip.truth.holds
@@ -130,7 +130,7 @@ def test_holds_are_reported_separately():
 def test_streaming_detector_finds_the_same_turning_points_as_offline(clean_clip):
     analysis = analyse(clean_clip)
     x, t = analysis.signals.leg_angle_deg, analysis.signals.t_s
-    h = analysis.segmentation.hysteresis_deg
+    h = analysis.hysteresis_deg
     det = TurningPointDetector(h)
     live = [tp for i in range(len(x)) if (tp := det.update(i, float(t[i]), float(x[i])))]
     offline = [p for p in turning_points(0, t, x, h) if not p.edge]
@@ -141,9 +141,9 @@ def test_rest_can_be_forced():
     clip = simulate([RepSpec(bottom_deg=40, descent_s=3, ascent_s=2) for _ in range(3)], rest="top", seed=1)
     auto = analyse(clip)
     forced = analyse(clip, Settings().replace(reps__rest="floor"))
-    assert auto.report.rep_count == 3
-    assert forced.segmentation.rest == "floor"
-    assert forced.report.rep_count == 4  # every lift and lowering, set-up and set-down included
+    assert auto.rep_count == 3
+    assert forced.rest == "floor"
+    assert forced.rep_count == 4  # every lift and lowering, set-up and set-down included
 
 
 def test_no_movement_gives_no_reps():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
+import re
+
 import pytest
 
 from flatback.errors import SettingsError
@@ -65,3 +67,29 @@ def test_cli_override_values_are_typed():
 
 def test_python_overrides():
     assert Settings().replace(reps__rest="top").reps.rest == "top"
+
+
+# Words that name a unit (or say there is none: a choice of names).
+UNIT = re.compile(
+    r"\b(deg(/s)?|s|Hz|px|h|torso lengths?|fraction|share|percentile|frames?|reps?|count|MADs|1/deg|"
+    r"0-1|0-100|Decimals|no unit|a name)\b|\(0-1\)|\(0-100\)|, (deg|s|px)\b"
+)
+
+
+def _fields():
+    for section, info in Settings.model_fields.items():
+        for key, field in info.annotation.model_fields.items():
+            yield f"{section}.{key}", field
+
+
+@pytest.mark.parametrize("name,field", list(_fields()), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_setting_says_its_unit_and_why(name, field):
+    text = field.description or ""
+    assert len(text) > 30, f"{name}: the description must give the reason for the value"
+    assert UNIT.search(text) or name.endswith(("_deg", "_s", "_hz", "_px", "_ratio", "_h")), (
+        f"{name}: the description must name the unit: {text!r}"
+    )
+
+
+def test_the_unit_check_can_fail():
+    assert not UNIT.search("A threshold that a clip needed.")

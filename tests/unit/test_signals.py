@@ -58,7 +58,8 @@ def test_causal_filter_only_uses_the_past_smooths_rest_and_follows_motion():
 
 
 def test_one_euro_ignores_nan_and_resets():
-    f = OneEuroFilter()
+    s = SignalSettings()
+    f = OneEuroFilter(s.causal_min_cutoff_hz, s.causal_beta)
     assert f.update(0.0, 10.0) == 10.0
     assert np.isnan(f.update(0.033, float("nan")))
     assert f.update(0.066, 10.0) == pytest.approx(10.0)

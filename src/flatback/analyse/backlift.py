@@ -12,29 +12,27 @@ as a secondary cue with a lower confidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
+from flatback.analyse.results import (
+    AssessedRep,
+    BackState,
+    Baseline,
+    EndRange,
+    EndRangeMethod,
+    Phase,
+    RepBack,
+    RepTiming,
+    SecondaryBackCue,
+)
 from flatback.measure.clearance import Clearance, ClearanceStatus
-from flatback.outputs.report import RepReport
-from flatback.analyse.reps import RepPhases
 from flatback.settings import BackLiftSettings
 
-FrameState = Literal["flat", "lifted", "occluded", "unknown"]
 OCCLUDING = {ClearanceStatus.ARM, ClearanceStatus.CAMERA_HIGH, ClearanceStatus.RAGGED_MASK}
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The person's flat-back clearance, torso lengths, and the margin a lift must exceed."""
-
-    clearance_ratio: float
-    noise_ratio: float
-    margin_ratio: float
-    source: str  # how it was taken
-    frames: int
+SEEN = (BackState.FLAT, BackState.LIFTED)
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class BackTrack:
     """Per-frame back state and the lift episodes of a clip."""
 
     clearance_ratio: np.ndarray  # (N,) smoothed, NaN where not measured
-    state: np.ndarray  # (N,) object array of FrameState
+    state: np.ndarray  # (N,) object array of BackState
     baseline: Baseline | None
     episodes: list[LiftEpisode]
     secondary_lifted: np.ndarray  # (N,) bool: the waist contour rose (underside hidden)
@@ -85,19 +83,18 @@ def flat_baseline(
     if measured.sum() < 3:
         return None
     legs_up = measured & (leg_angle_deg >= settings.baseline_min_leg_angle_deg)
-    if legs_up.sum() >= 5:
-        level = float(np.percentile(clearance[legs_up], 25))
-        source = f"legs above {settings.baseline_min_leg_angle_deg:.0f} deg"
+    is_legs_up = bool(legs_up.sum() >= settings.baseline_min_frames)
+    if is_legs_up:
+        level = float(np.percentile(clearance[legs_up], settings.baseline_percentile))
         frames = int(legs_up.sum())
     else:
-        level = float(np.percentile(clearance[measured], 10))
-        source = "lowest readings (the legs were never up)"
+        level = float(np.percentile(clearance[measured], settings.fallback_percentile))
         frames = int(measured.sum())
     steps = np.diff(clearance)
     steps = steps[np.isfinite(steps)]
     noise = float(1.4826 * np.median(np.abs(steps)) / np.sqrt(2)) if len(steps) else 0.0
     margin = max(settings.margin_ratio, settings.margin_noise_k * noise, settings.min_margin_px / torso_px)
-    return Baseline(level, noise, margin, source, frames)
+    return Baseline(level, noise, margin, is_legs_up, frames)
 
 
 def lift_episodes(
@@ -116,7 +113,7 @@ def lift_episodes(
         if t_s[b - 1] - t_s[a] < settings.min_lift_s:
             continue
         onset = a
-        leave = baseline.clearance_ratio + 0.25 * baseline.margin_ratio
+        leave = baseline.clearance_ratio + settings.onset_leave_fraction * baseline.margin_ratio
         while onset > 0 and np.isfinite(clearance[onset - 1]) and clearance[onset - 1] > leave:
             onset -= 1
         episodes.append(
@@ -140,18 +137,18 @@ def track_back(
     smooth = rolling_median(t_s, clearance.ratio, settings.smooth_s)
     baseline = flat_baseline(t_s, smooth, leg_angle_deg, torso_px, settings)
     n = len(t_s)
-    state = np.full(n, "unknown", dtype=object)
+    state = np.full(n, BackState.UNKNOWN, dtype=object)
     status = clearance.status
     occluded = np.isin(status, [int(s) for s in OCCLUDING])
-    state[occluded] = "occluded"
+    state[occluded] = BackState.OCCLUDED
     episodes: list[LiftEpisode] = []
     if baseline is not None:
         measured = np.isfinite(smooth)
-        state[measured] = "flat"
+        state[measured] = BackState.FLAT
         episodes = lift_episodes(t_s, smooth, leg_angle_deg, baseline, settings)
         for ep in episodes:
             span = slice(ep.onset_i, ep.end_i + 1)
-            state[span] = np.where(measured[span], "lifted", state[span])
+            state[span] = np.where(measured[span], BackState.LIFTED, state[span])
     secondary = secondary_lift(clearance.waist_ratio, leg_angle_deg, occluded, settings)
     return BackTrack(smooth, state, baseline, episodes, secondary)
 
@@ -170,19 +167,9 @@ def secondary_lift(
     return hidden & low & np.isfinite(waist_ratio) & (waist_ratio > base + settings.secondary_margin_ratio)
 
 
-@dataclass(frozen=True)
-class RepBack:
-    state: FrameState
-    onset_s: float | None
-    onset_leg_angle_deg: float | None
-    end_range_deg: float | None
-    measured_fraction: float
-    peak_clearance_ratio: float | None
-    secondary: str | None  # "waist_rose" when only the secondary cue suggests a lift
-
-
 def descent_onset(
-    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, rep: RepPhases, baseline: Baseline
+    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, rep: RepTiming, baseline: Baseline,
+    settings: BackLiftSettings,
 ) -> tuple[float, float] | None:
     """(onset_s, leg angle deg) where the back starts to rise while the legs go down.
 
@@ -191,11 +178,11 @@ def descent_onset(
     reference on its way to exceeding it (or the baseline, if higher) by the margin. A
     back that never fully flattens between reps still gets the onset of this rep's rise.
     """
-    phases = dict((name, (a, b)) for name, a, b in rep.phases)
-    if "descent" not in phases:
+    descent = rep.phase_span(Phase.DESCENT)
+    if descent is None:
         return None
-    d0 = phases["descent"][0] - 0.1
-    d1 = phases.get("bottom", phases["descent"])[1]
+    d0 = descent[0] - settings.onset_lead_s
+    d1 = (rep.phase_span(Phase.BOTTOM) or descent)[1]
     idx = np.flatnonzero((t_s >= d0) & (t_s <= d1) & np.isfinite(clearance))
     if len(idx) < 3:
         return None
@@ -208,7 +195,7 @@ def descent_onset(
     if not len(above):
         return None
     k = k_ref + int(above[0])
-    leave = ref + 0.25 * baseline.margin_ratio
+    leave = ref + settings.onset_leave_fraction * baseline.margin_ratio
     while k > k_ref and c[k - 1] > leave:
         k -= 1
     i = int(idx[k])
@@ -216,44 +203,44 @@ def descent_onset(
 
 
 def rep_back(
-    rep: RepPhases, t_s: np.ndarray, back: BackTrack, leg_angle_deg: np.ndarray, settings: BackLiftSettings
+    rep: RepTiming, t_s: np.ndarray, back: BackTrack, leg_angle_deg: np.ndarray, settings: BackLiftSettings
 ) -> RepBack:
     """The back during one rep: lifted (with its onset and end range), flat, occluded or unknown."""
     w = (t_s >= rep.start_s) & (t_s <= rep.end_s)
     states = back.state[w]
     if not len(states):
-        return RepBack("unknown", None, None, None, 0.0, None, None)
-    measured = float(np.isin(states, ["flat", "lifted"]).mean())
+        return RepBack(BackState.UNKNOWN)
+    measured = float(np.isin(states, SEEN).mean())
     peak = back.clearance_ratio[w]
     peak_val = float(np.nanmax(peak)) if np.isfinite(peak).any() else None
-    secondary = "waist_rose" if back.secondary_lifted[w].any() else None
-    if (states == "lifted").any() and back.baseline is not None:
-        onset = descent_onset(t_s, back.clearance_ratio, leg_angle_deg, rep, back.baseline)
+    secondary = SecondaryBackCue.WAIST_ROSE if back.secondary_lifted[w].any() else None
+    scale = 1.0 if back.baseline is None or back.baseline.legs_up else settings.no_legs_up_confidence
+    confidence = round(measured * scale, 3)
+    if (states == BackState.LIFTED).any() and back.baseline is not None:
+        onset = descent_onset(t_s, back.clearance_ratio, leg_angle_deg, rep, back.baseline, settings)
         if onset is None:  # lifted, but not while lowering (already up, or on the way up)
-            return RepBack("lifted", None, None, None, measured, peak_val, secondary)
-        return RepBack("lifted", onset[0], onset[1], onset[1], measured, peak_val, secondary)
+            return RepBack(BackState.LIFTED, None, None, None, measured, peak_val, None, confidence)
+        return RepBack(BackState.LIFTED, onset[0], onset[1], onset[1], measured, peak_val, None, confidence)
     if measured >= settings.rep_min_measured_fraction:
         # the end range is the lowest angle at which the back was actually seen flat
-        seen_flat = w & (back.state == "flat") & np.isfinite(leg_angle_deg)
+        seen_flat = w & (back.state == BackState.FLAT) & np.isfinite(leg_angle_deg)
         lowest = float(max(np.min(leg_angle_deg[seen_flat]), 0.0)) if seen_flat.any() else None
-        return RepBack("flat", None, None, lowest, measured, peak_val, secondary)
-    occluded = float((states == "occluded").mean())
-    state: FrameState = "occluded" if occluded >= 0.5 else "unknown"
-    return RepBack(state, None, None, None, measured, peak_val, secondary)
+        return RepBack(BackState.FLAT, None, None, lowest, measured, peak_val, secondary, confidence)
+    occluded = float((states == BackState.OCCLUDED).mean())
+    state = BackState.OCCLUDED if occluded >= settings.rep_occluded_fraction else BackState.UNKNOWN
+    return RepBack(state, None, None, None, measured, peak_val, secondary, 0.0)
 
 
-def session_end_range(reps: list[RepReport]) -> tuple[float | None, str]:
-    """The session's end range, deg, and how it was derived, from assessed reps."""
-    onsets = [
-        r.back_lift.onset_leg_angle_deg for r in reps
-        if r.back_lift.state == "lifted" and r.back_lift.onset_leg_angle_deg is not None
-    ]
+def session_end_range(reps: Sequence[AssessedRep]) -> EndRange:
+    """The session's end range (DESIGN.md): the median onset over the reps whose back
+    lifted, else the lowest angle seen flat (an upper bound), else not seen."""
+    onsets = [r.back.onset_leg_angle_deg for r in reps if r.back.state is BackState.LIFTED
+              and r.back.onset_leg_angle_deg is not None]
     if onsets:
-        return float(np.median(onsets)), f"median leg angle at back-lift onset over {len(onsets)} rep(s)"
-    flat = [r.end_range_deg for r in reps if r.back_lift.state == "flat" and r.end_range_deg is not None]
+        return EndRange(float(np.median(onsets)), EndRangeMethod.BACK_LIFT_ONSET, len(onsets))
+    flat = [r.back.end_range_deg for r in reps if r.back.state is BackState.FLAT and r.back.end_range_deg is not None]
     if flat:
-        return float(min(flat)), (
-            f"lowest leg angle reached with a flat back over {len(flat)} rep(s); the back never "
-            "lifted, so the true end range is at or below it"
-        )
-    return None, "the lower back was not visible in any rep"
+        return EndRange(float(min(flat)), EndRangeMethod.LOWEST_FLAT, len(flat))
+    if reps:
+        return EndRange(None, EndRangeMethod.BACK_NOT_SEEN)
+    return EndRange(None, EndRangeMethod.NOT_MEASURED)

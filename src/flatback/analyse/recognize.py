@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from flatback.measure.geometry import in_frame_visibility, midpoint, segment_angle_deg
-from flatback.outputs.report import ExerciseName
 from flatback.measure.signals import lowpass_zero_phase
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
@@ -38,7 +37,7 @@ class Features:
 
 @dataclass(frozen=True)
 class Recognition:
-    name: ExerciseName
+    name: str  # an Exercise value
     confidence: float
     reason: str
     features: Features
@@ -51,7 +50,7 @@ def _conf(margin: float, scale: float) -> float:
 
 def compute_features(track: PoseTrack) -> Features:
     """The features of :class:`Features` from a pose track."""
-    vis = in_frame_visibility(track.xy_px, track.visibility, track.info.width, track.info.height)
+    vis = in_frame_visibility(track.xy_px, track.visibility, track.info.width, track.info.height, 0.02)
     xy = track.xy_px
     sh = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, 0.5)
     hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, 0.5)

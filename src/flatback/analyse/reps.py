@@ -21,8 +21,9 @@ from typing import Literal
 
 import numpy as np
 
-from flatback.settings import RepSettings
+from flatback.analyse.results import Hold, PartialRep, Phase, RepTiming
 from flatback.measure.signals import finite_runs
+from flatback.settings import RepSettings
 
 Kind = Literal["high", "low"]
 
@@ -61,6 +62,7 @@ class TurningPointDetector:
         bi, bt, bx = self._best
         h = self.hysteresis_deg
         if self._direction is None:  # wait for the first clear move either way
+            assert self._first is not None
             fi, ft, fx = self._first
             if x >= fx + h:
                 self._direction, self._best = "high", (i, t_s, x)
@@ -90,48 +92,8 @@ class TurningPointDetector:
         return TurningPoint(i, t, x, self._direction, edge=True)
 
 
-@dataclass(frozen=True)
-class RepPhases:
-    """One counted rep's timing, s, and range, deg (a rep cut off by the clip's start or
-    end, or a gap, is a :class:`PartialRep` instead)."""
-
-    start_s: float
-    turn_s: float  # the far turning point: top for floor-rest reps, bottom for top-rest
-    bottom_s: float  # lowest leg angle (highest for hanging raises)
-    end_s: float
-    descent_s: float
-    ascent_s: float
-    pause_bottom_s: float
-    pause_top_s: float
-    min_leg_angle_deg: float
-    max_leg_angle_deg: float
-    peak_speed_down_deg_s: float
-    peak_speed_up_deg_s: float
-    phases: tuple[tuple[str, float, float], ...] = ()  # (phase, start_s, end_s) in time order
-
-
-@dataclass(frozen=True)
-class PartialRep:
-    """Part of a rep cut off by the clip's start or end (or a gap): reported, not counted."""
-
-    start_s: float
-    end_s: float
-    min_leg_angle_deg: float
-    max_leg_angle_deg: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class Hold:
-    """A static hold: legs still and off the floor for at least ``hold_min_s``."""
-
-    start_s: float
-    end_s: float
-    mean_leg_angle_deg: float
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
+# One counted rep's timing, a rep cut off by the clip, a static hold: domain types.
+RepPhases = RepTiming
 
 
 @dataclass(frozen=True)
@@ -265,13 +227,13 @@ def _rep_from_points(
     pause_rest = next_start - back_end
     out_speed, back_speed = speed[a.i : b.i + 1], speed[b.i : c.i + 1]
     if rest == "top":  # top -> bottom -> top
-        names = ("descent", "bottom", "ascent", "top")
+        names = (Phase.DESCENT, Phase.BOTTOM, Phase.ASCENT, Phase.TOP)
         descent, ascent = out_end - out_start, back_end - back_start
         pause_bottom, pause_top = pause_far, pause_rest
         down, up = out_speed, back_speed
         turn_window = (out_start, back_end)
     else:  # floor -> top -> floor, or hang -> top -> hang
-        names = ("ascent", "top", "descent", "bottom")
+        names = (Phase.ASCENT, Phase.TOP, Phase.DESCENT, Phase.BOTTOM)
         ascent, descent = out_end - out_start, back_end - back_start
         pause_top, pause_bottom = pause_far, pause_rest
         up, down = out_speed, back_speed

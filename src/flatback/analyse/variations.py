@@ -1,52 +1,235 @@
-"""Per-variation rules (DESIGN.md, "Variations"), applied after the common assessment.
+"""The variation registry: one object per exercise, holding everything that differs.
 
-- hollow_hold: a hold, not reps; its timer counts only while the back is flat (target 20 s).
-- hanging_leg_raise: the body swinging from the lats is momentum.
-- single_leg_lift, heel_tap, dead_bug: each leg segmented on its own (``reps_per_side``),
-  reps counted per side; single-leg end range per leg.
+Each :class:`Variation` says where its reps rest, whether it is counted per side, where
+it stands on the progression ladder, which rules apply (tempo, back lift), and adds
+its own rules and typed extras. The variation is chosen (recognised or forced) before
+segmentation, so the clip is segmented once, per side where the variation needs it.
+Adding a variation is one entry in :data:`VARIATIONS` (and, if it has new rules, one
+subclass here).
+
+- hollow_hold: a hold, not reps; its timer counts only while the back is seen flat.
+- hanging_leg_raise: no floor, no back lift, no tempo rule; the body swinging back from
+  the lats is momentum.
+- single_leg_lift, heel_tap, dead_bug: each leg segmented on its own, reps per side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from flatback.measure.geometry import BodyGeometry
-from flatback.outputs.report import Cue, HoldReport, RepReport
-from flatback.settings import RecognitionSettings
-from flatback.measure.signals import SignalSet
+from flatback.analyse.assessment import assess_reps, holds_with_back
+from flatback.analyse.backlift import BackTrack
+from flatback.analyse.reps import Segmentation, find_holds, segment_reps
+from flatback.analyse.results import (
+    AssessedRep,
+    Exercise,
+    Fault,
+    HangingExtras,
+    Hold,
+    HollowHoldExtras,
+    MomentumReason,
+    PartialRep,
+    PerSideExtras,
+    Rest,
+    Side,
+    VariationExtras,
+)
+from flatback.measure.geometry import BodyGeometry, midpoint
+from flatback.measure.signals import SignalSet, derivative
+from flatback.settings import Settings
+from flatback.types import Landmark as L
+from flatback.types import PoseTrack
 
-ONE_SIDE_AT_A_TIME = {"single_leg_lift", "heel_tap", "dead_bug"}
 
-VARIATION_CUES: dict[str, tuple[int, str]] = {
-    "swinging": (2, "Don't swing: curl the pelvis up towards the ribs, no kick from the lats."),
-    "hollow_hold_short": (3, "Build the hollow hold up to {target:.0f} s with the lower back pressed down."),
-}
+@dataclass(frozen=True)
+class Rung:
+    """A step of the progression ladder (DESIGN.md, "Variations", easiest first)."""
+
+    key: str
+    exercise: Exercise
+    pause_bottom_s: float = 0.0  # the pause-rep rung adds a pause at the bottom
+
+    @property
+    def title(self) -> str:
+        return self.key.replace("_", " ")
 
 
-def moving_arm_side(rep: RepReport, geometry: BodyGeometry) -> str | None:
+LADDER: tuple[Rung, ...] = (
+    Rung("dead_bug", Exercise.DEAD_BUG),
+    Rung("heel_tap", Exercise.HEEL_TAP),
+    Rung("single_leg_lift", Exercise.SINGLE_LEG_LIFT),
+    Rung("double_leg_lift", Exercise.DOUBLE_LEG_LIFT),
+    Rung("double_leg_lift_pause", Exercise.DOUBLE_LEG_LIFT, pause_bottom_s=3.0),
+    Rung("hanging_leg_raise", Exercise.HANGING_LEG_RAISE),
+)
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """What a variation's analysis yields: counted reps, partial reps, holds, extras."""
+
+    reps: list[AssessedRep]
+    partial: list[PartialRep]
+    holds: list[Hold]
+    rest: Rest
+    hysteresis_deg: float
+    extras: VariationExtras | None = None
+
+
+@dataclass(frozen=True)
+class Variation:
+    """An exercise and its rules. ``rest`` None: chosen from the clip (settings.reps.rest)."""
+
+    exercise: Exercise
+    rung: int  # index into LADDER
+    rest: Rest | None = None
+    per_side: bool = False
+    counts_reps: bool = True
+    tempo_rule: bool = True  # a lowering of at least a count of four
+    back_rule: bool = True  # the lower back is judged (lying variations)
+
+    @property
+    def title(self) -> str:
+        return self.exercise.value.replace("_", " ")
+
+    def analyse(
+        self, track: PoseTrack, geometry: BodyGeometry, signals: SignalSet, back: BackTrack, settings: Settings,
+    ) -> Analysed:
+        """Segment and assess the clip under this variation's rules."""
+        seg = self.segment(signals, geometry.posture, settings)
+        reps = assess_reps(seg.reps, signals, self.rest_of(seg), back, settings.assessment, settings.back_lift,
+                           tempo_rule=self.tempo_rule, back_rule=self.back_rule)
+        holds = holds_with_back(seg.holds, signals.t_s, back)
+        return self.finish(
+            Analysed(reps, list(seg.partial), holds, self.rest_of(seg), seg.hysteresis_deg), track, geometry, signals,
+            settings,
+        )
+
+    def segment(self, signals: SignalSet, posture: str, settings: Settings) -> Segmentation:
+        reps = settings.reps if self.rest is None else settings.reps.model_copy(update={"rest": self.rest.value})
+        return segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
+
+    @staticmethod
+    def rest_of(seg: Segmentation) -> Rest:
+        return Rest(seg.rest)
+
+    def finish(
+        self, result: Analysed, track: PoseTrack, geometry: BodyGeometry, signals: SignalSet, settings: Settings,
+    ) -> Analysed:
+        """The variation's own rules and extras, on top of the common assessment."""
+        return result
+
+
+class HollowHold(Variation):
+    """A hold, not reps: the timer counts only while the back is seen flat (target 20 s)."""
+
+    def finish(self, result, track, geometry, signals, settings):
+        seen = [h.back_flat_s for h in result.holds if h.back_flat_s is not None]
+        extras = HollowHoldExtras(
+            hold_target_s=settings.variations.hollow_hold_target_s,
+            longest_flat_hold_s=max(seen) if seen else None,
+            holds_s=tuple(h.duration_s for h in result.holds),
+        )
+        # the lift into the hold and the lowering out of it are not reps
+        return replace(result, reps=[], extras=extras)
+
+
+class HangingLegRaise(Variation):
+    """Hanging: the hips swinging back behind the hands is a kip from the lats."""
+
+    def finish(self, result, track, geometry, signals, settings):
+        swing = backward_swing(geometry)
+        reps = result.reps
+        if swing > settings.variations.hanging_swing_ratio:
+            reps = [
+                replace(r, momentum_reasons=(*r.momentum_reasons, MomentumReason.SWING),
+                        faults=tuple(sorted({*r.faults, Fault.SWINGING})))
+                for r in reps
+            ]
+        return replace(result, reps=reps, extras=HangingExtras(swing_ratio=swing))
+
+
+class OneLegVariation(Variation):
+    """One leg at a time: each leg's angle is segmented on its own, reps counted per side.
+
+    A leg's rep counts only if the leg was seen at its turn (knee and ankle visibility at
+    least ``variations.side_turn_min_visibility``): a far leg is mostly the model's guess.
+    """
+
+    def segment(self, signals, posture, settings):
+        rep_settings = settings.reps.model_copy(update={"rest": self.rest.value if self.rest else "auto"})
+        t = signals.t_s
+        reps, partial = [], []
+        for side in Side:
+            x = signals.leg_angle_for(side)
+            seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
+            reps += [replace(r, side=side) for r in seg.reps]
+            partial += [replace(p, side=side) for p in seg.partial]
+        # holds are of the working leg(s), as for every variation
+        holds = find_holds(t, signals.leg_angle_deg, signals.leg_speed_deg_s, settings.reps)
+        return Segmentation(reps, sorted(partial, key=lambda p: p.start_s), holds, seg.rest, seg.hysteresis_deg)
+
+    def analyse(self, track, geometry, signals, back, settings):
+        seg = self.segment(signals, geometry.posture, settings)
+        seen = [r for r in seg.reps if leg_seen_at_turn(track, r.side, r.turn_s, settings)]
+        seg = replace(seg, reps=seen)
+        reps = assess_reps(seg.reps, signals, self.rest_of(seg), back, settings.assessment, settings.back_lift,
+                           tempo_rule=self.tempo_rule, back_rule=self.back_rule)
+        holds = holds_with_back(seg.holds, signals.t_s, back)
+        return self.finish(Analysed(reps, list(seg.partial), holds, self.rest_of(seg), seg.hysteresis_deg),
+                           track, geometry, signals, settings)
+
+    def finish(self, result, track, geometry, signals, settings):
+        reps = result.reps
+        extras = PerSideExtras(reps_per_side={side: sum(r.side is side for r in reps) for side in Side})
+        if self.exercise is Exercise.SINGLE_LEG_LIFT:
+            per_side = {side: [r.end_range_deg for r in reps if r.side is side and r.end_range_deg is not None]
+                        for side in Side}
+            extras = replace(extras, end_range_per_side_deg={s: float(np.median(v)) for s, v in per_side.items() if v})
+        if self.exercise is Exercise.DEAD_BUG:
+            arms = [moving_arm_side(r, geometry, settings.variations.arm_travel_ratio) for r in reps]
+            extras = replace(extras, opposite_arm_and_leg=tuple(
+                None if arm is None or r.side is None else arm is not r.side for r, arm in zip(reps, arms)
+            ))
+        if self.exercise is Exercise.HEEL_TAP:
+            knee = signals.knee_flexion_deg[np.isfinite(signals.knee_flexion_deg)]
+            extras = replace(extras, tabletop_knee_deg=float(np.percentile(knee, 75)) if len(knee) else None)
+        return replace(result, extras=extras)
+
+
+def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:
+    """The leg's knee and ankle were visible around its turn (not the model's guess)."""
+    if side is None:
+        return True
+    prefix = side.value.upper()
+    vis = np.minimum(track.visibility[:, L[f"{prefix}_KNEE"]], track.visibility[:, L[f"{prefix}_ANKLE"]])
+    near = np.abs(track.t_s - turn_s) <= settings.variations.side_turn_window_s
+    return bool(near.any() and vis[near].mean() >= settings.variations.side_turn_min_visibility)
+
+
+def moving_arm_side(rep: AssessedRep, geometry: BodyGeometry, min_travel_ratio: float) -> Side | None:
     """Which arm moved in a rep: the wrist that travelled further (torso lengths)."""
-    from flatback.types import Landmark as L
-
     w = (geometry.t_s >= rep.start_s) & (geometry.t_s <= rep.end_s)
     travel = {}
-    for side in ("left", "right"):
-        p = geometry.xy_px[w, L[f"{side.upper()}_WRIST"]]
+    for side in Side:
+        p = geometry.xy_px[w, L[f"{side.value.upper()}_WRIST"]]
         p = p[np.isfinite(p).all(axis=1)]
         travel[side] = float(np.ptp(p, axis=0).max() / geometry.torso_length_px) if len(p) > 3 else -1.0
-    if max(travel.values()) < 0.3:  # no arm moved clearly
+    if max(travel.values()) < min_travel_ratio:  # no arm moved clearly
         return None
-    return max(travel, key=travel.get)
+    return max(travel, key=lambda s: travel[s])
 
 
 def backward_swing(geometry: BodyGeometry) -> float:
     """How far the hips swing back behind the hands (the hanging line), torso lengths.
 
     A clean hanging raise curls the pelvis forward, towards the ribs; a kip from the
-    lats first swings the hips back behind the bar. Measured at the 5th percentile.
+    lats first swings the hips back behind the bar. Measured at the 5th percentile
+    (the furthest back, less a stray frame).
     """
-    from flatback.measure.geometry import midpoint
-    from flatback.types import Landmark as L
-
     xy = geometry.xy_px
     seen = np.isfinite(xy[..., 0]).astype(np.float32)
     wrist = midpoint(xy, seen, L.LEFT_WRIST, L.RIGHT_WRIST, 0.5)
@@ -56,94 +239,33 @@ def backward_swing(geometry: BodyGeometry) -> float:
     return float(max(-np.percentile(ahead, 5), 0.0)) if len(ahead) > 5 else 0.0
 
 
-def reps_per_side(
-    name: str, track, geometry: BodyGeometry, signals: SignalSet, back, settings,
-) -> tuple[list[RepReport], list, list[Cue]]:
-    """One-leg-at-a-time variations: each leg's angle segmented on its own.
-
-    A single-leg lift rests on the floor; dead bugs and heel taps rest in tabletop (legs
-    up) and reach down. A leg's rep counts only if the leg was seen at its turn (knee and
-    ankle visibility at least ``recognition.side_turn_min_visibility``): a far leg is
-    mostly the pose model's guess. Returns the reps (with ``side``), partial reps, cues.
-    """
-    from dataclasses import replace
-
-    from flatback.analyse.assessment import assess, cues_for
-    from flatback.analyse.reps import Segmentation, segment_reps
-    from flatback.measure.signals import clean_offline, derivative
-    from flatback.types import Landmark as L
-
-    rest = "floor" if name == "single_leg_lift" else "top"
-    rep_settings = settings.reps.model_copy(update={"rest": rest})
-    t = signals.t_s
-    reps, partial = [], []
-    for side in ("left", "right"):
-        x = clean_offline(t, getattr(geometry, f"leg_angle_{side}_deg"), settings.signals, signals.breaks)
-        v = derivative(t, x, signals.breaks)
-        seg = segment_reps(t, x, v, rep_settings, geometry.posture, signals.breaks)
-        vis = np.minimum(track.visibility[:, L[f"{side.upper()}_KNEE"]], track.visibility[:, L[f"{side.upper()}_ANKLE"]])
-        min_vis = settings.recognition.side_turn_min_visibility
-        seen = [r for r in seg.reps if vis[np.abs(t - r.turn_s) <= 0.2].mean() >= min_vis]
-        side_signals = replace(signals, leg_angle_deg=x, leg_speed_deg_s=v)
-        side_reps, side_partial, _, _ = assess(
-            Segmentation(seen, seg.partial, [], seg.rest, seg.hysteresis_deg), side_signals, settings.assessment,
-            back, settings.back_lift,
-        )
-        reps += [r.model_copy(update={"side": side}) for r in side_reps]
-        partial += side_partial
-    reps = [r.model_copy(update={"index": k}) for k, r in enumerate(sorted(reps, key=lambda r: r.start_s), start=1)]
-    return reps, sorted(partial, key=lambda p: p.start_s), cues_for(reps)
+VARIATIONS: dict[Exercise, Variation] = {
+    v.exercise: v
+    for v in (
+        OneLegVariation(Exercise.DEAD_BUG, rung=0, rest=Rest.TOP, per_side=True),
+        OneLegVariation(Exercise.HEEL_TAP, rung=1, rest=Rest.TOP, per_side=True),
+        OneLegVariation(Exercise.SINGLE_LEG_LIFT, rung=2, rest=Rest.FLOOR, per_side=True),
+        Variation(Exercise.BENT_KNEE_LEG_LIFT, rung=1),
+        Variation(Exercise.DOUBLE_LEG_LIFT, rung=3),
+        HangingLegRaise(Exercise.HANGING_LEG_RAISE, rung=5, tempo_rule=False, back_rule=False),
+        HollowHold(Exercise.HOLLOW_HOLD, rung=0, counts_reps=False),
+    )
+}
 
 
-def apply_variation(
-    name: str, reps: list[RepReport], holds: list[HoldReport], cues: list[Cue], geometry: BodyGeometry,
-    signals: SignalSet, settings: RecognitionSettings,
-) -> tuple[list[RepReport], list[HoldReport], list[Cue], dict]:
-    """The variation's rules: (reps, holds, cues, extra report fields)."""
-    extra: dict = {}
-    if name == "hollow_hold":
-        flat = [h.back_flat_s if h.back_flat_s is not None else h.duration_s for h in holds]
-        longest = max(flat, default=0.0)
-        extra = {"hold_target_s": settings.hollow_hold_target_s, "longest_flat_hold_s": longest,
-                 "holds_s": [h.duration_s for h in holds]}
-        if longest < settings.hollow_hold_target_s:
-            priority, text = VARIATION_CUES["hollow_hold_short"]
-            cues = [*cues, Cue(t_s=holds[0].start_s if holds else None, code="hollow_hold_short",
-                               text=text.format(target=settings.hollow_hold_target_s), priority=priority,
-                               evidence=f"longest hold with the back flat: {longest:.1f} s")]
-        # a hold is the unit here: the lift into it and the lowering out of it are not reps
-        return [], holds, [c for c in cues if c.code not in ("descent_too_fast", "momentum")], extra
-    if name == "hanging_leg_raise":
-        swing = backward_swing(geometry)
-        extra = {"swing_ratio": swing}
-        if swing > settings.hanging_swing_ratio:
-            reps = [r.model_copy(update={"momentum": True, "momentum_reasons": [*r.momentum_reasons, "swing"],
-                                         "faults": sorted(set(r.faults) | {"swinging"}), "quality_rep": False}) for r in reps]
-            priority, text = VARIATION_CUES["swinging"]
-            cues = [*cues, Cue(t_s=reps[0].start_s if reps else None, code="swinging", text=text, priority=priority,
-                               evidence=f"hips swing {swing:.2f} torso lengths (limit {settings.hanging_swing_ratio})")]
-        # descent tempo and back lift do not apply hanging
-        cues = [c for c in cues if c.code not in ("descent_too_fast", "back_lifted", "setup_back_not_flat")]
-        reps = [r.model_copy(update={"faults": [f for f in r.faults if f != "descent_too_fast"]}) for r in reps]
-        reps = [r.model_copy(update={"quality_rep": not r.faults}) for r in reps]
-        return reps, holds, sorted(cues, key=lambda c: c.priority), extra
-    if name in ONE_SIDE_AT_A_TIME:
-        per_side = {side: sum(r.side == side for r in reps) for side in ("left", "right")}
-        extra = {"reps_per_side": per_side}
-        if name == "single_leg_lift":
-            extra["end_range_per_side_deg"] = {
-                side: float(np.median([r.end_range_deg for r in reps if r.side == side and r.end_range_deg is not None]))
-                for side in ("left", "right")
-                if any(r.side == side and r.end_range_deg is not None for r in reps)
-            }
-        if name == "dead_bug":
-            pairs = [(r.side, moving_arm_side(r, geometry)) for r in reps]
-            extra["opposite_arm_and_leg"] = [None if arm is None or leg is None else arm != leg for leg, arm in pairs]
-        if name == "heel_tap":
-            knee = signals.knee_flexion_deg[np.isfinite(signals.knee_flexion_deg)]
-            extra["tabletop_knee_deg"] = float(np.percentile(knee, 75)) if len(knee) else None
-        # in a side view the pose model often swaps left and right: "left" and "right" are
-        # the model's labels after flatback's repair, good for balance, not for naming a limb
-        extra["side_note"] = "sides as the pose model labels them after swap repair"
-    return reps, holds, cues, extra
+def variation_for(exercise: Exercise) -> Variation:
+    """The registry entry for an exercise (unknown and not-leg-lift clips measured as a
+    double-leg lift when they are measured at all)."""
+    return VARIATIONS.get(exercise, VARIATIONS[Exercise.DOUBLE_LEG_LIFT])
 
+
+def rung_of(exercise: Exercise, pause_bottom_s: float | None, pause_rep_min_s: float) -> int:
+    """The ladder rung a set of ``exercise`` stands on (pause reps one above double-leg)."""
+    rung = variation_for(exercise).rung
+    if LADDER[rung].key == "double_leg_lift" and (pause_bottom_s or 0.0) >= pause_rep_min_s:
+        rung += 1
+    return rung
+
+
+def median_pause_bottom_s(reps: Sequence[AssessedRep]) -> float | None:
+    return float(np.median([r.pause_bottom_s for r in reps])) if reps else None

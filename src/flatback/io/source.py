@@ -114,7 +114,7 @@ class VideoFile:
                     continue
                 last_t = t_s
                 index += 1
-                image = vf.to_ndarray(format="rgb24")
+                image: np.ndarray = vf.to_ndarray(format="rgb24")
                 if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
                     image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
                 yield Frame(index=index, t_s=t_s, image=image)

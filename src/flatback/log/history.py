@@ -12,7 +12,6 @@ belong to the same session (a day's training).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from flatback.coach.plan import SessionSummary
 from flatback.errors import FlatbackError
 from flatback.outputs.report import Report
 
@@ -164,51 +164,34 @@ class TrainingLog:
         """Every session, oldest first, summarised for the planner and the history table."""
         with Session(self.engine) as db:
             rows = db.scalars(select(SessionRow).order_by(SessionRow.started_at)).all()
-            return [SessionSummary.from_row(r) for r in rows]
+            return [summarise(r) for r in rows]
 
 
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class SessionSummary:
+def summarise(row: SessionRow) -> SessionSummary:
     """One session as the planner sees it."""
+    import numpy as np
 
-    started_at: datetime
-    exercise: str
-    sets: int
-    reps: int
-    quality_reps: int
-    max_reps_in_a_set: int
-    end_range_deg: float | None
-    back_lifted_fraction: float  # share of reps whose back lifted
-    median_descent_s: float | None
-    pause_bottom_s: float | None  # median pause at the bottom
-    pain: bool = False
-    pop: bool = False
-
-    @classmethod
-    def from_row(cls, row: SessionRow) -> SessionSummary:
-        import numpy as np
-
-        reps = [r for s in row.sets for r in s.reps]
-        ranges = [s.end_range_deg for s in row.sets if s.end_range_deg is not None]
-        exercises = [s.exercise for s in row.sets]
-        return cls(
-            started_at=_aware(row.started_at),
-            exercise=max(set(exercises), key=exercises.count) if exercises else "unknown",
-            sets=len(row.sets),
-            reps=sum(s.rep_count for s in row.sets),
-            quality_reps=sum(s.quality_rep_count for s in row.sets),
-            max_reps_in_a_set=max((s.rep_count for s in row.sets), default=0),
-            end_range_deg=float(np.median(ranges)) if ranges else None,
-            back_lifted_fraction=float(np.mean([r.back_state == "lifted" for r in reps])) if reps else 0.0,
-            median_descent_s=float(np.median([r.descent_s for r in reps])) if reps else None,
-            pause_bottom_s=float(np.median([r.pause_bottom_s for r in reps])) if reps else None,
-            pain=row.pain,
-            pop=row.pop,
-        )
+    reps = [r for s in row.sets for r in s.reps]
+    ranges = [s.end_range_deg for s in row.sets if s.end_range_deg is not None]
+    exercises = [s.exercise for s in row.sets]
+    return SessionSummary(
+        started_at=_aware(row.started_at),
+        exercise=max(set(exercises), key=exercises.count) if exercises else "unknown",
+        sets=len(row.sets),
+        reps=sum(s.rep_count for s in row.sets),
+        quality_reps=sum(s.quality_rep_count for s in row.sets),
+        max_reps_in_a_set=max((s.rep_count for s in row.sets), default=0),
+        end_range_deg=float(np.median(ranges)) if ranges else None,
+        back_lifted_fraction=float(np.mean([r.back_state == "lifted" for r in reps])) if reps else 0.0,
+        median_descent_s=float(np.median([r.descent_s for r in reps])) if reps else None,
+        pause_bottom_s=float(np.median([r.pause_bottom_s for r in reps])) if reps else None,
+        pain=row.pain,
+        pop=row.pop,
+    )
 
 
 def plot_progress(history: list[SessionSummary], path: Path) -> Path:
@@ -225,7 +208,8 @@ def plot_progress(history: list[SessionSummary], path: Path) -> Path:
         ax.plot(*zip(*ranged), "o-", color="#d62728", label="end range, deg (lower is better)")
     ax.set_ylabel("end range, deg")
     bx = ax.twinx()
-    bx.bar(dates, [h.quality_reps for h in history], width=0.6, alpha=0.3, color="#2e9e4f", label="quality reps")
+    quality = [h.quality_reps for h in history]
+    bx.bar(dates, quality, width=0.6, alpha=0.3, color="#2e9e4f", label="quality reps")  # type: ignore[arg-type]
     bx.set_ylabel("quality reps")
     for h in history:
         if h.pain or h.pop:

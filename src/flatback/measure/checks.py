@@ -11,7 +11,7 @@ import numpy as np
 from flatback.errors import VideoContentError
 from flatback.settings import CheckSettings, GeometrySettings
 from flatback.types import Landmark as L
-from flatback.types import PoseTrack
+from flatback.types import Note, NoteCode, PoseTrack
 
 TRUNK = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
 
@@ -69,7 +69,7 @@ def check_people(track: PoseTrack, checks: CheckSettings) -> None:
                 )
 
 
-def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[str]:
+def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[Note]:
     """Raise if the trunk is out of the picture too often; warn about shorter spells."""
     in_frame = trunk_in_frame(track, geometry.min_visibility)
     out = ~in_frame
@@ -81,10 +81,10 @@ def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySe
         )
     warnings = []
     if out.any():
-        warnings.append(
+        warnings.append(Note(NoteCode.OUT_OF_FRAME, (
             f"The person was partly out of frame or lost at {_fmt_spans(_spans(track.t_s, out))}; "
             "those moments are not measured."
-        )
+        )))
     return warnings
 
 

@@ -18,7 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from flatback.measure.geometry import BodyGeometry, lower_tangent, without_arms
+from flatback.measure.geometry import BodyGeometry, floor_contact_x, lower_tangent, without_arms
 from flatback.settings import ClearanceSettings
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
@@ -76,16 +76,20 @@ def camera_elevation_deg(track: PoseTrack) -> float:
     return float(np.median(tilt))
 
 
+# The lumbar span, as fractions of the way from hip to shoulder (DESIGN.md's definition).
+LUMBAR_SPAN = (0.2, 0.6)
+
+
 def lumbar_span(hip_x: float, shoulder_x: float) -> tuple[float, float]:
     """x range of the lumbar span: 20-60 % of the way from hip to shoulder, px."""
-    a = hip_x + 0.2 * (shoulder_x - hip_x)
-    b = hip_x + 0.6 * (shoulder_x - hip_x)
+    a = hip_x + LUMBAR_SPAN[0] * (shoulder_x - hip_x)
+    b = hip_x + LUMBAR_SPAN[1] * (shoulder_x - hip_x)
     return min(a, b), max(a, b)
 
 
 def frame_clearance(
     x_px: np.ndarray, bottom_y: np.ndarray, top_y: np.ndarray, xy: np.ndarray, shoulder: np.ndarray,
-    hip: np.ndarray, torso_px: float, roll_deg: float, settings: ClearanceSettings,
+    hip: np.ndarray, torso_px: float, roll_deg: float, settings: ClearanceSettings, arm_underside_ratio: float,
 ) -> tuple[float, ClearanceStatus, float, tuple[float, float] | None]:
     """(clearance ratio, status, waist ratio, floor line) of one frame; see :class:`Clearance`."""
     nan = float("nan")
@@ -93,19 +97,14 @@ def frame_clearance(
         return nan, ClearanceStatus.NO_POSE, nan, None
     lo, hi = lumbar_span(hip[0], shoulder[0])
     span = (x_px >= lo) & (x_px <= hi)
-    if span.sum() < 3 or np.isnan(bottom_y[span]).mean() > 0.5:
+    if span.sum() < 3 or np.isnan(bottom_y[span]).mean() > settings.max_hidden_fraction:
         return nan, ClearanceStatus.NO_MASK, nan, None
-    bottom_no_arms = without_arms(x_px, bottom_y, xy, shoulder, hip)
-    line = lower_tangent(
-        x_px, bottom_no_arms,
-        hip[0] + 0.25 * (hip[0] - shoulder[0]),  # buttocks, a little beyond the hip joint
-        shoulder[0] - 0.1 * (hip[0] - shoulder[0]),  # upper back, short of the shoulder
-    )
+    bottom_no_arms = without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio)
+    line = lower_tangent(x_px, bottom_no_arms, *floor_contact_x(hip[0], shoulder[0]))
     if line is not None and abs(np.degrees(np.arctan(line[0])) - roll_deg) > settings.max_floor_tilt_deg:
         line = None  # a line through something else (a hand, a cushion), not the floor
-    line_ok = line is not None
     waist = nan
-    if line_ok:
+    if line is not None:
         floor_y = line[0] * x_px[span] + line[1]
         top = top_y[span]
         if np.isfinite(top).any():
@@ -113,7 +112,7 @@ def frame_clearance(
     arm_hidden = np.isnan(bottom_no_arms[span]).mean() - np.isnan(bottom_y[span]).mean()
     if arm_hidden > settings.max_hidden_fraction:
         return nan, ClearanceStatus.ARM, waist, line
-    if not line_ok:
+    if line is None:
         return nan, ClearanceStatus.NO_FLOOR, waist, None
     under = bottom_y[span]
     if np.isnan(under).mean() > settings.max_hidden_fraction:
@@ -125,9 +124,11 @@ def frame_clearance(
     return float(max(gap, 0.0) / torso_px), ClearanceStatus.MEASURED, waist, line
 
 
-def compute_clearance(track: PoseTrack, geometry: BodyGeometry, settings: ClearanceSettings | None = None) -> Clearance:
-    """Lumbar clearance of every frame of a clip, in its torso lengths."""
-    settings = settings or ClearanceSettings()
+def compute_clearance(
+    track: PoseTrack, geometry: BodyGeometry, settings: ClearanceSettings, arm_underside_ratio: float,
+) -> Clearance:
+    """Lumbar clearance of every frame of a clip, in its torso lengths (``arm_underside_ratio``:
+    ``geometry.arm_underside_ratio``, the same rule the floor line used)."""
     xy, shoulder, hip = geometry.xy_px, geometry.shoulder_px, geometry.hip_px
     torso_px, roll_deg = geometry.torso_length_px, geometry.floor.roll_deg
     lying = geometry.posture == "lying"
@@ -144,7 +145,7 @@ def compute_clearance(track: PoseTrack, geometry: BodyGeometry, settings: Cleara
     for i in range(n):
         r, st, w, line = frame_clearance(
             track.mask_x_px, track.mask_bottom_y_px[i], track.mask_top_y_px[i], xy[i], shoulder[i], hip[i],
-            torso_px, roll_deg, settings,
+            torso_px, roll_deg, settings, arm_underside_ratio,
         )
         ratio[i], status[i], waist[i] = r, int(st), w
         if line is not None:

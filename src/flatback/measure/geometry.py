@@ -18,6 +18,7 @@ All functions are pure: arrays in, new arrays out, NaN where a point is unseen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Literal
 
 import numpy as np
@@ -28,9 +29,24 @@ from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
 
 L = Landmark
 
-# An elbow or wrist closer than this (torso lengths) above the mask's underside is an
-# arm lying on the floor, forming the underside (a forearm is about 0.1 torso thick).
-ARM_UNDERSIDE_RATIO = 0.08
+# Where the body rests on the floor, along the trunk from the hip (torso lengths): the
+# buttocks lie a little beyond the hip joint, the upper back short of the shoulder.
+BUTTOCKS_BEYOND_HIP = 0.25
+UPPER_BACK_SHORT_OF_SHOULDER = 0.1
+
+
+class LegSource(IntEnum):
+    """What a frame's leg angle measures."""
+
+    NONE = 0
+    HIP_ANKLE = 1  # the hip-to-ankle line (DESIGN.md)
+    THIGH = 2  # hip to knee only: the ankle is unseen (feet out of frame)
+
+
+def floor_contact_x(hip_x, shoulder_x):
+    """(buttocks x, upper back x), px: the span under which the floor tangent is drawn."""
+    return (hip_x + BUTTOCKS_BEYOND_HIP * (hip_x - shoulder_x),
+            shoulder_x - UPPER_BACK_SHORT_OF_SHOULDER * (hip_x - shoulder_x))
 
 
 @dataclass(frozen=True)
@@ -84,8 +100,8 @@ class BodyGeometry:
 
     ``leg_angle_deg`` is the working leg(s): both legs averaged when they move together,
     the lifted one when they do not; ``leg_angle_left_deg`` / ``_right_deg`` are per leg
-    after undoing the model's left/right swaps. ``leg_source`` tells what was measured:
-    0 none, 1 hip-to-ankle, 2 thigh only (ankle unseen, e.g. feet out of frame).
+    after undoing the model's left/right swaps. ``leg_source`` (LegSource values) tells
+    what was measured: none, hip-to-ankle, or thigh only (ankle unseen, e.g. feet out of frame).
     """
 
     t_s: np.ndarray
@@ -128,8 +144,8 @@ def segment_angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def compute_angle(xy: np.ndarray, angle: AngleDef) -> np.ndarray:
     """One entry of :data:`ANGLES` for every frame, deg."""
-    a = xy[:, L[angle.a[1]]] - xy[:, L[angle.a[0]]]
-    b = xy[:, L[angle.b[1]]] - xy[:, L[angle.b[0]]]
+    a = xy[:, Landmark[angle.a[1]]] - xy[:, Landmark[angle.a[0]]]
+    b = xy[:, Landmark[angle.b[1]]] - xy[:, Landmark[angle.b[0]]]
     return segment_angle_deg(a, b)
 
 
@@ -138,7 +154,7 @@ def direction_angle_deg(vec: np.ndarray, along: np.ndarray, up: np.ndarray) -> n
     return np.degrees(np.arctan2(vec @ up, vec @ along))
 
 
-def in_frame_visibility(xy: np.ndarray, vis: np.ndarray, width: int, height: int, margin_frac: float = 0.02) -> np.ndarray:
+def in_frame_visibility(xy: np.ndarray, vis: np.ndarray, width: int, height: int, margin_frac: float) -> np.ndarray:
     """Visibility with points outside the picture set to 0.
 
     BlazePose extrapolates joints that leave the frame (feet above the top edge, say),
@@ -210,7 +226,9 @@ def lower_tangent(x: np.ndarray, bottom_y: np.ndarray, x_from: float, x_to: floa
     return None
 
 
-def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settings: GeometrySettings) -> tuple[FloorLine, str, np.ndarray]:
+def compute_floor_line(
+    track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settings: GeometrySettings,
+) -> tuple[FloorLine, Literal["lying", "upright"], np.ndarray]:
     """Estimate the floor line and posture of the whole clip.
 
     Returns the FloorLine, the posture ("lying" or "upright") and the (N,) mask of
@@ -239,13 +257,9 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     slopes = []
     if track.mask_bottom_y_px is not None:
         for i in np.flatnonzero(lying):
-            bottom = without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i])
-            line = lower_tangent(
-                track.mask_x_px, bottom,
-                # buttocks lie a little beyond the hip joint, the upper back short of the shoulder
-                hip[i, 0] + 0.25 * (hip[i, 0] - shoulder[i, 0]),
-                shoulder[i, 0] - 0.1 * (hip[i, 0] - shoulder[i, 0]),
-            )
+            bottom = without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i],
+                                  settings.arm_underside_ratio)
+            line = lower_tangent(track.mask_x_px, bottom, *floor_contact_x(hip[i, 0], shoulder[i, 0]))
             if line is not None:
                 slopes.append(line[0])
     if len(slopes) >= max(3, 0.2 * lying.sum()):
@@ -263,7 +277,7 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     return floor, "lying", lying
 
 
-def without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
+def without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio: float) -> np.ndarray:
     """The underside contour without the columns where an arm forms it.
 
     An arm on the floor beside the trunk is nearer the camera than the back, so its
@@ -274,14 +288,14 @@ def without_arms(x_px, bottom_y, xy, shoulder, hip) -> np.ndarray:
     trunk_len = np.linalg.norm(shoulder - hip)
     step = float(x_px[1] - x_px[0]) if len(x_px) > 1 else 1.0
     for side in ("LEFT", "RIGHT"):
-        elbow, wrist = xy[L[f"{side}_ELBOW"]], xy[L[f"{side}_WRIST"]]
+        elbow, wrist = xy[Landmark[f"{side}_ELBOW"]], xy[Landmark[f"{side}_WRIST"]]
         if not (np.isfinite(elbow).all() and np.isfinite(wrist).all()):
             continue
         forms_underside = False
         for joint in (elbow, wrist):
             col = int(round(joint[0] / step))
             if 0 <= col < len(bottom) and np.isfinite(bottom_y[col]):
-                forms_underside |= bool(bottom_y[col] - joint[1] < ARM_UNDERSIDE_RATIO * trunk_len)
+                forms_underside |= bool(bottom_y[col] - joint[1] < arm_underside_ratio * trunk_len)
         if forms_underside:
             lo = min(shoulder[0], elbow[0], wrist[0]) - 0.1 * trunk_len
             hi = max(shoulder[0], elbow[0], wrist[0]) + 0.1 * trunk_len
@@ -296,7 +310,7 @@ def compute_leg_angles(
     to_ankle = direction_angle_deg(ankle - hip, along, up)
     thigh = direction_angle_deg(knee - hip, along, up)
     angle = np.where(ankle_seen, to_ankle, thigh)
-    source = np.where(ankle_seen, 1, np.where(np.isfinite(thigh), 2, 0))
+    source = np.where(ankle_seen, LegSource.HIP_ANKLE, np.where(np.isfinite(thigh), LegSource.THIGH, LegSource.NONE))
     angle = np.where(source > 0, angle, np.nan)
     return angle, source
 
@@ -305,7 +319,8 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     """All per-frame geometry of a clip (offline: the floor line uses the whole clip)."""
     settings = settings or GeometrySettings()
     mv = settings.min_visibility
-    vis = in_frame_visibility(track.xy_px, track.visibility, track.info.width, track.info.height)
+    vis = in_frame_visibility(track.xy_px, track.visibility, track.info.width, track.info.height,
+                              settings.in_frame_margin_frac)
     xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
     floor, posture, lying = compute_floor_line(track, xy, vis, settings)
 
@@ -323,9 +338,9 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
 
     per_leg = {}
     for side in ("LEFT", "RIGHT"):
-        h, k, a = (L[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
+        h, k, a = (Landmark[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
         seen = (vis[:, a] >= mv) & (vis[:, k] >= mv)
-        knee_ok = vis[:, k] >= mv * 0.5
+        knee_ok = vis[:, k] >= settings.partial_min_visibility
         knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
         angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up)
         weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
@@ -338,18 +353,19 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         per_leg[side] = (angle, source, weight, knee_flexion)
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
-    leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg)
+    leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
+                                             settings.legs_clear_visibility)
 
     trunk_angle = direction_angle_deg(shoulder - hip, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
-    ear = midpoint(xy, vis, L.LEFT_EAR, L.RIGHT_EAR, mv * 0.5)
+    ear = midpoint(xy, vis, L.LEFT_EAR, L.RIGHT_EAR, settings.partial_min_visibility)
     head_angle = direction_angle_deg(ear - shoulder, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
-    thigh = midpoint(xy, vis, L.LEFT_KNEE, L.RIGHT_KNEE, mv * 0.5) - hip
+    thigh = midpoint(xy, vis, L.LEFT_KNEE, L.RIGHT_KNEE, settings.partial_min_visibility) - hip
     hip_flexion = 180.0 - segment_angle_deg(shoulder - hip, thigh)
     hip_height = (hip @ up)
     hip_height_ratio = (hip_height - np.nanpercentile(hip_height, 10)) / torso_length
 
     return BodyGeometry(
-        cut=detect_cuts(hip, torso, settings.cut_size_change, settings.cut_jump_ratio),
+        cut=detect_cuts(hip, torso, settings.cut_size_change, settings.cut_jump_ratio, settings.cut_window_frames),
         t_s=track.t_s,
         posture=posture,
         floor=floor,
@@ -370,7 +386,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     )
 
 
-def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_ratio: float, k: int = 5) -> np.ndarray:
+def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_ratio: float, k: int) -> np.ndarray:
     """(N,) bool: frames where an edited video cuts to another shot.
 
     The body's size (torso length) or place (hip) changes abruptly and stays changed:
@@ -401,7 +417,7 @@ def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_
     return cut
 
 
-def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float = 0.8):
+def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float):
     """The working leg angle from both legs' angles (deg), sources and visibility weights.
 
     Legs within ``agree_deg`` of each other move together: visibility-weighted mean. Legs

@@ -123,7 +123,7 @@ class OneEuroFilter:
     uneven frame intervals; a NaN input is passed through and does not disturb the state.
     """
 
-    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 0.02, d_cutoff_hz: float = 1.0):
+    def __init__(self, min_cutoff_hz: float, beta: float, d_cutoff_hz: float = 1.0):
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self.d_cutoff_hz = d_cutoff_hz
@@ -168,6 +168,7 @@ class SignalSet:
     ``leg_angle_raw_deg`` is the geometry's value before cleaning; ``leg_speed_deg_s``
     the rate of change of the cleaned leg angle (positive = legs rising); ``breaks``
     (N,) bool marks a cut between frame i-1 and i (nothing is measured across it).
+    ``leg_angle_left_deg`` / ``_right_deg``: each leg's angle, cleaned (one-leg variations).
     """
 
     t_s: np.ndarray
@@ -175,11 +176,19 @@ class SignalSet:
     leg_angle_raw_deg: np.ndarray
     leg_angle_deg: np.ndarray
     leg_speed_deg_s: np.ndarray
+    leg_angle_left_deg: np.ndarray
+    leg_angle_right_deg: np.ndarray
     knee_flexion_deg: np.ndarray
     hip_flexion_deg: np.ndarray
     trunk_angle_deg: np.ndarray
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
+
+    def leg_angle_for(self, side: str | None) -> np.ndarray:
+        """The leg angle a rep was segmented on: one leg's (``"left"``/``"right"``) or both's, deg."""
+        if side is None:
+            return self.leg_angle_deg
+        return self.leg_angle_left_deg if side == "left" else self.leg_angle_right_deg
 
     def coverage(self) -> float:
         """Fraction of frames with a leg angle after cleaning."""
@@ -203,6 +212,8 @@ def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = No
         leg_angle_raw_deg=geometry.leg_angle_deg,
         leg_angle_deg=leg,
         leg_speed_deg_s=derivative(t, leg, breaks),
+        leg_angle_left_deg=clean(geometry.leg_angle_left_deg),
+        leg_angle_right_deg=clean(geometry.leg_angle_right_deg),
         knee_flexion_deg=clean(geometry.knee_flexion_deg),
         hip_flexion_deg=clean(geometry.hip_flexion_deg),
         trunk_angle_deg=clean(geometry.trunk_angle_deg),

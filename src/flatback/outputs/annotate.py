@@ -14,19 +14,22 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import cv2
 import numpy as np
 
-from flatback.measure.clearance import lumbar_span
-from flatback.pipeline import Analysis
+from flatback.analyse.results import BackState, Phase
 from flatback.io.source import VideoFile, prefetch
+from flatback.measure.clearance import lumbar_span
+from flatback.outputs.report import Report
+from flatback.pipeline import Analysis
 from flatback.types import Landmark as L
 
 # RGB colours
 GREEN, RED, GREY, WHITE, YELLOW, BLUE = (46, 170, 80), (220, 40, 40), (150, 150, 150), (255, 255, 255), (250, 200, 30), (40, 200, 255)
-BACK_COLOURS = {"flat": GREEN, "lifted": RED, "occluded": GREY, "unknown": GREY}
+BACK_COLOURS = {BackState.FLAT: GREEN, BackState.LIFTED: RED, BackState.OCCLUDED: GREY, BackState.UNKNOWN: GREY}
 BONES = [
     (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
     (L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
@@ -36,7 +39,8 @@ BONES = [
     (L.RIGHT_HIP, L.RIGHT_KNEE), (L.RIGHT_KNEE, L.RIGHT_ANKLE), (L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
     (L.LEFT_SHOULDER, L.LEFT_EAR), (L.RIGHT_SHOULDER, L.RIGHT_EAR),
 ]
-PHASE_WORDS = {"descent": "down", "ascent": "up", "top": "hold top", "bottom": "hold bottom", "hold": "hold"}
+PHASE_WORDS = {Phase.DESCENT: "down", Phase.ASCENT: "up", Phase.TOP: "hold top", Phase.BOTTOM: "hold bottom",
+               Phase.HOLD: "hold"}
 
 
 @dataclass(frozen=True)
@@ -52,36 +56,31 @@ class Overlay:
     up_dir: np.ndarray
     floor_line: tuple[float, float] | None  # (slope, intercept) of the frame's floor tangent
     leg_angle_deg: float
-    back_state: str
+    back_state: BackState
     clearance_ratio: float
     reps_done: int
     quality_done: int
     rep_total: int
-    phase: str
+    phase: Phase
     phase_elapsed_s: float
+    tempo_count: int  # during a lowering: the count said (1, 2, 3...), else 0
     cue: str
     scale: float  # text and line size for this video
 
 
 def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
-    """The per-frame overlay state of an analysis."""
-    g, s, report = analysis.geometry, analysis.signals, analysis.report
-    from flatback.outputs.files import frame_phases  # here: outputs calls into this module
-
-    t = s.t_s
-    phase, _, phase_start = frame_phases(analysis)
-    ends = [r.end_s for r in report.reps]
-    quality = [r.quality_rep for r in report.reps]
-    cue_at = _cue_timeline(analysis)
+    """The per-frame overlay state of an analysis, from its per-frame table."""
+    m = analysis.measured
+    assert m is not None, "only a measured clip is drawn"
+    g, s, table = m.geometry, m.signals, m.frames
     # text about 3 % of the frame's short side: readable when a phone shows the video full width
     scale = max(1.25 * min(width, height) / 720.0, 0.5)
     out = []
-    for i in range(len(t)):
-        done = int(np.searchsorted(ends, t[i], side="right"))
-        line = analysis.clearance.floor_line[i]
+    for i in range(len(table)):
+        line = m.clearance.floor_line[i]
         out.append(
             Overlay(
-                t_s=float(t[i]),
+                t_s=float(table.t_s[i]),
                 xy_px=g.xy_px[i],
                 visibility=analysis.track.visibility[i],
                 hip_px=g.hip_px[i],
@@ -90,40 +89,19 @@ def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
                 up_dir=g.floor.up_dir,
                 floor_line=None if not np.isfinite(line).all() else (float(line[0]), float(line[1])),
                 leg_angle_deg=float(s.leg_angle_deg[i]),
-                back_state=str(analysis.back.state[i]),
-                clearance_ratio=float(analysis.back.clearance_ratio[i]),
-                reps_done=done,
-                quality_done=int(sum(quality[:done])),
-                rep_total=report.rep_count,
-                phase=phase[i],
-                phase_elapsed_s=float(t[i] - phase_start[i]),
-                cue=cue_at(float(t[i])),
+                back_state=table.back_state[i],
+                clearance_ratio=float(m.back.clearance_ratio[i]),
+                reps_done=int(table.reps_done[i]),
+                quality_done=int(table.quality_done[i]),
+                rep_total=analysis.rep_count,
+                phase=table.phase[i],
+                phase_elapsed_s=float(table.t_s[i] - table.phase_start_s[i]),
+                tempo_count=int(table.tempo_count[i]),
+                cue=str(table.cue[i]),
                 scale=scale,
             )
         )
     return out
-
-
-def _cue_timeline(analysis: Analysis):
-    """The cue to show at time t: after a rep with a fault, that fault's cue until the
-    next rep ends; otherwise a set-up cue before the first rep, else nothing."""
-    from flatback.analyse.assessment import CUES
-
-    report = analysis.report
-    marks = []
-    for rep in report.reps:
-        faults = sorted(rep.faults, key=lambda f: CUES.get(f, (99, ""))[0])
-        marks.append((rep.end_s, CUES[faults[0]][1] if faults and faults[0] in CUES else "Good rep."))
-    setup = next((c.text for c in report.cues if c.code == "setup_back_not_flat"), "")
-
-    def at(t: float) -> str:
-        shown = setup
-        for end, text in marks:
-            if t >= end:
-                shown = text
-        return shown
-
-    return at
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
@@ -153,6 +131,12 @@ def _wrap(text: str, max_px: int, scale: float) -> list[str]:
         else:
             line = trial
     return lines + ([line] if line else [])
+
+
+class Annotator(Protocol):
+    """Draws one visual of a frame's overlay state on the RGB image."""
+
+    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray: ...
 
 
 class SkeletonAnnotator:
@@ -222,8 +206,9 @@ class BackStateAnnotator:
             y0 = y1 = y
         th = max(4, int(8 * o.scale))
         cv2.line(image, (int(lo), int(y0)), (int(hi), int(y1)), colour, th, cv2.LINE_AA)
-        label = {"flat": "back flat", "lifted": "BACK LIFTED", "occluded": "back hidden", "unknown": "back ?"}[o.back_state]
-        if o.back_state in ("flat", "lifted") and np.isfinite(o.clearance_ratio):
+        label = {BackState.FLAT: "back flat", BackState.LIFTED: "BACK LIFTED", BackState.OCCLUDED: "back hidden",
+                 BackState.UNKNOWN: "back ?"}[o.back_state]
+        if o.back_state in (BackState.FLAT, BackState.LIFTED) and np.isfinite(o.clearance_ratio):
             label += f" ({o.clearance_ratio:.2f})"
         _text(image, label, (int(lo), int(max(y0, y1) + 30 * o.scale)), 0.7 * o.scale, colour)
         return image
@@ -235,10 +220,12 @@ class RepCounterAnnotator:
     def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
         s = o.scale
         y = _text(image, f"Rep {o.reps_done}/{o.rep_total}  quality {o.quality_done}", (int(14 * s), int(40 * s)), 1.0 * s)
-        if o.phase:
-            word = PHASE_WORDS.get(o.phase, o.phase)
-            count = ", ".join(str(k) for k in range(1, int(o.phase_elapsed_s) + 2))
-            colour = YELLOW if o.phase == "descent" else WHITE
+        if o.phase != Phase.NONE:
+            word = PHASE_WORDS[o.phase]
+            # the tempo count during a lowering; elsewhere the seconds held or moving
+            last = o.tempo_count if o.phase == Phase.DESCENT else int(o.phase_elapsed_s) + 1
+            count = ", ".join(str(k) for k in range(1, last + 1))
+            colour = YELLOW if o.phase == Phase.DESCENT else WHITE
             _text(image, f"{word} {count}", (int(14 * s), int(y + 34 * s)), 0.9 * s, colour)
         return image
 
@@ -259,14 +246,14 @@ class CueAnnotator:
         return image
 
 
-ANNOTATORS = [FloorLineAnnotator(), BackStateAnnotator(), SkeletonAnnotator(), LegAngleAnnotator(),
+ANNOTATORS: list[Annotator] = [FloorLineAnnotator(), BackStateAnnotator(), SkeletonAnnotator(), LegAngleAnnotator(),
               RepCounterAnnotator(), CueAnnotator()]
 
 
-def key_frame_times(analysis: Analysis) -> dict[str, float]:
+def key_frame_times(report: Report) -> dict[str, float]:
     """{caption: t_s} for each rep's lowest point and each back lift-off."""
     out = {}
-    for rep in analysis.report.reps:
+    for rep in report.reps:
         out[f"Rep {rep.index}: lowest point, {rep.min_leg_angle_deg:.0f} deg"] = rep.bottom_s
         if rep.back_lift.onset_s is not None:
             out[f"Rep {rep.index}: back lifts at {rep.back_lift.onset_leg_angle_deg:.0f} deg"] = rep.back_lift.onset_s
@@ -297,8 +284,8 @@ def write_annotated_video(
     w, h = source.info.width, source.info.height
     ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
     states = overlays(analysis, w, h)
-    key_idx = {cap: int(np.argmin(np.abs(analysis.signals.t_s - t))) for cap, t in (key_times or {}).items()}
-    wanted = {}
+    key_idx = {cap: int(np.argmin(np.abs(analysis.track.t_s - t))) for cap, t in (key_times or {}).items()}
+    wanted: dict[int, list[str]] = {}
     for cap, i in key_idx.items():
         wanted.setdefault(i, []).append(cap)
     keys: dict[str, np.ndarray] = {}

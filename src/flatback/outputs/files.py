@@ -8,6 +8,7 @@ half-written report that looks finished.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from flatback.measure.clearance import ClearanceStatus
 from flatback.errors import OutputError
+from flatback.measure.clearance import ClearanceStatus
+from flatback.measure.geometry import LegSource
+from flatback.outputs.report import Report
 from flatback.pipeline import Analysis
 
 # timeseries.csv: one row per analysed frame. Column -> meaning (unit).
@@ -44,10 +47,11 @@ TIMESERIES_COLUMNS: dict[str, str] = {
     "back_state": "flat, lifted, occluded or unknown",
     "phase": "ascent, top, descent, bottom (within a counted rep), hold, or empty",
     "rep": "index of the counted rep the frame belongs to (1-based), empty outside reps",
+    "side": "the rep's moving leg (one-leg variations): left or right, else empty",
+    "tempo_count": "during a lowering, the count a person says (1 as the legs leave the top, +1 each second), else empty",
     "lr_swapped": "1 if the pose model's left/right labels were swapped back in this frame",
 }
 
-LEG_SOURCE_NAMES = {0: "none", 1: "hip_ankle", 2: "thigh"}
 
 
 @contextmanager
@@ -77,27 +81,11 @@ def atomic_dir(outdir: Path) -> Iterator[Path]:
         raise
 
 
-def frame_phases(analysis: Analysis) -> tuple[list[str], list[str], np.ndarray]:
-    """Per frame: phase name and rep index (strings, empty when none), and when the
-    phase began, s (for the tempo count)."""
-    t = analysis.signals.t_s
-    phase = [""] * len(t)
-    rep = [""] * len(t)
-    start = np.zeros(len(t))
-    for hold in analysis.segmentation.holds:
-        for i in np.flatnonzero((t >= hold.start_s) & (t <= hold.end_s)):
-            phase[i], start[i] = "hold", hold.start_s
-    for index, r in enumerate(analysis.segmentation.reps, start=1):
-        for name, a, b in r.phases:
-            for i in np.flatnonzero((t >= a) & (t < b)):
-                phase[i], rep[i], start[i] = name, str(index), a
-    return phase, rep, start
-
-
 def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
     """timeseries.csv: the columns of :data:`TIMESERIES_COLUMNS`, one row per frame."""
-    g, s = analysis.geometry, analysis.signals
-    phase, rep, _ = frame_phases(analysis)
+    m = analysis.measured
+    assert m is not None, "timeseries.csv is written only for measured clips"
+    g, s, table = m.geometry, m.signals, m.frames
     detected = analysis.track.detected
     numeric = {
         "leg_angle_raw_deg": s.leg_angle_raw_deg,
@@ -110,8 +98,8 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
         "trunk_angle_deg": s.trunk_angle_deg,
         "head_angle_deg": s.head_angle_deg,
         "hip_height_ratio": s.hip_height_ratio,
-        "lumbar_clearance_raw": analysis.clearance.ratio,
-        "lumbar_clearance": analysis.back.clearance_ratio,
+        "lumbar_clearance_raw": m.clearance.ratio,
+        "lumbar_clearance": m.back.clearance_ratio,
     }
 
     def fmt(x: float) -> str:
@@ -125,25 +113,28 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
                 "frame": str(i),
                 "t_s": f"{s.t_s[i]:.4f}",
                 "pose_found": str(int(detected[i])),
-                "leg_source": LEG_SOURCE_NAMES[int(g.leg_source[i])],
-                "phase": phase[i],
-                "rep": rep[i],
+                "leg_source": LegSource(int(g.leg_source[i])).name.lower(),
+                "phase": str(table.phase[i]),
+                "rep": str(table.rep[i]) if table.rep[i] else "",
+                "side": "" if table.side[i] is None else str(table.side[i]),
+                "tempo_count": str(table.tempo_count[i]) if table.tempo_count[i] else "",
                 "lr_swapped": str(int(g.swapped[i])),
-                "clearance_status": ClearanceStatus(int(analysis.clearance.status[i])).label,
-                "back_state": str(analysis.back.state[i]),
+                "clearance_status": ClearanceStatus(int(m.clearance.status[i])).label,
+                "back_state": str(table.back_state[i]),
                 **{k: fmt(v[i]) for k, v in numeric.items()},
             }
             w.writerow([row[c] for c in TIMESERIES_COLUMNS])
 
 
-def json_text(model, decimals: int = 3) -> str:
-    """A pydantic model as indented JSON, floats rounded to ``decimals``."""
-    return json.dumps(_round(model.model_dump(mode="json"), decimals), indent=1, allow_nan=False) + "\n"
+def json_text(obj, decimals: int = 3) -> str:
+    """A pydantic model or a dataclass as indented JSON, floats rounded to ``decimals``."""
+    data = obj.model_dump(mode="json") if hasattr(obj, "model_dump") else dataclasses.asdict(obj)
+    return json.dumps(_round(data, decimals), indent=1, allow_nan=False) + "\n"
 
 
-def write_report_json(analysis: Analysis, path: Path, decimals: int = 3) -> None:
+def write_report_json(report: Report, path: Path, decimals: int = 3) -> None:
     """report.json, floats rounded to ``decimals``."""
-    path.write_text(json_text(analysis.report, decimals))
+    path.write_text(json_text(report, decimals))
 
 
 def _round(obj, decimals: int):
@@ -168,9 +159,10 @@ def write_outputs(
     from flatback.outputs.annotate import key_frame_times, write_annotated_video
     from flatback.outputs.html_report import write_html_report
 
-    measured = analysis.signals is not None  # None: not a leg lift, nothing was measured
+    measured = analysis.measured is not None  # None: not a leg lift, nothing was measured
+    report = Report.from_result(analysis)
     with atomic_dir(outdir) as tmp:
-        write_report_json(analysis, tmp / "report.json", decimals)
+        write_report_json(report, tmp / "report.json", decimals)
         if measured:
             write_timeseries(analysis, tmp / "timeseries.csv", decimals)
         if save_keypoints:
@@ -181,9 +173,9 @@ def write_outputs(
         key_frames: dict = {}
         if video_source is not None and measured:
             video = tmp / "annotated.mp4"
-            times = key_frame_times(analysis)
+            times = key_frame_times(report)
             crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress)
             key_frames = {cap: (times[cap], img) for cap, img in crops.items()}
         if html:
-            write_html_report(analysis, tmp / "report.html", video, key_frames)
+            write_html_report(analysis, report, tmp / "report.html", video, key_frames)
     return Path(outdir)

@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from flatback.analyse.results import BackState
+from flatback.outputs.report import Report
 from flatback.pipeline import Analysis
 
 PHASE_COLOURS = {"ascent": "rgba(120,190,100,0.18)", "top": "rgba(160,160,160,0.12)",
@@ -30,16 +32,17 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _figures(analysis: Analysis) -> tuple[str, str]:
+def _figures(analysis: Analysis, report: Report) -> tuple[str, str]:
     """The two plots as HTML fragments (plotly.js not included)."""
     import plotly.graph_objects as go
 
-    report = analysis.report
-    s = analysis.signals
+    m = analysis.measured
+    assert m is not None
+    s = m.signals
     t = s.t_s.tolist()
     shapes = []
-    for rep in analysis.segmentation.reps:
-        for name, a, b in rep.phases:
+    for rep in analysis.reps:  # the counted reps, as the table and report.json count them
+        for name, a, b in rep.timing.phases:
             shapes.append(dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1,
                                fillcolor=PHASE_COLOURS[name], line_width=0, layer="below"))
     for p in report.partial_reps:
@@ -71,21 +74,22 @@ def _figures(analysis: Analysis) -> tuple[str, str]:
                        xaxis_title="time, s", yaxis_title="deg", legend=dict(orientation="h", y=-0.25), template="plotly_white")
 
     back = go.Figure()
-    c = analysis.back.clearance_ratio
+    clearance = m.back.clearance_ratio
     for state, colour in BACK_COLOURS.items():
-        y = np.where(analysis.back.state == state, c, np.nan)
+        y = np.where(m.back.state == BackState(state), clearance, np.nan)
         if np.isfinite(y).any():
             back.add_trace(go.Scatter(x=t, y=_nan_none(y), name=state, mode="lines", line=dict(color=colour, width=3)))
-    hidden = np.isin(analysis.back.state, ["occluded", "unknown"])
+    hidden = np.isin(m.back.state, [BackState.OCCLUDED, BackState.UNKNOWN])
     if hidden.any():
         back.add_trace(go.Scatter(x=t, y=[0.0 if h else None for h in hidden], name="back hidden", mode="lines",
                                   line=dict(color=BACK_COLOURS["occluded"], width=8), opacity=0.5))
     base = report.back_baseline
     bshapes = [dict(shape, yref="paper") for shape in shapes if shape["type"] == "rect"]
     if base is not None:
-        for y, colour, dash in ((base.clearance_ratio, BACK_COLOURS["flat"], "dot"),
-                                (base.clearance_ratio + base.margin_ratio, BACK_COLOURS["lifted"], "dot")):
-            bshapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, line=dict(color=colour, dash=dash, width=1)))
+        for level, colour in ((base.clearance_ratio, BACK_COLOURS["flat"]),
+                              (base.clearance_ratio + base.margin_ratio, BACK_COLOURS["lifted"])):
+            bshapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=level, y1=level,
+                                line=dict(color=colour, dash="dot", width=1)))
     for r in onsets:
         bshapes.append(dict(type="line", xref="x", yref="paper", x0=r.back_lift.onset_s, x1=r.back_lift.onset_s, y0=0, y1=1,
                             line=dict(color=BACK_COLOURS["lifted"], width=1.5)))
@@ -114,9 +118,9 @@ def _fmt(x, spec=".1f", none="-") -> str:
     return none if x is None else format(x, spec)
 
 
-def _rep_rows(analysis: Analysis) -> str:
+def _rep_rows(report: Report) -> str:
     rows = []
-    for r in analysis.report.reps:
+    for r in report.reps:
         b = r.back_lift
         back = b.state + (f" at {b.onset_leg_angle_deg:.0f} deg" if b.onset_leg_angle_deg is not None else "")
         rows.append(
@@ -131,16 +135,17 @@ def _rep_rows(analysis: Analysis) -> str:
     return "\n".join(rows)
 
 
-def render_html(analysis: Analysis, video_src: str | None, key_frames: dict[str, tuple[float, np.ndarray]]) -> str:
+def render_html(
+    analysis: Analysis, report: Report, video_src: str | None, key_frames: dict[str, tuple[float, np.ndarray]],
+) -> str:
     """The page as a string. ``video_src``: a data URI or relative path (None: no video);
     ``key_frames``: {caption: (t_s, RGB crop)}."""
-    report = analysis.report
     name = html.escape(Path(report.source.path).name)
-    if analysis.signals is None:
+    if analysis.measured is None:
         return _not_measured_page(name, report)
-    legs_plot, back_plot = _figures(analysis)
+    legs_plot, back_plot = _figures(analysis, report)
     if report.end_range_deg is not None:
-        bound = "at or below " if "never lifted" in report.end_range_method else ""
+        bound = "at or below " if report.end_range_at_or_below else ""
         end_range = f"{bound}{report.end_range_deg:.0f}&deg;"
     else:
         end_range = "not measured"
@@ -148,7 +153,7 @@ def render_html(analysis: Analysis, video_src: str | None, key_frames: dict[str,
     cues = "".join(
         f"<li><b>{html.escape(c.text)}</b> <span class=muted>({html.escape(c.evidence)})</span></li>" for c in report.cues
     )
-    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in report.warnings)
+    warnings = "".join(f"<li>{html.escape(n.text)}</li>" for n in report.notes)
     frames = "".join(
         f'<figure class="key" data-t="{t:.3f}" title="play from here"><img alt="{html.escape(cap)}" src="{_jpeg_data_uri(img)}">'
         f"<figcaption>{html.escape(cap)}</figcaption></figure>"
@@ -186,7 +191,7 @@ video {{ width: 100%; max-height: 70vh; background: black; border-radius: 8px; }
 <h1>flatback report: {name}</h1>
 <div class="cards">
  <div class="card"><div class="muted">End range (lower is better)</div><div class="big" id="end-range">{end_range}</div>
-  <div class="muted">{html.escape(report.end_range_method)}</div></div>
+  <div class="muted">{html.escape(report.end_range_text)}</div></div>
  <div class="card"><div class="muted">Quality reps</div><div class="big" id="quality">{report.quality_rep_count} / {report.rep_count}</div>
   <div class="muted">{len(report.partial_reps)} partial rep(s) not counted</div></div>
  <div class="card cue"><div class="muted">Fix this first</div><div style="font-size:1.15rem" id="top-cue">{html.escape(top_cue)}</div></div>
@@ -196,7 +201,7 @@ video {{ width: 100%; max-height: 70vh; background: black; border-radius: 8px; }
 <section><h2>Reps</h2><p class="muted">Click a rep to play it. Times in s, angles in degrees.</p>
 <table id="reps"><thead><tr><th>rep</th><th>start</th><th>down</th><th>pause bottom</th><th>up</th><th>pause top</th>
 <th>range</th><th>lower back</th><th>end range</th><th>momentum</th><th>faults</th><th>quality</th></tr></thead>
-<tbody>{_rep_rows(analysis)}</tbody></table></section>
+<tbody>{_rep_rows(report)}</tbody></table></section>
 <section><h2>Key frames</h2><div class="keys">{frames or '<p class="muted">No video frames.</p>'}</div></section>
 <section><h2>Cues</h2><ol>{cues or '<li>None: every rep was a quality rep.</li>'}</ol>
 {f'<h3>Notes</h3><ul>{warnings}</ul>' if warnings else ''}
@@ -229,7 +234,7 @@ if (video) {{
 
 
 def _not_measured_page(name: str, report) -> str:
-    notes = "".join(f"<li>{html.escape(w)}</li>" for w in report.warnings)
+    notes = "".join(f"<li>{html.escape(n.text)}</li>" for n in report.notes)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>flatback report: {name}</title>
@@ -241,7 +246,8 @@ def _not_measured_page(name: str, report) -> str:
 
 
 def write_html_report(
-    analysis: Analysis, path: Path, video_file: Path | None, key_frames: dict[str, tuple[float, np.ndarray]]
+    analysis: Analysis, report: Report, path: Path, video_file: Path | None,
+    key_frames: dict[str, tuple[float, np.ndarray]],
 ) -> None:
     """Write report.html; the annotated video is embedded when small enough, else linked."""
     src = None
@@ -250,4 +256,4 @@ def write_html_report(
             src = "data:video/mp4;base64," + base64.b64encode(video_file.read_bytes()).decode()
         else:
             src = video_file.name
-    path.write_text(render_html(analysis, src, key_frames), encoding="utf-8")
+    path.write_text(render_html(analysis, report, src, key_frames), encoding="utf-8")

@@ -99,7 +99,7 @@ class MediaPipePose:
         painted = image.copy()
         painted[box] = 127
         painted[person] = 127
-        result = self._searcher.process(painted)
+        result = self._searcher.process(painted)  # type: ignore[attr-defined]
         if result.pose_landmarks is None:
             return False
         other = np.array([(p.x * w, p.y * h, p.visibility) for p in result.pose_landmarks.landmark])
