@@ -385,9 +385,15 @@ class RepSettings(_Section):
 class AssessmentSettings(_Section):
     min_descent_s: float = Field(
         3.0,
-        description="Shortest lowering that is not rushed, s. DESIGN.md asks for at least a "
-        "count of four; descent_s counts the time at lowering speed (slow starts and finishes "
-        "count as pause), which reads a natural 4 s lowering as 3 to 3.5 s.",
+        description="Shortest whole lowering (from leaving the top to reaching the bottom) that is not "
+        "rushed, s. DESIGN.md asks for at least a count of four: said at a natural pace, 'one' to "
+        "'four' spans three seconds.",
+    )
+    tempo_fit_window_s: float = Field(
+        1.5,
+        description="How much of the still stretch on either side of a movement its tempo fit sees, s: "
+        "enough to find the still level (pauses at the top or bottom last about 0.5-1 s), never past a "
+        "neighbouring movement.",
     )
     momentum_ascent_ratio: float = Field(
         0.5,

@@ -37,6 +37,7 @@ from flatback.analyse.results import (
     Side,
     VariationExtras,
 )
+from flatback.analyse.tempo import retime
 from flatback.measure.geometry import BodyGeometry, midpoint
 from flatback.measure.signals import SignalSet, derivative
 from flatback.settings import Settings
@@ -110,7 +111,9 @@ class Variation:
 
     def segment(self, signals: SignalSet, posture: str, settings: Settings) -> Segmentation:
         reps = settings.reps if self.rest is None else settings.reps.model_copy(update={"rest": self.rest.value})
-        return segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
+        seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
+        return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
+                                        settings.assessment.tempo_fit_window_s))
 
     @staticmethod
     def rest_of(seg: Segmentation) -> Rest:
@@ -166,7 +169,8 @@ class OneLegVariation(Variation):
         for side in Side:
             x = signals.leg_angle_for(side)
             seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
-            reps += [replace(r, side=side) for r in seg.reps]
+            retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s)
+            reps += [replace(r, side=side) for r in retimed]
             partial += [replace(p, side=side) for p in seg.partial]
         # holds are of the working leg(s), as for every variation
         holds = find_holds(t, signals.leg_angle_deg, signals.leg_speed_deg_s, settings.reps)

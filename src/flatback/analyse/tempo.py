@@ -1,0 +1,143 @@
+"""Tempo as a person counts it (DESIGN.md, "Tempo"): each movement from the moment the
+legs leave one position to the moment they reach the other.
+
+A natural movement starts and ends slowly, so any speed or distance threshold cuts its
+slow ends off (a 4 s minimum-jerk lowering reads about 2.2 s at a threshold that noise
+allows). Instead each movement is fitted, between the two still positions it joins, by
+a smooth step whose shape runs from constant speed (a metronome-paced lowering) to
+minimum jerk (the bell-shaped speed of unhurried human movement, Flash and Hogan
+1985); the fitted step's start and end are when the legs leave and arrive. Where the
+step cannot be fitted the segmentation's own times stay. This is look-ahead: offline
+only; live mode counts from the moment a lowering is detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from flatback.analyse.results import Phase, RepTiming
+
+MOVEMENTS = (Phase.ASCENT, Phase.DESCENT)
+
+
+def smooth_step(u: np.ndarray, shape: float) -> np.ndarray:
+    """0 -> 1 over u in [0, 1]: ``shape`` 0 is constant speed, 1 minimum jerk."""
+    u = np.clip(u, 0.0, 1.0)
+    return (1.0 - shape) * u + shape * (10 * u**3 - 15 * u**4 + 6 * u**5)
+
+
+# Candidate movement shapes: constant speed, half-and-half, minimum jerk. A free shape
+# cannot be fitted: the slow ends of a smooth movement carry so little of its range that a
+# shorter, steeper step fits the same samples almost as well (the ends are not
+# identifiable from noisy data), so the nearest of three stated shapes is chosen instead
+# (an in-between shape reads within about 15 % of its duration).
+SHAPES = (0.0, 0.5, 1.0)
+
+
+def fit_step(t_s: np.ndarray, x: np.ndarray, guess: tuple[float, float]) -> tuple[float, float] | None:
+    """(start_s, end_s) of the smooth step that best fits ``x`` (deg) at ``t_s``.
+
+    ``guess``: (start_s, end_s) to start from, e.g. where the movement's middle-half line
+    meets the still levels. For each shape of :data:`SHAPES` the two still levels, the
+    start and the duration are fitted (robust loss: a stray frame does not move the ends);
+    the shape that fits best gives the answer.
+    """
+    ok = np.isfinite(x)
+    t, v = t_s[ok], x[ok]
+    if len(t) < 8 or guess[1] <= guess[0]:
+        return None
+    n_edge = max(2, len(v) // 10)
+    lo0, hi0 = float(np.median(v[:n_edge])), float(np.median(v[-n_edge:]))
+    amp = abs(hi0 - lo0)
+    if amp < 1e-6:
+        return None
+    span_s = float(t[-1] - t[0])
+    dt = float(np.median(np.diff(t)))
+    # the still levels may move a fifth of the amplitude from the edges' medians
+    lower = np.array([lo0 - 0.2 * amp, hi0 - 0.2 * amp, t[0] - 0.5 * span_s, 2 * dt])
+    upper = np.array([lo0 + 0.2 * amp, hi0 + 0.2 * amp, t[-1], 1.5 * span_s])
+    start = np.clip([lo0, hi0, guess[0], guess[1] - guess[0]], lower + 1e-9, upper - 1e-9)
+    best: tuple[float, float, float] | None = None
+    for shape in SHAPES:
+        def residual(p: np.ndarray, shape: float = shape) -> np.ndarray:
+            a, b, t0, dur = p
+            return a + (b - a) * smooth_step((t - t0) / dur, shape) - v
+
+        try:
+            fit = least_squares(residual, start, bounds=(lower, upper), loss="soft_l1", f_scale=2.0, max_nfev=200)
+        except ValueError:
+            continue
+        if fit.success and (best is None or fit.cost < best[0]):
+            best = (float(fit.cost), float(fit.x[2]), float(fit.x[2] + fit.x[3]))
+    return None if best is None else (best[1], best[2])
+
+
+def extreme_time(t_s: np.ndarray, x: np.ndarray, t0: float, t1: float, *, low: bool) -> float | None:
+    """When ``x`` is lowest (``low``) or highest within [t0, t1], s: the still position a
+    movement leaves or reaches."""
+    w = np.flatnonzero((t_s >= t0) & (t_s <= t1) & np.isfinite(x))
+    if not len(w):
+        return None
+    return float(t_s[w[np.argmin(x[w]) if low else np.argmax(x[w])]])
+
+
+def retime(reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, max_pause_window_s: float) -> list[RepTiming]:
+    """The reps with each movement timed from leaving one position to reaching the other.
+
+    Each movement is fitted from the still position it leaves to the one it reaches (the
+    extremes within ``max_pause_window_s`` before and after its segmentation times, never
+    reaching back into the previous rep's movements); pauses are what lies between
+    movements. Rep boundaries move with the movements they open.
+    """
+    out = []
+    prev_motion_end = -np.inf  # the previous rep's last movement: a fit never reaches back into it
+    for rep in reps:
+        phases = list(rep.phases)
+        for k, (name, a, b) in enumerate(phases):
+            if name not in MOVEMENTS:
+                continue
+            rising = name == Phase.ASCENT
+            lo = extreme_time(t_s, leg_angle_deg, max(a - max_pause_window_s, prev_motion_end), a, low=rising)
+            hi = extreme_time(t_s, leg_angle_deg, b, b + max_pause_window_s, low=not rising)
+            if lo is None or hi is None:
+                continue
+            w = (t_s >= lo) & (t_s <= hi)
+            fitted = fit_step(t_s[w], leg_angle_deg[w], (a, b))
+            if fitted is None:
+                continue
+            s0, s1 = max(fitted[0], lo), min(fitted[1], hi)
+            if s1 <= s0:
+                continue
+            phases[k] = (name, s0, s1)
+            if k > 0:
+                p, pa, _ = phases[k - 1]
+                phases[k - 1] = (p, min(pa, s0), s0)
+            if k + 1 < len(phases):
+                q, _, qb = phases[k + 1]
+                phases[k + 1] = (q, s1, max(qb, s1))
+        out.append(_from_phases(rep, phases))
+        prev_motion_end = max((b for name, _, b in phases if name in MOVEMENTS), default=prev_motion_end)
+    # a rep ends where the next one starts (no gap between reps of one run)
+    for i in range(len(out) - 1):
+        if abs(reps[i].end_s - reps[i + 1].start_s) < 1e-9:
+            out[i] = _from_phases(out[i], [*out[i].phases[:-1], (out[i].phases[-1][0], out[i].phases[-1][1],
+                                                                    out[i + 1].start_s)])
+    return out
+
+
+def _from_phases(rep: RepTiming, phases: list[tuple[Phase, float, float]]) -> RepTiming:
+    spans = {Phase(name): b - a for name, a, b in phases}
+    return replace(
+        rep,
+        phases=tuple((Phase(n), float(a), float(b)) for n, a, b in phases),
+        start_s=float(phases[0][1]),
+        end_s=float(phases[-1][2]),
+        descent_s=float(spans.get(Phase.DESCENT, rep.descent_s)),
+        ascent_s=float(spans.get(Phase.ASCENT, rep.ascent_s)),
+        pause_top_s=float(max(spans.get(Phase.TOP, rep.pause_top_s), 0.0)),
+        pause_bottom_s=float(max(spans.get(Phase.BOTTOM, rep.pause_bottom_s), 0.0)),
+    )
