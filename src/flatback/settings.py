@@ -135,6 +135,12 @@ class GeometrySettings(_Section):
         description="Trunk (hip to shoulder) within this angle of the image horizontal "
         "counts as lying; used to find the floor line.",
     )
+    side_view_max_yaw_deg: float = Field(
+        20.0,
+        description="Within this many degrees of the side view, deg, leg angles come from the picture "
+        "(precise: legs at 45 deg read at most 47); further round, from the pose model's 3-D skeleton, "
+        "which does not depend on where the camera stands but estimates depth less precisely.",
+    )
     max_camera_roll_deg: float = Field(
         20.0,
         description="Largest floor-line tilt in the image accepted as camera roll, deg; "

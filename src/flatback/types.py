@@ -74,6 +74,7 @@ class NoteCode(StrEnum):
     OUT_OF_FRAME = "out_of_frame"
     FEET_OUT_OF_FRAME = "feet_out_of_frame"
     CUT = "cut"
+    VIEW_OBLIQUE = "view_oblique"
     LEFT_RIGHT_SWAPPED = "left_right_swapped"
     UPRIGHT = "upright"
     CAMERA_HIGH = "camera_high"

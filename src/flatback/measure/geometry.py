@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from flatback.errors import VideoContentError
+from flatback.measure.view import body_frame_3d, leg_angles_3d, trunk_elevation_deg
 from flatback.settings import GeometrySettings
 from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
 
@@ -117,6 +118,8 @@ class BodyGeometry:
     trunk_angle_deg: np.ndarray
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
+    view_yaw_deg: float  # camera off the side view (3-D skeleton), deg; NaN without one
+    angles_3d: bool  # leg angles from the 3-D skeleton (camera well off the side view)
     xy_px: np.ndarray  # (N, 33, 2) landmarks after left/right repair, px
     shoulder_px: np.ndarray  # (N, 2) visibility-weighted shoulder midpoint, px
     hip_px: np.ndarray  # (N, 2) hip midpoint, px
@@ -245,7 +248,10 @@ def compute_floor_line(
             "body from the side."
         )
     tilt = np.degrees(np.arctan2(np.abs(trunk[:, 1]), np.abs(trunk[:, 0])))
-    lying = ok & (tilt <= settings.lying_max_trunk_tilt_deg)
+    # lying: the trunk near the floor's plane in the picture, or in the 3-D skeleton (a
+    # diagonal mat seen from above tilts the trunk in the picture, not in the body's frame)
+    world_tilt = trunk_elevation_deg(track)
+    lying = ok & ((tilt <= settings.lying_max_trunk_tilt_deg) | (world_tilt <= settings.lying_max_trunk_tilt_deg))
     if lying.sum() < 0.5 * ok.sum():
         feet_sign = 1
         return FloorLine(0.0, feet_sign, "vertical"), "upright", lying
@@ -268,12 +274,6 @@ def compute_floor_line(
         # (a hand, a cushion) touches the floor under the body and tilts it.
         if abs(roll - trunk_roll) <= settings.floor_agree_deg:
             floor = FloorLine(roll, feet_sign, "mask")
-    if abs(floor.roll_deg) > settings.max_camera_roll_deg:
-        raise VideoContentError(
-            f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "
-            f"{settings.max_camera_roll_deg:.0f} expected): hold the camera level, or rotate "
-            "the video so the floor is horizontal."
-        )
     return floor, "lying", lying
 
 
@@ -323,6 +323,14 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
                               settings.in_frame_margin_frac)
     xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
     floor, posture, lying = compute_floor_line(track, xy, vis, settings)
+    frame3d = body_frame_3d(track, lying) if posture == "lying" else None
+    use_3d = frame3d is not None and frame3d.yaw_deg > settings.side_view_max_yaw_deg
+    if posture == "lying" and abs(floor.roll_deg) > settings.max_camera_roll_deg and frame3d is None:
+        raise VideoContentError(
+            f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "
+            f"{settings.max_camera_roll_deg:.0f} expected): hold the camera level, or rotate "
+            "the video so the floor is horizontal."
+        )
 
     shoulder = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
     hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
@@ -343,6 +351,8 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         knee_ok = vis[:, k] >= settings.partial_min_visibility
         knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
         angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up)
+        if use_3d and frame3d is not None:  # the same leg, measured in the floor's own frame
+            angle = np.where(source > 0, leg_angles_3d(track, frame3d, side, seen), np.nan)
         weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
         # knee bend needs the ankle: an unseen (extrapolated) ankle gives a made-up bend
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
@@ -368,6 +378,8 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         cut=detect_cuts(hip, torso, settings.cut_size_change, settings.cut_jump_ratio, settings.cut_window_frames),
         t_s=track.t_s,
         posture=posture,
+        view_yaw_deg=float("nan") if frame3d is None else frame3d.yaw_deg,
+        angles_3d=use_3d,
         floor=floor,
         torso_length_px=torso_length,
         leg_angle_deg=leg,

@@ -197,7 +197,8 @@ class Report(_Model):
             provenance = Provenance(
                 flatback_version=__version__, pose_backend=track.backend, settings=a.settings.model_dump(),
                 floor_line={"roll_deg": g.floor.roll_deg, "feet_sign": g.floor.feet_sign, "source": g.floor.source,
-                            "posture": g.posture},
+                            "posture": g.posture, "view_yaw_deg": _finite(g.view_yaw_deg),
+                            "leg_angles": "3-D skeleton" if g.angles_3d else "picture"},
                 rest=_value(a.rest), hysteresis_deg=a.hysteresis_deg,
                 coverage={
                     "pose": float(track.detected.mean()) if len(track) else 0.0,

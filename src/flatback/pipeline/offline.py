@@ -215,6 +215,12 @@ def geometry_notes(geometry: BodyGeometry) -> list[Note]:
             f"The video cuts to another shot at {', '.join(f'{t:.1f}' for t in cuts[:5])} s; "
             "no rep is measured across a cut."
         )))
+    if geometry.angles_3d:
+        out.append(Note(NoteCode.VIEW_OBLIQUE, (
+            f"The camera stands about {geometry.view_yaw_deg:.0f} degrees off the side view: leg angles come from "
+            "the pose model's 3-D estimate, good to about 10 degrees. Film from the side for the most precise "
+            "angles and to see the lower back."
+        )))
     swaps = int(geometry.swapped.sum())
     if swaps:
         out.append(Note(NoteCode.LEFT_RIGHT_SWAPPED,
