@@ -81,6 +81,7 @@ class NoteCode(StrEnum):
     ARM_HIDES_BACK = "arm_hides_back"
     RAGGED_MASK = "ragged_mask"
     NO_FLOOR = "no_floor"
+    NO_MASK = "no_mask"
     NO_LEGS_UP_BASELINE = "no_legs_up_baseline"
     SIDES = "sides"
 

@@ -249,8 +249,22 @@ def clearance_notes(clearance: Clearance, back: BackTrack) -> list[Note]:
             "Put the arms overhead on the floor, or the hands under the glutes."
         )))
     if share[ClearanceStatus.RAGGED_MASK] > 0.3:
-        out.append(Note(NoteCode.RAGGED_MASK,
-                        "The outline under the lower back is ragged (loose clothing?): wear fitted clothes."))
+        out.append(Note(NoteCode.RAGGED_MASK, (
+            f"The outline under the lower back is ragged in {share[ClearanceStatus.RAGGED_MASK]:.0%} of frames "
+            "(loose clothing?): wear fitted clothes."
+        )))
+    if share[ClearanceStatus.NO_FLOOR] > 0.3:
+        out.append(Note(NoteCode.NO_FLOOR, (
+            f"No floor line could be drawn under the buttocks and upper back in {share[ClearanceStatus.NO_FLOOR]:.0%} "
+            "of frames (something else touches the floor there, or the camera is tilted), so the lower back "
+            "was not measured there. Level the camera at floor height and keep hands and cushions from under the body."
+        )))
+    if share[ClearanceStatus.NO_MASK] > 0.3:
+        out.append(Note(NoteCode.NO_MASK, (
+            f"The body's outline under the lower back was not found in {share[ClearanceStatus.NO_MASK]:.0%} of frames "
+            "(too dark, too small, or the same colour as the floor), so the lower back was not measured there. "
+            "Film in good light, closer, with clothes that stand out from the floor."
+        )))
     if back.baseline is not None and not back.baseline.legs_up:
         out.append(Note(NoteCode.NO_LEGS_UP_BASELINE,
                         "The legs never came up to vertical, so the flat-back level is estimated from the lowest readings."))
