@@ -141,6 +141,12 @@ class GeometrySettings(_Section):
         "(precise: legs at 45 deg read at most 47); further round, from the pose model's 3-D skeleton, "
         "which does not depend on where the camera stands but estimates depth less precisely.",
     )
+    max_measurable_yaw_deg: float = Field(
+        60.0,
+        description="Beyond this many degrees off the side view, deg, the camera looks along the legs (from the "
+        "feet or the head): they are foreshortened in the picture and even the 3-D estimate is rough; the "
+        "report says so.",
+    )
     max_camera_roll_deg: float = Field(
         20.0,
         description="Largest floor-line tilt in the image accepted as camera roll, deg; "

@@ -75,6 +75,7 @@ class NoteCode(StrEnum):
     FEET_OUT_OF_FRAME = "feet_out_of_frame"
     CUT = "cut"
     VIEW_OBLIQUE = "view_oblique"
+    BACK_OUT_OF_SIGHT = "back_out_of_sight"
     LEFT_RIGHT_SWAPPED = "left_right_swapped"
     UPRIGHT = "upright"
     CAMERA_HIGH = "camera_high"

@@ -31,7 +31,7 @@ from flatback.analyse.results import (
 from flatback.measure.clearance import Clearance, ClearanceStatus
 from flatback.settings import BackLiftSettings
 
-OCCLUDING = {ClearanceStatus.ARM, ClearanceStatus.CAMERA_HIGH, ClearanceStatus.RAGGED_MASK}
+OCCLUDING = {ClearanceStatus.ARM, ClearanceStatus.CAMERA_HIGH, ClearanceStatus.RAGGED_MASK, ClearanceStatus.OBLIQUE}
 SEEN = (BackState.FLAT, BackState.LIFTED)
 
 

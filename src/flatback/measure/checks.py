@@ -99,8 +99,19 @@ def side_view_ratio(track: PoseTrack) -> float:
     return float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else float("nan")
 
 
+def has_skeleton_3d(track: PoseTrack) -> bool:
+    """The pose backend gave a 3-D skeleton (shoulders and hips) in most frames."""
+    w = track.world_xyz_m[:, TRUNK]
+    return bool(len(track) and np.isfinite(w).all(axis=(1, 2)).mean() >= 0.5)
+
+
 def check_view(track: PoseTrack, checks: CheckSettings) -> None:
-    """Raise if the camera faces the person's front, head or feet instead of their side."""
+    """Without a 3-D skeleton, raise if the camera faces the person's front, head or feet
+    instead of their side (a 2-D ratio is all there is to judge by). With one, the view
+    is judged where it matters: what can be measured from it (``geometry``,
+    ``clearance``), measured, and the rest marked with the reason."""
+    if has_skeleton_3d(track):
+        return
     ratio = side_view_ratio(track)
     if ratio > checks.front_view_ratio:
         raise VideoContentError(

@@ -35,6 +35,7 @@ class ClearanceStatus(IntEnum):
     NO_FLOOR = 5  # no contact under buttocks and upper back to draw the floor through
     CAMERA_HIGH = 6  # the camera looks down on the person: the gap is out of sight
     NOT_LYING = 7  # the person is upright
+    OBLIQUE = 8  # the camera stands off the side view: the gap is out of sight
 
     @property
     def label(self) -> str:
@@ -154,4 +155,8 @@ def compute_clearance(
         seen = status != ClearanceStatus.NO_POSE
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.CAMERA_HIGH)
+    elif geometry.angles_3d:  # off the side view the gap under the back is behind the body
+        seen = status != ClearanceStatus.NO_POSE
+        ratio[:] = np.nan
+        status[seen] = int(ClearanceStatus.OBLIQUE)
     return Clearance(ratio, status, waist, elevation, floor)

@@ -43,7 +43,7 @@ TIMESERIES_COLUMNS: dict[str, str] = {
     "hip_height_ratio": "hip height above its lowest level in the clip, torso lengths",
     "lumbar_clearance_raw": "gap under the lower back over the lumbar span, torso lengths, this frame's reading",
     "lumbar_clearance": "the same, median over 0.2 s (what back-lift detection uses); empty where not measured",
-    "clearance_status": "measured, or why not: no_pose, no_mask, arm, ragged_mask, no_floor, camera_high, not_lying",
+    "clearance_status": "measured, or why not: no_pose, no_mask, arm, ragged_mask, no_floor, camera_high, not_lying, oblique",
     "back_state": "flat, lifted, occluded or unknown",
     "phase": "ascent, top, descent, bottom (within a counted rep), hold, or empty",
     "rep": "index of the counted rep the frame belongs to (1-based), empty outside reps",

@@ -38,7 +38,7 @@ from flatback.measure.geometry import BodyGeometry, LegSource, compute_body_geom
 from flatback.measure.signals import SignalSet, compute_signals
 from flatback.pipeline.frames import FrameTable, frame_table
 from flatback.pose import PoseBackend
-from flatback.settings import Settings
+from flatback.settings import GeometrySettings, Settings
 from flatback.types import Note, NoteCode, PoseTrack
 
 # progress(done_s, total_s): called as frames are processed (total 0 when unknown)
@@ -165,7 +165,7 @@ class Analyzer:
             return not_leg_lift_analysis(track, s, exercise, variation)
         notes = check_in_frame(track, s.checks, s.geometry)
         geometry = compute_body_geometry(track, s.geometry)
-        notes += geometry_notes(geometry)
+        notes += geometry_notes(geometry, s.geometry)
         signals = compute_signals(geometry, s.signals)
         clearance = compute_clearance(track, geometry, s.clearance, s.geometry.arm_underside_ratio)
         back = track_back(signals.t_s, clearance, signals.leg_angle_deg, geometry.torso_length_px, s.back_lift)
@@ -200,7 +200,7 @@ def not_leg_lift_analysis(track: PoseTrack, settings: Settings, exercise: Exerci
                     [], [note])
 
 
-def geometry_notes(geometry: BodyGeometry) -> list[Note]:
+def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[Note]:
     """What the user should know about how the numbers were measured."""
     out = []
     thigh = float((geometry.leg_source == LegSource.THIGH).mean())
@@ -216,10 +216,12 @@ def geometry_notes(geometry: BodyGeometry) -> list[Note]:
             "no rep is measured across a cut."
         )))
     if geometry.angles_3d:
+        where = ("behind the feet or the head: the legs are foreshortened and the angles are rough estimates"
+                 if geometry.view_yaw_deg > settings.max_measurable_yaw_deg else
+                 "off the side view: leg angles come from the pose model's 3-D estimate, good to about 10 degrees")
         out.append(Note(NoteCode.VIEW_OBLIQUE, (
-            f"The camera stands about {geometry.view_yaw_deg:.0f} degrees off the side view: leg angles come from "
-            "the pose model's 3-D estimate, good to about 10 degrees. Film from the side for the most precise "
-            "angles and to see the lower back."
+            f"The camera stands about {geometry.view_yaw_deg:.0f} degrees {where}. Film from the side for the most "
+            "precise angles and to see the lower back."
         )))
     swaps = int(geometry.swapped.sum())
     if swaps:
@@ -238,6 +240,11 @@ def clearance_notes(clearance: Clearance, back: BackTrack) -> list[Note]:
     if not lying.any():
         return out
     share = {st: float((clearance.status[lying] == st).mean()) for st in ClearanceStatus}
+    if share[ClearanceStatus.OBLIQUE] > 0.5:
+        out.append(Note(NoteCode.BACK_OUT_OF_SIGHT, (
+            "From a camera off the side view the gap under the lower back is hidden behind the body, so the "
+            "back was not judged. For the end range, film from the side at floor height."
+        )))
     if share[ClearanceStatus.CAMERA_HIGH] > 0.5:
         out.append(Note(NoteCode.CAMERA_HIGH, (
             f"The camera looks down on you ({clearance.camera_elevation_deg:.0f} deg above the floor): the gap "
