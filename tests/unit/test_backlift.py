@@ -119,3 +119,38 @@ def test_clearance_is_in_the_timeseries(tmp_path):
     assert {"flat", "lifted"} <= states
     lifted = [float(r["lumbar_clearance"]) for r in rows if r["back_state"] == "lifted"]
     assert max(lifted) == pytest.approx(0.1, abs=0.02)
+
+
+def zoomed(track, scale_end: float):
+    """The track as a camera zooming in steadily (scale 1 -> ``scale_end`` about the centre)."""
+    n = len(track)
+    s = np.linspace(1.0, scale_end, n)
+    cx, cy = track.info.width / 2, track.info.height / 2
+    centre = np.array([cx, cy], np.float32)
+    xy = (centre + s[:, None, None] * (track.xy_px - centre)).astype(np.float32)
+    x = track.mask_x_px
+    top = np.full_like(track.mask_top_y_px, np.nan)
+    bottom = np.full_like(top, np.nan)
+    for i in range(n):
+        xs = cx + s[i] * (x - cx)
+        for src, dst in ((track.mask_top_y_px, top), (track.mask_bottom_y_px, bottom)):
+            y = cy + s[i] * (src[i] - cy)
+            ok = np.isfinite(y)
+            if ok.sum() > 2:
+                inside = (x >= xs[ok].min()) & (x <= xs[ok].max())
+                dst[i, inside] = np.interp(x[inside], xs[ok], y[ok])
+    return track.replaced(xy_px=xy, mask_top_y_px=top, mask_bottom_y_px=bottom)
+
+
+def test_a_camera_zoom_does_not_change_the_clearance_or_the_verdict():
+    """Issue 9: the lumbar clearance is a ratio of this moment's torso length, so a zoom
+    (here to 1.4 times over the clip) leaves the readings and the back states as they were."""
+    clip = lowering_reps(45.0, gap=0.12, seed=11)
+    plain = Analyzer(BASE).analyze_track(clip.track)
+    zoom = Analyzer(BASE).analyze_track(zoomed(clip.track, 1.4))
+    both = np.isfinite(plain.clearance.ratio) & np.isfinite(zoom.clearance.ratio)
+    assert both.mean() > 0.5
+    assert np.median(np.abs(plain.clearance.ratio[both] - zoom.clearance.ratio[both])) < 0.01
+    assert [r.back.state for r in zoom.reps] == [r.back.state for r in plain.reps] == ["lifted"] * 3
+    for a, b in zip(plain.reps, zoom.reps):  # the largest gap of each rep, early and late in the zoom
+        assert b.back.peak_clearance_ratio == pytest.approx(a.back.peak_clearance_ratio, rel=0.06)

@@ -131,7 +131,7 @@ def compute_clearance(
     """Lumbar clearance of every frame of a clip, in its torso lengths (``arm_underside_ratio``:
     ``geometry.arm_underside_ratio``, the same rule the floor line used)."""
     xy, shoulder, hip = geometry.xy_px, geometry.shoulder_px, geometry.hip_px
-    torso_px, roll_deg = geometry.torso_length_px, geometry.floor.roll_deg
+    roll_deg = geometry.floor.roll_deg
     lying = geometry.posture == "lying"
     n = len(track)
     ratio = np.full(n, np.nan)
@@ -146,7 +146,7 @@ def compute_clearance(
     for i in range(n):
         r, st, w, line = frame_clearance(
             track.mask_x_px, track.mask_bottom_y_px[i], track.mask_top_y_px[i], xy[i], shoulder[i], hip[i],
-            torso_px, roll_deg, settings, arm_underside_ratio,
+            float(geometry.torso_px[i]), roll_deg, settings, arm_underside_ratio,
         )
         ratio[i], status[i], waist[i] = r, int(st), w
         if line is not None:

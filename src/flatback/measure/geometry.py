@@ -108,7 +108,8 @@ class BodyGeometry:
     t_s: np.ndarray
     posture: Literal["lying", "upright"]
     floor: FloorLine
-    torso_length_px: float
+    torso_length_px: float  # the clip's median, px
+    torso_px: np.ndarray  # (N,) this moment's torso length (median over ZOOM_WINDOW_S), px: follows a zoom
     leg_angle_deg: np.ndarray
     leg_angle_left_deg: np.ndarray
     leg_angle_right_deg: np.ndarray
@@ -371,6 +372,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     head_angle = direction_angle_deg(ear - shoulder, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
     thigh = midpoint(xy, vis, L.LEFT_KNEE, L.RIGHT_KNEE, settings.partial_min_visibility) - hip
     hip_flexion = 180.0 - segment_angle_deg(shoulder - hip, thigh)
+    torso_now = rolling_torso_px(track.t_s, torso, torso_length)
     hip_height = (hip @ up)
     hip_height_ratio = (hip_height - np.nanpercentile(hip_height, 10)) / torso_length
 
@@ -382,6 +384,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         angles_3d=use_3d,
         floor=floor,
         torso_length_px=torso_length,
+        torso_px=torso_now,
         leg_angle_deg=leg,
         leg_angle_left_deg=al,
         leg_angle_right_deg=ar,
@@ -396,6 +399,24 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         hip_px=hip,
         swapped=swapped,
     )
+
+
+# A zoom or a walk towards the camera changes the body's size over seconds; a second's
+# median follows it while a bent or foreshortened torso in a few frames does not.
+ZOOM_WINDOW_S = 1.0
+
+
+def rolling_torso_px(t_s: np.ndarray, torso_px: np.ndarray, fallback_px: float) -> np.ndarray:
+    """(N,) the torso length around each moment, px: the median over ``ZOOM_WINDOW_S``."""
+    out = np.full(len(t_s), fallback_px, float)
+    lo = np.searchsorted(t_s, t_s - ZOOM_WINDOW_S / 2)
+    hi = np.searchsorted(t_s, t_s + ZOOM_WINDOW_S / 2, side="right")
+    for i in range(len(t_s)):
+        w = torso_px[lo[i] : hi[i]]
+        w = w[np.isfinite(w)]
+        if len(w):
+            out[i] = float(np.median(w))
+    return out
 
 
 def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_ratio: float, k: int) -> np.ndarray:
