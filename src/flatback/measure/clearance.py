@@ -131,7 +131,10 @@ def compute_clearance(
     """Lumbar clearance of every frame of a clip, in its torso lengths (``arm_underside_ratio``:
     ``geometry.arm_underside_ratio``, the same rule the floor line used)."""
     xy, shoulder, hip = geometry.xy_px, geometry.shoulder_px, geometry.hip_px
-    roll_deg = geometry.floor.roll_deg
+    # a frame's contact line must lie near the line most frames' contacts agree on (the
+    # trunk's line can tilt from the floor with the head and shoulders lifted)
+    clip_floor = geometry.floor
+    roll_deg = clip_floor.contact_roll_deg if clip_floor.contact_roll_deg is not None else clip_floor.roll_deg
     lying = geometry.posture == "lying"
     n = len(track)
     ratio = np.full(n, np.nan)

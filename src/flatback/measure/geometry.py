@@ -76,11 +76,16 @@ class FloorLine:
     ``roll_deg``: angle of the floor line to the image x axis (positive = clockwise on
     screen, image y points down). ``feet_sign``: +1 when the feet lie towards +x along the
     floor, -1 when towards -x. ``source``: "mask", "trunk" or "vertical" (upright).
+    ``contact_roll_deg``: the tilt of the line through the body's floor contacts (buttocks
+    and upper back) most frames agree on, whether or not it was taken as the floor for the
+    leg angles; each frame's lumbar reading draws its floor through those contacts when
+    they lie near it (None: the mask gave no such line).
     """
 
     roll_deg: float
     feet_sign: int
     source: Literal["mask", "trunk", "vertical"]
+    contact_roll_deg: float | None = None
 
     @property
     def feet_dir(self) -> np.ndarray:
@@ -274,7 +279,9 @@ def compute_floor_line(
         # The mask tangent is the better floor, unless something other than the back
         # (a hand, a cushion) touches the floor under the body and tilts it.
         if abs(roll - trunk_roll) <= settings.floor_agree_deg:
-            floor = FloorLine(roll, feet_sign, "mask")
+            floor = FloorLine(roll, feet_sign, "mask", roll)
+        else:  # the contacts' line disagrees with the trunk's: the trunk for the angles, the contacts for the gap
+            floor = FloorLine(trunk_roll, feet_sign, "trunk", roll)
     return floor, "lying", lying
 
 
