@@ -84,6 +84,7 @@ class NoteCode(StrEnum):
     NO_FLOOR = "no_floor"
     NO_MASK = "no_mask"
     NO_LEGS_UP_BASELINE = "no_legs_up_baseline"
+    HOLD_NOT_TIMED = "hold_not_timed"
     SIDES = "sides"
 
 

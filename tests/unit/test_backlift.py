@@ -170,3 +170,19 @@ def test_a_trunk_line_tilted_from_the_floor_still_gets_a_floor_under_the_back():
     assert abs(tilted.geometry.floor.roll_deg) > 5  # the trunk's line, used for the leg angles
     assert np.isfinite(tilted.clearance.ratio).mean() > 0.5  # yet the lower back is read
     assert [r.back.state for r in tilted.reps] == ["lifted"] * 3
+
+
+@pytest.mark.parametrize("arms,seen", [("overhead", True), ("floor", False)])
+def test_the_hollow_hold_timer_counts_only_time_seen_flat(arms, seen):
+    """Issue 9: the hold is timed only while the back is seen flat; a back never seen is
+    not timed as if flat, and the report says so."""
+    clip = simulate([], holds=((30.0, 8.0),), arms=arms, noise_px=1.0, mask_noise_px=0.5, seed=4, **FRAMING)
+    analysis = Analyzer(Settings().replace(recognition__exercise="hollow_hold")).analyze_track(clip.track)
+    (hold,) = analysis.holds
+    assert hold.duration_s == pytest.approx(8.0, abs=1.0)
+    if seen:
+        assert analysis.extras.longest_flat_hold_s == pytest.approx(hold.duration_s, abs=0.5)
+        assert "hold_not_timed" not in {n.code for n in analysis.notes}
+    else:
+        assert analysis.extras.longest_flat_hold_s is None
+        assert "hold_not_timed" in {n.code for n in analysis.notes}

@@ -25,6 +25,7 @@ from flatback.analyse.results import (
     Exercise,
     ExerciseChoice,
     Hold,
+    HollowHoldExtras,
     PartialRep,
     Rest,
     VariationExtras,
@@ -172,6 +173,7 @@ class Analyzer:
         if variation.back_rule:
             notes += clearance_notes(clearance, back)
         done = variation.analyse(track, geometry, signals, back, s)
+        notes += variation_notes(done.extras, done.holds)
         setup = bool(variation.back_rule and done.reps and setup_back_not_flat(
             signals.t_s, back, done.reps[0].timing, s.back_lift))
         cues = session_cues(done.reps, setup_back_not_flat=setup, extras=done.extras,
@@ -231,6 +233,16 @@ def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[N
         out.append(Note(NoteCode.UPRIGHT,
                         "The person is upright, not lying: leg angles are measured from hanging straight down."))
     return out
+
+
+def variation_notes(extras: VariationExtras | None, holds: list[Hold]) -> list[Note]:
+    """What the variation's own numbers could not say."""
+    if isinstance(extras, HollowHoldExtras) and holds and extras.longest_flat_hold_s is None:
+        return [Note(NoteCode.HOLD_NOT_TIMED, (
+            "The lower back was not seen during the hold, so the hold was not timed (the timer runs only "
+            "while the back is seen flat). Film from the side at floor height, arms overhead."
+        ))]
+    return []
 
 
 def clearance_notes(clearance: Clearance, back: BackTrack) -> list[Note]:
