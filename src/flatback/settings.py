@@ -116,12 +116,18 @@ class RecognitionSettings(_Section):
         description="Low-pass cut-off for the leg and trunk angles, Hz: every exercise here moves at 1.5 Hz "
         "or slower (fast flutter kicks about 1.3 Hz); landmark jitter is faster.",
     )
-    upright_min_deg: float = Field(
+    upright_min_trunk_deg: float = Field(
         58.0,
-        description="Elevation above the camera horizontal, deg, of the trunk and of the resting thigh from "
-        "which the body is upright (standing, hanging). A pinhole camera keeps vertical lines vertical "
-        "except for its roll (upright reads >= 70 at 20 deg roll); a lying body seen 45 deg off the side "
-        "from 30 deg above reads <= 47; propped on the elbows the thighs still lie flat.",
+        description="Elevation of the trunk above the camera horizontal, deg (median), from which the body is "
+        "upright (standing, hanging). A pinhole camera keeps vertical lines vertical except for its roll "
+        "(upright reads >= 70 at 20 deg roll); a lying trunk seen 45 deg off the side from 30 deg above reads "
+        "<= 47 (atan(tan 45 sin 30) + 20).",
+    )
+    upright_min_thigh_deg: float = Field(
+        45.0,
+        description="An upright body's thighs also hang below its hips at some moment: elevation of the hip "
+        "above the knee, deg (95th percentile; standing or hanging 90 less roll and swing, >= 55). Propped "
+        "on the elbows (trunk up to 45) or on a bench the thighs lie within about 20 of flat, plus roll.",
     )
     face_down_min_fraction: float = Field(
         0.5, ge=0, le=1,

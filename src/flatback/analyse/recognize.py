@@ -45,14 +45,16 @@ class Features:
     """What the rules look at; clip summaries in deg, torso lengths, fractions or Hz."""
 
     frames: int  # frames with the trunk seen
-    upright_deg: float  # elevation of the body's support line above the camera horizontal: 0 lying, 90 standing
+    trunk_elevation_deg: float  # median elevation of hips -> shoulders above the camera horizontal: 0 lying, 90 upright
+    thigh_hang_deg: float  # 95th percentile elevation of hip above knee: ~90 when the legs hang (standing, hanging)
     face_down_fraction: float  # share of frames with the face toward the floor (prone)
     pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
     wrists_overhead_torso: float  # median reach of the wrists beyond the shoulders along the trunk, torso lengths
     wrists_forward_torso: float  # median reach of the wrists in front of the shoulders (anterior), torso lengths
     knee_straighter_deg: float  # median knee flexion of the straighter leg (0 = straight)
     knee_bent_deg: float  # median knee flexion of the more bent leg
-    knee_min_bend_deg: float  # 10th percentile of the straighter knee's flexion: bent throughout if large
+    knee_min_bend_deg: float  # 10th percentile of the straighter knee's flexion: both bent throughout if large
+    support_knee_deg: float  # the larger of the two legs' 10th percentiles of knee flexion: one leg bent throughout
     leg_low_deg: float  # 5th percentile of the legs' angle from the trunk line (how low they go)
     leg_high_deg: float  # 95th percentile (how high they go; 90 = vertical when lying)
     leg_range_deg: float  # 95th - 5th percentile of the moving leg's angle
@@ -273,7 +275,6 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
     thigh_elev = _either(
         *(elevation_deg(pic[:, L[f"{sd}_KNEE"]], pic[:, L[f"{sd}_HIP"]]) for sd in _SIDES), np.max
     )
-    upright = np.nanmin([_median(trunk_elev), np.nan_to_num(_pct(thigh_elev, 95), nan=90.0)])
     rise = smooth(trunk_rise_deg(fr, legs, s.rest_quantile_pct))
     arms = smooth(_either(*(sagittal_angle_deg(pts[:, L[f"{sd}_WRIST"]] - pts[:, L[f"{sd}_SHOULDER"]], fr)
                             for sd in _SIDES), np.mean))
@@ -287,7 +288,8 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
     held = np.isfinite(legs) & (speed < s.still_max_speed_deg_s) & (legs > s.hold_min_leg_deg)
     return Features(
         frames=int(seen.sum()),
-        upright_deg=float(upright),
+        trunk_elevation_deg=_median(trunk_elev),
+        thigh_hang_deg=_pct(thigh_elev, 95),
         face_down_fraction=float(np.mean(fr.anterior[seen, 1] > 0)) if seen.any() else float("nan"),
         pelvis_lift_torso=_median(pelvis),
         wrists_overhead_torso=_median(overhead),
@@ -295,6 +297,7 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
         knee_straighter_deg=_median(straighter),
         knee_bent_deg=_median(_either(kl, kr, np.max)),
         knee_min_bend_deg=_pct(straighter, 10),
+        support_knee_deg=float(np.nanmax([_pct(kl, 10), _pct(kr, 10), -np.inf])),
         leg_low_deg=_pct(_either(lo, ro, np.min), 5),
         leg_high_deg=_pct(_either(lo, ro, np.max), 95),
         leg_range_deg=float(ranges[0]),
@@ -367,9 +370,22 @@ class _Margins:
         return float(np.clip(min(conf, default=0.5), 0.5, 0.99))
 
 
+def is_upright(f: Features, s: RecognitionSettings) -> bool:
+    """Standing or hanging: the trunk upright and, at some moment, the thighs hanging below the hips.
+
+    The thigh condition keeps a body propped on its elbows (trunk up to 45 deg, legs on
+    the floor) lying; an unseen thigh does not veto.
+    """
+    thigh_hangs = not np.isfinite(f.thigh_hang_deg) or f.thigh_hang_deg >= s.upright_min_thigh_deg
+    return f.trunk_elevation_deg >= s.upright_min_trunk_deg and thigh_hangs
+
+
 def single_leg_posture(f: Features, s: RecognitionSettings) -> bool:
-    """One leg straight, the other bent with its foot planted (DESIGN.md: single-leg lift)."""
-    return f.knee_straighter_deg <= s.straight_knee_max_deg and f.knee_bent_deg >= s.planted_knee_min_deg
+    """One leg straight, the other bent throughout with its foot planted (DESIGN.md: single-leg lift).
+
+    "Throughout" tells it from a dead bug, whose legs take turns to straighten.
+    """
+    return f.knee_straighter_deg <= s.straight_knee_max_deg and f.support_knee_deg >= s.planted_knee_min_deg
 
 
 def nearest_leg_lift(f: Features, s: RecognitionSettings) -> str:
@@ -384,14 +400,14 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
     m = _Margins(s)
     if f.frames < s.min_frames:
         return "unknown", 0.0, f"the body is seen in only {f.frames} frames: too few to tell the exercise"
-    if f.upright_deg >= s.upright_min_deg:
-        upright = (f.upright_deg - s.upright_min_deg, "deg")
+    if is_upright(f, s):
+        upright = (f.trunk_elevation_deg - s.upright_min_trunk_deg, "deg"), (f.thigh_hang_deg - s.upright_min_thigh_deg, "deg")
         if f.wrists_overhead_torso >= s.overhead_min_torso:
-            return ("hanging_leg_raise", m(upright, (f.wrists_overhead_torso - s.overhead_min_torso, "ratio")),
+            return ("hanging_leg_raise", m(*upright, (f.wrists_overhead_torso - s.overhead_min_torso, "ratio")),
                     "upright with the hands above the head: hanging")
-        return ("not_leg_lift", m(upright, (s.overhead_min_torso - f.wrists_overhead_torso, "ratio")),
+        return ("not_leg_lift", m(*upright, (s.overhead_min_torso - f.wrists_overhead_torso, "ratio")),
                 "upright with the hands below the head: standing, not lying or hanging")
-    lying = (s.upright_min_deg - f.upright_deg, "deg")
+    lying = (max(s.upright_min_trunk_deg - f.trunk_elevation_deg, s.upright_min_thigh_deg - f.thigh_hang_deg), "deg")
     if f.face_down_fraction >= s.face_down_min_fraction:
         return ("not_leg_lift", m(lying, (f.face_down_fraction - s.face_down_min_fraction, "ratio")),
                 "lying face down (prone): a plank or similar")
@@ -401,7 +417,7 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
                 "hips held up above the shoulder-to-foot line, knees bent: a bridge")
     if single_leg_posture(f, s) and f.leg_range_deg >= s.single_min_range_deg:
         return ("single_leg_lift", m((s.straight_knee_max_deg - f.knee_straighter_deg, "deg"),
-                                     (f.knee_bent_deg - s.planted_knee_min_deg, "deg"),
+                                     (f.support_knee_deg - s.planted_knee_min_deg, "deg"),
                                      (f.leg_range_deg - s.single_min_range_deg, "deg")),
                 "one leg straight and lifting, the other bent with the foot down")
     alternating = (f.legs_alternate - s.together_max_alternate, "ratio"), (f.legs_apart_deg - s.alternate_min_apart_deg, "deg")
@@ -469,7 +485,7 @@ def recognize(track: PoseTrack, settings: RecognitionSettings | None = None) -> 
     f = compute_features(track, s)
     name, confidence, reason = classify(f, s)
     fallback = None
-    lying = f.upright_deg < s.upright_min_deg and f.face_down_fraction < s.face_down_min_fraction
+    lying = not is_upright(f, s) and f.face_down_fraction < s.face_down_min_fraction
     if (name in ("not_leg_lift", "unknown") and confidence < s.fallback_max_confidence and lying
             and "bridge" not in reason and f.leg_range_deg >= s.lifting_min_range_deg):
         fallback = nearest_leg_lift(f, s)
