@@ -145,10 +145,10 @@ class RecognitionSettings(_Section):
         description="Knee flexion, deg, that a bridge needs (feet planted under the knees); a body lying on a "
         "bench with straight legs hanging below it also raises the hips above its foot line.",
     )
-    overhead_min_torso: float = Field(
-        0.4,
-        description="Wrists beyond the shoulders along the trunk by this many torso lengths are above the "
-        "head (hanging from a bar: about 1; arms at the sides: about -0.8).",
+    overhead_min_arm_deg: float = Field(
+        135.0,
+        description="Upper arms raised this far from the trunk line, deg (0 at the sides, 180 overhead), put "
+        "the hands above the head: hanging from a bar reads about 170; arms pointing up or out, 90.",
     )
     arms_up_min_torso: float = Field(
         0.5,

@@ -301,7 +301,12 @@ def standing_leg_raise(t):
     return _posture(t, rise=90.0, legs=(swing, -90.0), knees=(5.0, 3.0), arms=(30.0, 5.0), hip_m=0.95)
 
 
-# name -> (script, the exercise it is, the fps and duration to film it at)
+def lying_still(t):
+    """Lying flat, legs straight on the floor, arms at the sides: nothing to recognise."""
+    return _posture(t)
+
+
+# name -> (script, the exercise it is)
 SCRIPTS: dict[str, tuple[Callable[[np.ndarray], Posture], str]] = {
     "double_leg_lift": (double_leg_lift, "double_leg_lift"),
     "double_leg_lift_propped": (double_leg_lift_propped, "double_leg_lift"),
@@ -321,6 +326,7 @@ SCRIPTS: dict[str, tuple[Callable[[np.ndarray], Posture], str]] = {
     "glute_bridge": (glute_bridge, "not_leg_lift"),
     "plank": (plank, "not_leg_lift"),
     "standing_leg_raise": (standing_leg_raise, "not_leg_lift"),
+    "lying_still": (lying_still, "unknown"),
 }
 
 

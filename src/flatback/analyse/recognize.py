@@ -49,7 +49,7 @@ class Features:
     thigh_hang_deg: float  # 95th percentile elevation of hip above knee: ~90 when the legs hang (standing, hanging)
     face_down_fraction: float  # share of frames with the face toward the floor (prone)
     pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
-    wrists_overhead_torso: float  # median reach of the wrists beyond the shoulders along the trunk, torso lengths
+    arms_raise_deg: float  # median angle of the upper arms from the trunk line toward the feet: 0 at the sides, 180 overhead
     wrists_forward_torso: float  # median reach of the wrists in front of the shoulders (anterior), torso lengths
     knee_straighter_deg: float  # median knee flexion of the straighter leg (0 = straight)
     knee_bent_deg: float  # median knee flexion of the more bent leg
@@ -161,6 +161,17 @@ def sagittal_angle_deg(vec: np.ndarray, frame: BodyFrame) -> np.ndarray:
     along = (vec * -frame.up_trunk).sum(axis=1)
     front = (vec * frame.anterior).sum(axis=1)
     return np.degrees(np.arctan2(front, along))
+
+
+def arm_raise_deg(pts: np.ndarray, frame: BodyFrame, side: str) -> np.ndarray:
+    """Angle (N,) of the upper arm from the trunk line toward the feet, deg, in 3-D.
+
+    0 = arm along the side, 90 = pointing straight out (forward or sideways), 180 =
+    overhead. From the elbow, which stays in the picture more often than the wrist
+    (hands on a bar at the top edge).
+    """
+    arm = _unit(pts[:, L[f"{side}_ELBOW"]] - pts[:, L[f"{side}_SHOULDER"]])
+    return np.degrees(np.arccos(np.clip((arm * -frame.up_trunk).sum(axis=1), -1, 1)))
 
 
 def knee_flexion_deg(pts: np.ndarray, side: str) -> np.ndarray:
@@ -280,8 +291,8 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
                             for sd in _SIDES), np.mean))
 
     wrist = _mean_of(pts, L.LEFT_WRIST, L.RIGHT_WRIST) - fr.shoulder
+    raise_deg = _either(*(arm_raise_deg(pts, fr, sd) for sd in _SIDES), np.max)
     with np.errstate(invalid="ignore", divide="ignore"):
-        overhead = (wrist * fr.up_trunk).sum(axis=1) / fr.torso
         forward = (wrist * fr.anterior).sum(axis=1) / fr.torso
         pelvis = _either(foot_lift["LEFT"], foot_lift["RIGHT"], np.max)
     speed = np.abs(np.gradient(legs, t)) if len(t) > 2 else np.full(len(t), np.nan)
@@ -292,7 +303,7 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
         thigh_hang_deg=_pct(thigh_elev, 95),
         face_down_fraction=float(np.mean(fr.anterior[seen, 1] > 0)) if seen.any() else float("nan"),
         pelvis_lift_torso=_median(pelvis),
-        wrists_overhead_torso=_median(overhead),
+        arms_raise_deg=_median(raise_deg),
         wrists_forward_torso=_median(forward),
         knee_straighter_deg=_median(straighter),
         knee_bent_deg=_median(_either(kl, kr, np.max)),
@@ -402,10 +413,10 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
         return "unknown", 0.0, f"the body is seen in only {f.frames} frames: too few to tell the exercise"
     if is_upright(f, s):
         upright = (f.trunk_elevation_deg - s.upright_min_trunk_deg, "deg"), (f.thigh_hang_deg - s.upright_min_thigh_deg, "deg")
-        if f.wrists_overhead_torso >= s.overhead_min_torso:
-            return ("hanging_leg_raise", m(*upright, (f.wrists_overhead_torso - s.overhead_min_torso, "ratio")),
-                    "upright with the hands above the head: hanging")
-        return ("not_leg_lift", m(*upright, (s.overhead_min_torso - f.wrists_overhead_torso, "ratio")),
+        if f.arms_raise_deg >= s.overhead_min_arm_deg:
+            return ("hanging_leg_raise", m(*upright, (f.arms_raise_deg - s.overhead_min_arm_deg, "deg")),
+                    "upright with the arms above the head: hanging")
+        return ("not_leg_lift", m(*upright, (s.overhead_min_arm_deg - f.arms_raise_deg, "deg")),
                 "upright with the hands below the head: standing, not lying or hanging")
     lying = (max(s.upright_min_trunk_deg - f.trunk_elevation_deg, s.upright_min_thigh_deg - f.thigh_hang_deg), "deg")
     if f.face_down_fraction >= s.face_down_min_fraction:
