@@ -301,6 +301,19 @@ def standing_leg_raise(t):
     return _posture(t, rise=90.0, legs=(swing, -90.0), knees=(5.0, 3.0), arms=(30.0, 5.0), hip_m=0.95)
 
 
+def single_leg_lift_other_straight(t):
+    """Left leg straight, floor to 70 deg; the right leg stays straight on the floor."""
+    lift = cycle(t, 5.0, 2.0, 70.0)
+    return _posture(t, legs=(lift, 2.0), knees=(3.0, 3.0))
+
+
+def alternating_single_leg_lift(t):
+    """Straight legs lifted one at a time to 75 deg, slowly, the other resting on the floor."""
+    turn = np.floor(t / 4.0) % 2 == 0
+    lift = cycle(t, 4.0, 2.0, 75.0)
+    return _posture(t, legs=(np.where(turn, lift, 2.0), np.where(turn, 2.0, lift)), knees=(3.0, 3.0))
+
+
 def lying_still(t):
     """Lying flat, legs straight on the floor, arms at the sides: nothing to recognise."""
     return _posture(t)
@@ -314,6 +327,8 @@ SCRIPTS: dict[str, tuple[Callable[[np.ndarray], Posture], str]] = {
     "double_leg_lift_arms_overhead": (double_leg_lift_arms_overhead, "double_leg_lift"),
     "bent_knee_leg_lift": (bent_knee_leg_lift, "bent_knee_leg_lift"),
     "single_leg_lift": (single_leg_lift, "single_leg_lift"),
+    "single_leg_lift_other_straight": (single_leg_lift_other_straight, "single_leg_lift"),
+    "alternating_single_leg_lift": (alternating_single_leg_lift, "single_leg_lift"),
     "heel_tap": (heel_tap, "heel_tap"),
     "hanging_leg_raise": (hanging_leg_raise, "hanging_leg_raise"),
     "dead_bug": (dead_bug, "dead_bug"),

@@ -71,6 +71,15 @@ def test_noisy_far_side(name):
     assert recognize(track).name == SCRIPTS[name][1]
 
 
+@pytest.mark.parametrize("name", ["double_leg_lift", "single_leg_lift", "heel_tap", "glute_bridge", "plank"])
+def test_head_out_of_the_picture(name):
+    """The head cropped at the frame's edge: the feet tell which way the body faces."""
+    track = _film(name, Camera(yaw_deg=30.0))
+    vis = track.visibility.copy()
+    vis[:, : L.LEFT_SHOULDER] = 0.0  # nose, eyes, ears, mouth unseen
+    assert recognize(track.replaced(visibility=vis)).name == SCRIPTS[name][1]
+
+
 # --- confidence, doubt and unknown ------------------------------------------------------
 
 

@@ -136,19 +136,27 @@ class BodyFrame:
 def body_frame(pts: np.ndarray) -> BodyFrame:
     """Trunk axis and anterior direction per frame.
 
-    The anterior direction is the nose's offset from the ears' midpoint with its
-    component along the trunk removed, flipped where needed to agree with the clip's
-    median (the face does not turn inside out between frames, the landmarks jitter).
-    It does not use the left/right labels, which BlazePose swaps in side views.
+    The anterior direction is the way the face points (the nose's offset from the
+    ears' midpoint) with its component along the trunk removed; in frames where the
+    head is not seen (cropped at the frame's edge), the way the feet point (heel to
+    toes), which is also to the front for a neutral ankle, lying or standing. Neither
+    uses the left/right labels, which BlazePose swaps in side views.
     """
     hip = _mean_of(pts, L.LEFT_HIP, L.RIGHT_HIP)
     shoulder = _mean_of(pts, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     trunk = shoulder - hip
     torso = np.linalg.norm(trunk, axis=1)
     u = _unit(trunk)
-    face = pts[:, L.NOSE] - _mean_of(pts, L.LEFT_EAR, L.RIGHT_EAR)
-    face = face - (face * u).sum(axis=1, keepdims=True) * u
-    return BodyFrame(hip, shoulder, u, _unit(face), torso)
+
+    def across_trunk(v: np.ndarray) -> np.ndarray:
+        return _unit(v - (v * u).sum(axis=1, keepdims=True) * u)
+
+    face = across_trunk(pts[:, L.NOSE] - _mean_of(pts, L.LEFT_EAR, L.RIGHT_EAR))
+    feet = across_trunk(
+        _mean_of(pts, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX) - _mean_of(pts, L.LEFT_HEEL, L.RIGHT_HEEL)
+    )
+    anterior = np.where(np.isfinite(face).all(axis=1, keepdims=True), face, feet)
+    return BodyFrame(hip, shoulder, u, anterior, torso)
 
 
 def sagittal_angle_deg(vec: np.ndarray, frame: BodyFrame) -> np.ndarray:
