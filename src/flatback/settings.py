@@ -280,6 +280,12 @@ class RecognitionSettings(_Section):
         "(5th percentile), stays above this; a bent-knee leg lift lowers the feet toward the floor "
         "(propped on the elbows the resting thighs read 30-45).",
     )
+    reverse_crunch_min_pelvis_curl_deg: float = Field(
+        15.0,
+        description="Turn of the trunk as the pelvis curls up off the floor, deg, from which knees-to-chest "
+        "from the floor is a reverse crunch; a leg lift keeps the pelvis down (a hip lift at the top of a "
+        "straight-leg raise curls it too, but the knees stay straight).",
+    )
     reverse_crunch_min_thigh_high_deg: float = Field(
         110.0,
         description="A reverse crunch curls the knees to the chest: thighs past vertical by 20 deg or more "

@@ -267,6 +267,12 @@ def reverse_crunch(t):
     return _posture(t, curl=25.0 * c, legs=(thigh, thigh), knees=(95.0, 95.0))
 
 
+def reverse_crunch_from_floor(t):
+    """Feet on the floor, knees bent: the knees curl to the chest, the pelvis peeling 30 deg up."""
+    c = cycle(t, 3.0, 0.0, 1.0)
+    return _posture(t, curl=30.0 * c, legs=(45.0 + 105.0 * c, 45.0 + 105.0 * c), knees=(100.0, 100.0))
+
+
 def v_up(t):
     """From flat with arms overhead, trunk and straight legs rise to meet, hands to the shins."""
     c = cycle(t, 3.5, 0.0, 1.0)
@@ -336,6 +342,7 @@ SCRIPTS: dict[str, tuple[Callable[[np.ndarray], Posture], str]] = {
     "flutter_kicks": (flutter_kicks, "not_leg_lift"),
     "scissors": (scissors, "not_leg_lift"),
     "reverse_crunch": (reverse_crunch, "not_leg_lift"),
+    "reverse_crunch_from_floor": (reverse_crunch_from_floor, "not_leg_lift"),
     "v_up": (v_up, "not_leg_lift"),
     "crunch": (crunch, "not_leg_lift"),
     "glute_bridge": (glute_bridge, "not_leg_lift"),

@@ -48,14 +48,13 @@ class Features:
     trunk_elevation_deg: float  # median elevation of hips -> shoulders above the camera horizontal: 0 lying, 90 upright
     thigh_hang_deg: float  # 95th percentile elevation of hip above knee: ~90 when the legs hang (standing, hanging)
     face_down_fraction: float  # share of frames with the face toward the floor (prone)
-    pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
     arms_raise_deg: float  # median angle of the upper arms from the trunk line toward the feet: 0 at the sides, 180 overhead
     wrists_forward_torso: float  # median reach of the wrists in front of the shoulders (anterior), torso lengths
+    pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
     knee_straighter_deg: float  # median knee flexion of the straighter leg (0 = straight)
     knee_bent_deg: float  # median knee flexion of the more bent leg
     knee_min_bend_deg: float  # 10th percentile of the straighter knee's flexion: both bent throughout if large
     support_knee_deg: float  # the larger of the two legs' 10th percentiles of knee flexion: one leg bent throughout
-    leg_low_deg: float  # 5th percentile of the legs' angle from the trunk line (how low they go)
     leg_high_deg: float  # 95th percentile (how high they go; 90 = vertical when lying)
     leg_range_deg: float  # 95th - 5th percentile of the moving leg's angle
     other_leg_range_deg: float  # same for the leg that moves less
@@ -65,6 +64,7 @@ class Features:
     legs_apart_deg: float  # 90th percentile of the angle between the two legs
     kick_rate_hz: float  # alternations per second of the two legs (crossings of their difference / 2)
     trunk_rise_deg: float  # 95th percentile of the shoulders' rise from the trunk's resting line, deg
+    pelvis_curl_deg: float  # the trunk's largest turn the other way (5th percentile, sign flipped): hips curling up
     trunk_legs_coupling: float  # correlation of that rise with the legs' angle: +1 rising together
     arm_sweep_deg: float  # 95th - 5th percentile of the arms' angle from the trunk line, deg
     arms_legs_coupling: float  # correlation of the arms' angle with the legs': -1 hands swept toward rising feet
@@ -263,74 +263,108 @@ def alternation_rate_hz(t_s: np.ndarray, diff_deg: np.ndarray, hysteresis_deg: f
     return 0.5 * crossings / duration if duration > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class LegSignals:
+    """Per-frame leg measures from :func:`leg_signals`, smoothed; (N,) deg, NaN where unseen."""
+
+    leg: tuple[np.ndarray, np.ndarray]  # (left, right) hip -> ankle, sagittal angle from the trunk line
+    thigh: tuple[np.ndarray, np.ndarray]  # hip -> knee, same convention
+    knee: tuple[np.ndarray, np.ndarray]  # knee flexion
+    pelvis_lift: np.ndarray  # hips above the shoulder-to-lower-foot line, torso lengths
+
+    @property
+    def legs(self) -> np.ndarray:
+        """Both legs' mean angle (the seen one where only one is)."""
+        return _either(*self.leg, np.mean)
+
+
+def leg_signals(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float) -> LegSignals:
+    """Leg, thigh and knee angles of both legs and the pelvis lift, per frame."""
+    def smooth(x: np.ndarray) -> np.ndarray:
+        return _smooth(t_s, x, cutoff_hz)
+
+    def per_side(fn) -> tuple[np.ndarray, np.ndarray]:
+        return fn("LEFT"), fn("RIGHT")
+
+    def joint(side: str, name: str) -> np.ndarray:
+        return pts[:, L[f"{side}_{name}"]]
+
+    leg = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "ANKLE") - joint(sd, "HIP"), fr)))
+    thigh = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "KNEE") - joint(sd, "HIP"), fr)))
+    knee = per_side(lambda sd: smooth(knee_flexion_deg(pts, sd)))
+    with np.errstate(invalid="ignore"):
+        pelvis = _either(*per_side(lambda sd: pelvis_above_foot_line(joint(sd, "ANKLE"), fr)), np.max)
+    return LegSignals(leg, thigh, knee, pelvis)
+
+
+def _range(x: np.ndarray) -> float:
+    """5th to 95th percentile span of a signal."""
+    return _pct(x, 95) - _pct(x, 5)
+
+
+def posture_features(track: PoseTrack, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings) -> dict[str, float]:
+    """Upright, face down, bridge, arms: the body's posture over the clip."""
+    pic = picture_points(track, s.min_visibility)
+    trunk_elev = elevation_deg(_mean_of(pic, L.LEFT_HIP, L.RIGHT_HIP), _mean_of(pic, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
+    thigh_elev = _either(*(elevation_deg(pic[:, L[f"{sd}_KNEE"]], pic[:, L[f"{sd}_HIP"]]) for sd in _SIDES), np.max)
+    facing = fr.anterior[np.isfinite(fr.anterior).all(axis=1)]
+    wrist = _mean_of(pts, L.LEFT_WRIST, L.RIGHT_WRIST) - fr.shoulder
+    with np.errstate(invalid="ignore", divide="ignore"):
+        forward = (wrist * fr.anterior).sum(axis=1) / fr.torso
+    return {
+        "trunk_elevation_deg": _median(trunk_elev),
+        "thigh_hang_deg": _pct(thigh_elev, 95),
+        "face_down_fraction": float(np.mean(facing[:, 1] > 0)) if len(facing) else float("nan"),
+        "arms_raise_deg": _median(_either(*(arm_raise_deg(pts, fr, sd) for sd in _SIDES), np.max)),
+        "wrists_forward_torso": _median(forward),
+    }
+
+
+def movement_features(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings) -> dict[str, float]:
+    """Knees, legs, trunk and arms: how the body moves over the clip."""
+    sig = leg_signals(t_s, pts, fr, s.smooth_hz)
+    (lo, ro), (kl, kr) = sig.leg, sig.knee
+    legs = sig.legs
+    straighter = _either(kl, kr, np.min)
+    ranges = sorted((np.nan_to_num(_range(x), nan=0.0) for x in (lo, ro)), reverse=True)
+    rise = _smooth(t_s, trunk_rise_deg(fr, legs, s.rest_quantile_pct), s.smooth_hz)
+    arms = _smooth(t_s, _either(*(sagittal_angle_deg(pts[:, L[f"{sd}_WRIST"]] - pts[:, L[f"{sd}_SHOULDER"]], fr)
+                                  for sd in _SIDES), np.mean), s.smooth_hz)
+    speed = np.abs(np.gradient(legs, t_s)) if len(t_s) > 2 else np.full(len(t_s), np.nan)
+    held = np.isfinite(legs) & (speed < s.still_max_speed_deg_s) & (legs > s.hold_min_leg_deg)
+    seen = np.isfinite(fr.torso)
+    return {
+        "pelvis_lift_torso": _median(sig.pelvis_lift),
+        "knee_straighter_deg": _median(straighter),
+        "knee_bent_deg": _median(_either(kl, kr, np.max)),
+        "knee_min_bend_deg": _pct(straighter, 10),
+        "support_knee_deg": float(np.nanmax([_pct(kl, 10), _pct(kr, 10), -np.inf])),
+        "leg_high_deg": _pct(_either(lo, ro, np.max), 95),
+        "leg_range_deg": ranges[0],
+        "other_leg_range_deg": ranges[1],
+        "thigh_low_deg": _pct(_either(*sig.thigh, np.mean), 5),
+        "thigh_high_deg": _pct(_either(*sig.thigh, np.max), 95),
+        "legs_alternate": 1.0 - np.nan_to_num(_corr(lo, ro), nan=1.0),
+        "legs_apart_deg": _pct(np.abs(lo - ro), 90),
+        "kick_rate_hz": alternation_rate_hz(t_s, lo - ro, s.kick_hysteresis_deg),
+        "trunk_rise_deg": _pct(rise, 95),
+        "pelvis_curl_deg": -_pct(rise, 5),
+        "trunk_legs_coupling": np.nan_to_num(_corr(rise, legs), nan=0.0),
+        "arm_sweep_deg": _range(arms),
+        "arms_legs_coupling": np.nan_to_num(_corr(arms, legs), nan=0.0),
+        "still_fraction": float(held[seen].mean()) if seen.any() else 0.0,
+    }
+
+
 def compute_features(track: PoseTrack, settings: RecognitionSettings | None = None) -> Features:
     """The features of :class:`Features` from a pose track."""
     s = settings or RecognitionSettings()
-    t = track.t_s
     pts = body_points(track, s.min_visibility)
     fr = body_frame(pts)
-    pic = picture_points(track, s.min_visibility)
-    seen = np.isfinite(fr.torso) & (fr.torso > 0)
-
-    def smooth(x: np.ndarray) -> np.ndarray:
-        return _smooth(t, x, s.smooth_hz)
-
-    leg, thigh, knee, foot_lift = {}, {}, {}, {}
-    for side in _SIDES:
-        hip = pts[:, L[f"{side}_HIP"]]
-        leg[side] = smooth(sagittal_angle_deg(pts[:, L[f"{side}_ANKLE"]] - hip, fr))
-        thigh[side] = smooth(sagittal_angle_deg(pts[:, L[f"{side}_KNEE"]] - hip, fr))
-        knee[side] = smooth(knee_flexion_deg(pts, side))
-        foot_lift[side] = pelvis_above_foot_line(pts[:, L[f"{side}_ANKLE"]], fr)
-    lo, ro = leg["LEFT"], leg["RIGHT"]
-    legs = _either(lo, ro, np.mean)
-    ranges = sorted((_pct(x, 95) - _pct(x, 5) for x in (lo, ro)), key=lambda v: -np.nan_to_num(v, nan=-1))
-    kl, kr = knee["LEFT"], knee["RIGHT"]
-    straighter = _either(kl, kr, np.min)
-
-    trunk_elev = elevation_deg(
-        _mean_of(pic, L.LEFT_HIP, L.RIGHT_HIP), _mean_of(pic, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    )
-    thigh_elev = _either(
-        *(elevation_deg(pic[:, L[f"{sd}_KNEE"]], pic[:, L[f"{sd}_HIP"]]) for sd in _SIDES), np.max
-    )
-    rise = smooth(trunk_rise_deg(fr, legs, s.rest_quantile_pct))
-    arms = smooth(_either(*(sagittal_angle_deg(pts[:, L[f"{sd}_WRIST"]] - pts[:, L[f"{sd}_SHOULDER"]], fr)
-                            for sd in _SIDES), np.mean))
-
-    wrist = _mean_of(pts, L.LEFT_WRIST, L.RIGHT_WRIST) - fr.shoulder
-    raise_deg = _either(*(arm_raise_deg(pts, fr, sd) for sd in _SIDES), np.max)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        forward = (wrist * fr.anterior).sum(axis=1) / fr.torso
-        pelvis = _either(foot_lift["LEFT"], foot_lift["RIGHT"], np.max)
-    speed = np.abs(np.gradient(legs, t)) if len(t) > 2 else np.full(len(t), np.nan)
-    held = np.isfinite(legs) & (speed < s.still_max_speed_deg_s) & (legs > s.hold_min_leg_deg)
     return Features(
-        frames=int(seen.sum()),
-        trunk_elevation_deg=_median(trunk_elev),
-        thigh_hang_deg=_pct(thigh_elev, 95),
-        face_down_fraction=float(np.mean(fr.anterior[seen, 1] > 0)) if seen.any() else float("nan"),
-        pelvis_lift_torso=_median(pelvis),
-        arms_raise_deg=_median(raise_deg),
-        wrists_forward_torso=_median(forward),
-        knee_straighter_deg=_median(straighter),
-        knee_bent_deg=_median(_either(kl, kr, np.max)),
-        knee_min_bend_deg=_pct(straighter, 10),
-        support_knee_deg=float(np.nanmax([_pct(kl, 10), _pct(kr, 10), -np.inf])),
-        leg_low_deg=_pct(_either(lo, ro, np.min), 5),
-        leg_high_deg=_pct(_either(lo, ro, np.max), 95),
-        leg_range_deg=float(ranges[0]),
-        other_leg_range_deg=float(ranges[1]),
-        thigh_low_deg=_pct(_either(thigh["LEFT"], thigh["RIGHT"], np.mean), 5),
-        thigh_high_deg=_pct(_either(thigh["LEFT"], thigh["RIGHT"], np.max), 95),
-        legs_alternate=1.0 - np.nan_to_num(_corr(lo, ro), nan=1.0),
-        legs_apart_deg=_pct(np.abs(lo - ro), 90),
-        kick_rate_hz=alternation_rate_hz(t, lo - ro, s.kick_hysteresis_deg),
-        trunk_rise_deg=_pct(rise, 95),
-        trunk_legs_coupling=np.nan_to_num(_corr(rise, legs), nan=0.0),
-        arm_sweep_deg=_pct(arms, 95) - _pct(arms, 5),
-        arms_legs_coupling=np.nan_to_num(_corr(arms, legs), nan=0.0),
-        still_fraction=float(held[seen].mean()) if seen.any() else 0.0,
+        frames=int(np.isfinite(fr.torso).sum()),
+        **posture_features(track, pts, fr, s),
+        **movement_features(track.t_s, pts, fr, s),
     )
 
 
@@ -349,7 +383,6 @@ def pelvis_above_foot_line(ankle: np.ndarray, frame: BodyFrame) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         lift = -front / (along + frame.torso)
     return np.where(along > 0, lift, np.nan)
-
 
 
 def trunk_rise_deg(frame: BodyFrame, legs_deg: np.ndarray, rest_quantile_pct: float) -> np.ndarray:
@@ -408,17 +441,19 @@ def single_leg_posture(f: Features, s: RecognitionSettings) -> bool:
 
 
 def nearest_leg_lift(f: Features, s: RecognitionSettings) -> str:
-    """The leg-lift variation whose posture the clip is closest to (for measuring in doubt)."""
+    """The leg-lift variation whose posture the clip is closest to (for measuring in doubt):
+    one leg moving or a single-leg posture, else knees bent or straight."""
     if single_leg_posture(f, s) or f.other_leg_range_deg < s.single_other_max_range_frac * f.leg_range_deg:
         return "single_leg_lift"
     return "bent_knee_leg_lift" if f.knee_straighter_deg >= s.bent_knee_min_deg else "double_leg_lift"
 
 
-def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, str]:
-    """The rules, posture first, then movement; returns (name, confidence, reason)."""
+Call = tuple[ExerciseName, float, str]  # (name, confidence, reason)
+
+
+def classify_posture(f: Features, s: RecognitionSettings) -> Call | None:
+    """Upright (hanging or standing), prone or bridging; None for a body lying on its back."""
     m = _Margins(s)
-    if f.frames < s.min_frames:
-        return "unknown", 0.0, f"the body is seen in only {f.frames} frames: too few to tell the exercise"
     if is_upright(f, s):
         upright = (f.trunk_elevation_deg - s.upright_min_trunk_deg, "deg"), (f.thigh_hang_deg - s.upright_min_thigh_deg, "deg")
         if f.arms_raise_deg >= s.overhead_min_arm_deg:
@@ -434,27 +469,47 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
         return ("not_leg_lift", m((f.pelvis_lift_torso - s.bridge_min_pelvis_lift, "ratio"),
                                   (f.knee_bent_deg - s.bridge_min_knee_deg, "deg")),
                 "hips held up above the shoulder-to-foot line, knees bent: a bridge")
+    return None
+
+
+def classify_alternating(f: Features, s: RecognitionSettings) -> Call:
+    """Legs that take turns: flutter kicks or scissors, dead bug, heel taps, single-leg lifts."""
+    m = _Margins(s)
+    alternating = (f.legs_alternate - s.together_max_alternate, "ratio"), (f.legs_apart_deg - s.alternate_min_apart_deg, "deg")
+    if f.knee_bent_deg <= s.straight_knee_max_deg and f.kick_rate_hz >= s.flutter_min_rate_hz:
+        return ("not_leg_lift", m(*alternating, (s.straight_knee_max_deg - f.knee_bent_deg, "deg"),
+                                  (f.kick_rate_hz - s.flutter_min_rate_hz, "hz")),
+                f"straight legs kicking alternately, {f.kick_rate_hz:.1f} times a second: flutter kicks or scissors")
+    if f.wrists_forward_torso >= s.arms_up_min_torso:
+        return ("dead_bug", m(*alternating, (f.wrists_forward_torso - s.arms_up_min_torso, "ratio")),
+                "legs alternate, arms pointing up")
+    if f.knee_straighter_deg >= s.bent_knee_min_deg:
+        return ("heel_tap", m(*alternating, (f.knee_straighter_deg - s.bent_knee_min_deg, "deg"),
+                              (s.arms_up_min_torso - f.wrists_forward_torso, "ratio")),
+                "legs alternate with the knees bent, arms down: heel taps from tabletop")
+    return ("single_leg_lift", m(*alternating, (s.bent_knee_min_deg - f.knee_straighter_deg, "deg"),
+                                 (s.flutter_min_rate_hz - f.kick_rate_hz, "hz")),
+            "straight legs lifting one at a time, slowly: single-leg lifts on alternate sides")
+
+
+def is_reverse_crunch(f: Features, s: RecognitionSettings) -> bool:
+    """Knees bent throughout, thighs curled past vertical, from tabletop or with the pelvis curling up."""
+    from_tabletop = f.thigh_low_deg >= s.reverse_crunch_min_thigh_low_deg
+    pelvis_curls = f.pelvis_curl_deg >= s.reverse_crunch_min_pelvis_curl_deg
+    return (f.knee_min_bend_deg >= s.planted_knee_min_deg and f.thigh_high_deg >= s.reverse_crunch_min_thigh_high_deg
+            and (from_tabletop or pelvis_curls))
+
+
+def classify_lying(f: Features, s: RecognitionSettings) -> Call:
+    """A body lying on its back (floor, bench, bed, propped on the elbows): what the legs do."""
+    m = _Margins(s)
     if single_leg_posture(f, s) and f.leg_range_deg >= s.single_min_range_deg:
         return ("single_leg_lift", m((s.straight_knee_max_deg - f.knee_straighter_deg, "deg"),
                                      (f.support_knee_deg - s.planted_knee_min_deg, "deg"),
                                      (f.leg_range_deg - s.single_min_range_deg, "deg")),
                 "one leg straight and lifting, the other bent with the foot down")
-    alternating = (f.legs_alternate - s.together_max_alternate, "ratio"), (f.legs_apart_deg - s.alternate_min_apart_deg, "deg")
     if f.legs_alternate > s.together_max_alternate and f.legs_apart_deg >= s.alternate_min_apart_deg:
-        straight = (s.straight_knee_max_deg - f.knee_bent_deg, "deg")
-        if f.knee_bent_deg <= s.straight_knee_max_deg and f.kick_rate_hz >= s.flutter_min_rate_hz:
-            return ("not_leg_lift", m(*alternating, straight, (f.kick_rate_hz - s.flutter_min_rate_hz, "hz")),
-                    f"straight legs kicking alternately, {f.kick_rate_hz:.1f} times a second: flutter kicks or scissors")
-        if f.wrists_forward_torso >= s.arms_up_min_torso:
-            return ("dead_bug", m(*alternating, (f.wrists_forward_torso - s.arms_up_min_torso, "ratio")),
-                    "legs alternate, arms pointing up")
-        if f.knee_straighter_deg >= s.bent_knee_min_deg:
-            return ("heel_tap", m(*alternating, (f.knee_straighter_deg - s.bent_knee_min_deg, "deg"),
-                                  (s.arms_up_min_torso - f.wrists_forward_torso, "ratio")),
-                    "legs alternate with the knees bent, arms down: heel taps from tabletop")
-        return ("single_leg_lift", m(*alternating, (s.bent_knee_min_deg - f.knee_straighter_deg, "deg"),
-                                     (s.flutter_min_rate_hz - f.kick_rate_hz, "hz")),
-                "straight legs lifting one at a time, slowly: single-leg lifts on alternate sides")
+        return classify_alternating(f, s)
     if f.still_fraction >= s.hollow_min_still_fraction and f.leg_high_deg < s.hollow_max_leg_deg:
         return ("hollow_hold", m((f.still_fraction - s.hollow_min_still_fraction, "ratio"),
                                  (s.hollow_max_leg_deg - f.leg_high_deg, "deg")),
@@ -475,12 +530,12 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
                     "the legs stay still with the knees bent: a crunch or similar")
         return ("unknown", m(still),
                 f"lying, but the legs hardly move ({f.leg_range_deg:.0f} deg): no lift to measure")
-    if (f.knee_min_bend_deg >= s.planted_knee_min_deg and f.thigh_low_deg >= s.reverse_crunch_min_thigh_low_deg
-            and f.thigh_high_deg >= s.reverse_crunch_min_thigh_high_deg):
+    if is_reverse_crunch(f, s):
+        curl = max(f.thigh_low_deg - s.reverse_crunch_min_thigh_low_deg,
+                   f.pelvis_curl_deg - s.reverse_crunch_min_pelvis_curl_deg)
         return ("not_leg_lift", m((f.knee_min_bend_deg - s.planted_knee_min_deg, "deg"),
-                                  (f.thigh_low_deg - s.reverse_crunch_min_thigh_low_deg, "deg"),
-                                  (f.thigh_high_deg - s.reverse_crunch_min_thigh_high_deg, "deg")),
-                "knees bent throughout, thighs from tabletop curled past vertical to the chest: a reverse crunch")
+                                  (f.thigh_high_deg - s.reverse_crunch_min_thigh_high_deg, "deg"), (curl, "deg")),
+                "knees bent throughout, thighs curled past vertical to the chest: a reverse crunch")
     moving = (f.leg_range_deg - s.moving_min_range_deg, "deg")
     together = (s.together_max_alternate - f.legs_alternate, "ratio")
     if f.knee_straighter_deg >= s.bent_knee_min_deg:
@@ -493,20 +548,25 @@ def classify(f: Features, s: RecognitionSettings) -> tuple[ExerciseName, float, 
 def recognize(track: PoseTrack, settings: RecognitionSettings | None = None) -> Recognition:
     """The exercise in a clip, with a confidence in [0.5, 1), the deciding reason and a fallback.
 
-    ``fallback`` is set when the call is "not_leg_lift" or "unknown" below
-    ``fallback_max_confidence`` on a lying body (not upright, prone or bridging) whose
-    legs clearly lift and lower: it names the leg-lift variation to measure the clip
-    as, with the doubt stated.
+    Posture first (upright, prone, bridge), then what the legs of a body lying on its
+    back do. ``fallback`` is set when a lying body's call is "not_leg_lift" or
+    "unknown" below ``fallback_max_confidence`` while its legs clearly lift and lower
+    (range >= ``lifting_min_range_deg``): it names the leg-lift variation to measure
+    the clip as, and the reason says so.
     """
     s = settings or RecognitionSettings()
     if len(track) == 0 or not track.detected.any():
         return Recognition("unknown", 0.0, "no person was found in the clip", None)
     f = compute_features(track, s)
-    name, confidence, reason = classify(f, s)
+    if f.frames < s.min_frames:
+        return Recognition("unknown", 0.0, f"the body is seen in only {f.frames} frames: too few to tell the exercise", f)
+    posture = classify_posture(f, s)
+    if posture is not None:
+        return Recognition(*posture, f)
+    name, confidence, reason = classify_lying(f, s)
     fallback = None
-    lying = not is_upright(f, s) and f.face_down_fraction < s.face_down_min_fraction
-    if (name in ("not_leg_lift", "unknown") and confidence < s.fallback_max_confidence and lying
-            and "bridge" not in reason and f.leg_range_deg >= s.lifting_min_range_deg):
+    doubtful = name in ("not_leg_lift", "unknown") and confidence < s.fallback_max_confidence
+    if doubtful and f.leg_range_deg >= s.lifting_min_range_deg:
         fallback = nearest_leg_lift(f, s)
         reason += f"; but the legs lift and lower through {f.leg_range_deg:.0f} deg, so it is measured as a {fallback}"
     return Recognition(name, confidence, reason, f, fallback)
