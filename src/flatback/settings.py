@@ -153,7 +153,8 @@ class RecognitionSettings(_Section):
     arms_up_min_torso: float = Field(
         0.5,
         description="Wrists in front of the shoulders by this many torso lengths point the arms up from a "
-        "lying body (dead bug: about 1, an arm's length; arms at the sides or under the head: about 0).",
+        "lying body (dead bug: about 1, an arm's length; arms at the sides or under the head: about 0). "
+        "Leg lifts are done with the arms at the sides, overhead, under the hips or behind the head.",
     )
     moving_min_range_deg: float = Field(
         25.0,
@@ -228,6 +229,11 @@ class RecognitionSettings(_Section):
         0.7,
         description="Alternations per second from which straight alternating legs are flutter kicks or "
         "scissors (about 1-2 per second); a controlled single-leg lift takes 2 s or more per side.",
+    )
+    flutter_max_leg_deg: float = Field(
+        60.0,
+        description="Flutter kicks and scissors keep the legs low, deg from the trunk line (95th percentile; "
+        "about 15-40): fast up-and-down legs below this are kicks, not a hurried leg lift to vertical.",
     )
     curl_min_rise_deg: float = Field(
         20.0,

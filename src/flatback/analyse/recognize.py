@@ -63,6 +63,7 @@ class Features:
     legs_alternate: float  # 1 - correlation of the two legs' angles: 0 together, ~1 independent, 2 opposite
     legs_apart_deg: float  # 90th percentile of the angle between the two legs
     kick_rate_hz: float  # alternations per second of the two legs (crossings of their difference / 2)
+    leg_rate_hz: float  # up-and-down cycles per second of the legs' mean angle
     trunk_rise_deg: float  # 95th percentile of the shoulders' rise from the trunk's resting line, deg
     pelvis_curl_deg: float  # the trunk's largest turn the other way (5th percentile, sign flipped): hips curling up
     trunk_legs_coupling: float  # correlation of that rise with the legs' angle: +1 rising together
@@ -244,10 +245,12 @@ def _either(a: np.ndarray, b: np.ndarray, how) -> np.ndarray:
 
 
 def alternation_rate_hz(t_s: np.ndarray, diff_deg: np.ndarray, hysteresis_deg: float) -> float:
-    """How often two legs swap which one is higher, alternations per second.
+    """How often a signal swings from one side of its median to the other and back, per second.
 
-    Counts sign changes of the legs' difference (its median removed) that swing past
-    ``hysteresis_deg`` on both sides, halved (one alternation = one kick of each leg).
+    For the two legs' difference: how often they swap which one is higher
+    (one alternation = one kick of each leg); for one angle: up-and-down cycles.
+    Counts sign changes (median removed) that swing past ``hysteresis_deg`` on both
+    sides, halved.
     """
     d = diff_deg - _median(diff_deg)
     ok = np.isfinite(d)
@@ -347,6 +350,7 @@ def movement_features(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: Recogn
         "legs_alternate": 1.0 - np.nan_to_num(_corr(lo, ro), nan=1.0),
         "legs_apart_deg": _pct(np.abs(lo - ro), 90),
         "kick_rate_hz": alternation_rate_hz(t_s, lo - ro, s.kick_hysteresis_deg),
+        "leg_rate_hz": alternation_rate_hz(t_s, legs, s.kick_hysteresis_deg),
         "trunk_rise_deg": _pct(rise, 95),
         "pelvis_curl_deg": -_pct(rise, 5),
         "trunk_legs_coupling": np.nan_to_num(_corr(rise, legs), nan=0.0),
@@ -510,10 +514,19 @@ def classify_lying(f: Features, s: RecognitionSettings) -> Call:
                 "one leg straight and lifting, the other bent with the foot down")
     if f.legs_alternate > s.together_max_alternate and f.legs_apart_deg >= s.alternate_min_apart_deg:
         return classify_alternating(f, s)
-    if f.still_fraction >= s.hollow_min_still_fraction and f.leg_high_deg < s.hollow_max_leg_deg:
+    if (f.still_fraction >= s.hollow_min_still_fraction and f.leg_high_deg < s.hollow_max_leg_deg
+            and f.knee_straighter_deg <= s.straight_knee_max_deg):
         return ("hollow_hold", m((f.still_fraction - s.hollow_min_still_fraction, "ratio"),
-                                 (s.hollow_max_leg_deg - f.leg_high_deg, "deg")),
-                "legs held still, low and together, never near vertical: a hollow hold")
+                                 (s.hollow_max_leg_deg - f.leg_high_deg, "deg"),
+                                 (s.straight_knee_max_deg - f.knee_straighter_deg, "deg")),
+                "legs held long, still, low and together, never near vertical: a hollow hold")
+    if (f.knee_straighter_deg <= s.straight_knee_max_deg and f.leg_rate_hz >= s.flutter_min_rate_hz
+            and f.leg_high_deg < s.flutter_max_leg_deg):
+        # the far leg often copies the near one in a side view, hiding the alternation
+        return ("not_leg_lift", m((f.leg_rate_hz - s.flutter_min_rate_hz, "hz"),
+                                  (s.flutter_max_leg_deg - f.leg_high_deg, "deg")),
+                (f"straight legs kicking {f.leg_rate_hz:.1f} times a second, never near vertical: "
+                "flutter kicks or scissors"))
     if f.trunk_rise_deg >= s.curl_min_rise_deg and f.trunk_legs_coupling >= s.curl_min_coupling:
         return ("not_leg_lift", m((f.trunk_rise_deg - s.curl_min_rise_deg, "deg"),
                                   (f.trunk_legs_coupling - s.curl_min_coupling, "ratio")),
@@ -523,6 +536,11 @@ def classify_lying(f: Features, s: RecognitionSettings) -> Call:
         return ("not_leg_lift", m((f.arm_sweep_deg - s.reach_min_arm_sweep_deg, "deg"),
                                   (s.reach_max_coupling - f.arms_legs_coupling, "ratio")),
                 "the hands sweep toward the feet as the legs rise: a V-up or jack-knife")
+    if f.wrists_forward_torso >= s.arms_up_min_torso and f.knee_bent_deg >= s.planted_knee_min_deg:
+        # legs seen moving together: the far leg copying the near one in a side view
+        return ("dead_bug", m((f.wrists_forward_torso - s.arms_up_min_torso, "ratio"),
+                              (f.knee_bent_deg - s.planted_knee_min_deg, "deg")),
+                "arms pointing up, knees bent in tabletop: a dead bug (the legs' turns not seen apart)")
     if f.leg_range_deg < s.moving_min_range_deg:
         still = (s.moving_min_range_deg - f.leg_range_deg, "deg")
         if f.knee_min_bend_deg >= s.planted_knee_min_deg:
