@@ -168,8 +168,8 @@ class RecognitionSettings(_Section):
     )
     fallback_max_confidence: float = Field(
         0.8, ge=0.5, le=1,
-        description="A 'not a leg lift' or 'unknown' call below this confidence is doubtful enough to measure "
-        "the clip anyway when the legs clearly lift and lower while lying.",
+        description="A 'not a leg lift' or 'unknown' call below this confidence (a fraction, 0.5-1) is doubtful "
+        "enough to measure the clip anyway when the legs clearly lift and lower while lying.",
     )
     still_max_speed_deg_s: float = Field(
         10.0,
@@ -278,7 +278,9 @@ class RecognitionSettings(_Section):
         "of 0.88.",
     )
     confidence_scale_hz: float = Field(
-        0.2, gt=0, description="Margin past a rate threshold, Hz, worth a confidence of 0.88."
+        0.2, gt=0,
+        description="Margin past a rate threshold, Hz, worth a confidence of 0.88: about one kick more or less "
+        "in a five-second clip.",
     )
     reverse_crunch_min_thigh_low_deg: float = Field(
         60.0,

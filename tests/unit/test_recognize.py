@@ -9,6 +9,7 @@ below the grid.
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -149,13 +150,15 @@ def test_thresholds_are_settings_that_change_the_call():
     assert recognize(track, RecognitionSettings(straight_knee_max_deg=100.0)).name != "heel_tap"
 
 
-def test_every_recognition_threshold_names_its_unit():
-    units = ("deg", " s", "hz", "torso length", "fraction", "correlation", "percent", "frames", "confidence")
+def test_every_recognition_threshold_names_its_unit_and_reason():
+    unit = re.compile(r"\b(deg|deg/s|hz|per second|torso lengths?|fraction|correlation|percentage|frames)\b", re.IGNORECASE)
+    not_recognition = {"exercise", "side_turn_min_visibility", "hollow_hold_target_s", "hanging_swing_ratio"}
     for name, field in RecognitionSettings.model_fields.items():
-        if name == "exercise":
+        if name in not_recognition:
             continue
-        text = (field.description or "").lower()
-        assert any(u in text for u in units), f"{name}: no unit in {field.description!r}"
+        text = field.description or ""
+        assert unit.search(text), f"{name}: no unit in {text!r}"
+        assert len(text.split()) >= 12, f"{name}: no reason in {text!r}"
 
 
 # --- the measures in the body's frame ------------------------------------------------------
