@@ -20,7 +20,7 @@ Every script is the truth of its name: the tests assert what the recognizer call
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,7 +58,8 @@ class Posture:
     as on a bench); ``knee_deg``: knee flexion, 0 straight. ``arm_deg``: shoulder
     flexion from the trunk line toward the feet (0 at the sides, 90 pointing up when
     lying, 180 overhead); ``elbow_deg``: elbow flexion. ``prone``: face down.
-    ``hip_height_m``: height of the hip centre above the floor.
+    ``hip_height_m``: height of the hip centre above the floor. ``head_turn_deg``: the
+    face turned toward the body's left side (a person watching the phone).
     """
 
     trunk_rise_deg: np.ndarray
@@ -69,6 +70,7 @@ class Posture:
     elbow_deg: tuple[np.ndarray, np.ndarray]
     hip_height_m: np.ndarray
     prone: bool = False
+    head_turn_deg: float = 0.0  # face turned about the trunk toward the body's left (looking at the camera)
 
 
 def _dir(angle_deg: np.ndarray) -> np.ndarray:
@@ -91,6 +93,8 @@ def skeleton_world_m(p: Posture, body: Body = Body()) -> np.ndarray:
     up_body = _dir(trunk_angle)
     anterior = _dir(trunk_angle - side * 90.0)
     left = np.cross(up_body, anterior)  # the body's left, from its own axes
+    turn = np.radians(p.head_turn_deg)
+    face = np.cos(turn) * anterior + np.sin(turn) * left
     hip = np.zeros((n, 3))
     hip[:, 1] = p.hip_height_m
     shoulder = hip + body.torso_m * up_body
@@ -122,11 +126,11 @@ def skeleton_world_m(p: Posture, body: Body = Body()) -> np.ndarray:
             pts[:, L[f"{name}_{lm}"]] = pos
         ear = shoulder + body.neck_m * up_body + 0.07 * lat
         pts[:, L[f"{name}_EAR"]] = ear
-        eye = shoulder + (body.neck_m + 0.03) * up_body + 0.8 * body.face_m * anterior + 0.03 * lat
+        eye = shoulder + (body.neck_m + 0.03) * up_body + 0.8 * body.face_m * face + 0.03 * lat
         for lm in ("EYE_INNER", "EYE", "EYE_OUTER"):
             pts[:, L[f"{name}_{lm}"]] = eye
-        pts[:, L[f"MOUTH_{name}"]] = shoulder + (body.neck_m - 0.03) * up_body + body.face_m * anterior + 0.02 * lat
-    pts[:, L.NOSE] = shoulder + (body.neck_m + 0.01) * up_body + body.face_m * anterior
+        pts[:, L[f"MOUTH_{name}"]] = shoulder + (body.neck_m - 0.03) * up_body + body.face_m * face + 0.02 * lat
+    pts[:, L.NOSE] = shoulder + (body.neck_m + 0.01) * up_body + body.face_m * face
     return pts
 
 
@@ -396,17 +400,17 @@ def camera_rotation(cam: Camera) -> np.ndarray:
 
 def simulate(name: str, camera: Camera = Camera(), *, duration_s: float = 12.0, fps: float = 30.0,
              noise_px: float = 1.0, noise_m: float = 0.01, far_visibility: float = 0.7,
-             world: bool = True, seed: int = 0) -> PoseTrack:
+             world: bool = True, head_turn_deg: float = 0.0, seed: int = 0) -> PoseTrack:
     """Film script ``name`` of :data:`SCRIPTS` with ``camera``; a PoseTrack as BlazePose reports it.
 
     ``far_visibility``: visibility of the landmarks on the body's side away from the
     camera (the near side gets 0.95); ``world=False`` leaves the world landmarks NaN
-    (keypoints from a 2-D tool).
+    (keypoints from a 2-D tool); ``head_turn_deg`` turns the face toward the body's left.
     """
     script, _ = SCRIPTS[name]
     rng = np.random.default_rng(seed)
     t = np.arange(0.0, duration_s, 1.0 / fps)
-    pts = skeleton_world_m(script(t))
+    pts = skeleton_world_m(replace(script(t), head_turn_deg=head_turn_deg))
     centre = np.nanmean(pts[:, [L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                 L.LEFT_KNEE, L.RIGHT_KNEE]], axis=(0, 1))
     rot = camera_rotation(cam=camera)

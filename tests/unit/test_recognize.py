@@ -81,6 +81,14 @@ def test_head_out_of_the_picture(name):
     assert recognize(track.replaced(visibility=vis)).name == SCRIPTS[name][1]
 
 
+@pytest.mark.parametrize("turn", [70.0, -70.0])
+@pytest.mark.parametrize("name", ["double_leg_lift", "dead_bug", "hollow_hold", "glute_bridge", "plank", "v_up"])
+def test_head_turned_to_watch_the_phone(name, turn):
+    """The face turned 70 deg sideways: the body's left-right axis keeps the sagittal plane."""
+    track = _film(name, Camera(yaw_deg=30.0), head_turn_deg=turn)
+    assert recognize(track).name == SCRIPTS[name][1]
+
+
 def _far_leg_copies_near(track: PoseTrack, near: str) -> PoseTrack:
     """BlazePose in a side view often puts the far leg on the near one (a few px and cm apart)."""
     far = "RIGHT" if near == "LEFT" else "LEFT"

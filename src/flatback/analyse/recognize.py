@@ -106,8 +106,8 @@ def _mean_of(points: np.ndarray, a: int, b: int) -> np.ndarray:
     return np.where(np.isnan(pa), pb, np.where(np.isnan(pb), pa, 0.5 * (pa + pb)))
 
 
-def body_points(track: PoseTrack, min_visibility: float) -> np.ndarray:
-    """Landmarks (N, 33, 3) to measure the body with; NaN where unseen.
+def body_points(track: PoseTrack, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks (N, 33, 3) to measure the body with, NaN where unseen; and (N,) bool: frame is 3-D.
 
     BlazePose's world landmarks (m, hip-centred, x right, y down, z away from the
     camera) where the frame has them, else the picture's (x_px, y_px, 0). Points
@@ -120,7 +120,7 @@ def body_points(track: PoseTrack, min_visibility: float) -> np.ndarray:
     has_world = np.isfinite(world).all(axis=(1, 2))
     pts = np.where(has_world[:, None, None], world, picture)
     pts[vis < min_visibility] = np.nan
-    return pts
+    return pts, has_world
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,18 @@ class BodyFrame:
     torso: np.ndarray  # (N,) hip-to-shoulder length, same unit as the points
 
 
-def body_frame(pts: np.ndarray) -> BodyFrame:
+def body_frame(pts: np.ndarray, three_d: np.ndarray | None = None) -> BodyFrame:
     """Trunk axis and anterior direction per frame.
 
     The anterior direction is the way the face points (the nose's offset from the
     ears' midpoint) with its component along the trunk removed; in frames where the
     head is not seen (cropped at the frame's edge), the way the feet point (heel to
-    toes), which is also to the front for a neutral ankle, lying or standing. Neither
-    uses the left/right labels, which BlazePose swaps in side views.
+    toes), which is also to the front for a neutral ankle, lying or standing. In
+    frames with 3-D landmarks (``three_d``, (N,) bool) the body's own left-right axis
+    (hips and shoulders) fixes the sagittal plane instead, and the face only its sign,
+    so a head turned toward the camera does not tilt the plane. None of this relies on
+    a frame's left/right labels being right: the sign is the face's (per frame where
+    the face clearly agrees or disagrees, else the clip's majority).
     """
     hip = _mean_of(pts, L.LEFT_HIP, L.RIGHT_HIP)
     shoulder = _mean_of(pts, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
@@ -157,7 +161,24 @@ def body_frame(pts: np.ndarray) -> BodyFrame:
         _mean_of(pts, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX) - _mean_of(pts, L.LEFT_HEEL, L.RIGHT_HEEL)
     )
     anterior = np.where(np.isfinite(face).all(axis=1, keepdims=True), face, feet)
+    if three_d is not None and three_d.any():
+        anterior = np.where(three_d[:, None], _front_from_left_right_axis(pts, u, anterior), anterior)
     return BodyFrame(hip, shoulder, u, anterior, torso)
+
+
+def _front_from_left_right_axis(pts: np.ndarray, u: np.ndarray, cue: np.ndarray) -> np.ndarray:
+    """Anterior (N, 3) perpendicular to the trunk ``u`` and the hips' and shoulders' left-right axis.
+
+    Signed to agree with ``cue`` (face or feet): per frame where they clearly agree or
+    disagree (|cos| >= 0.5), else as most frames do. NaN where the axis is unseen.
+    """
+    lateral = (pts[:, L.LEFT_HIP] - pts[:, L.RIGHT_HIP]) + (pts[:, L.LEFT_SHOULDER] - pts[:, L.RIGHT_SHOULDER])
+    front = _unit(np.cross(lateral, u))
+    agree = (front * cue).sum(axis=1)
+    clear = np.isfinite(agree) & (np.abs(agree) >= 0.5)
+    majority = 1.0 if not clear.any() or np.mean(agree[clear] > 0) >= 0.5 else -1.0
+    sign = np.where(clear, np.sign(agree), majority)
+    return np.where(np.isfinite(front), front * sign[:, None], cue)
 
 
 def sagittal_angle_deg(vec: np.ndarray, frame: BodyFrame) -> np.ndarray:
@@ -363,8 +384,8 @@ def movement_features(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: Recogn
 def compute_features(track: PoseTrack, settings: RecognitionSettings | None = None) -> Features:
     """The features of :class:`Features` from a pose track."""
     s = settings or RecognitionSettings()
-    pts = body_points(track, s.min_visibility)
-    fr = body_frame(pts)
+    pts, three_d = body_points(track, s.min_visibility)
+    fr = body_frame(pts, three_d)
     return Features(
         frames=int(np.isfinite(fr.torso).sum()),
         **posture_features(track, pts, fr, s),
