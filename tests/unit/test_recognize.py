@@ -89,6 +89,17 @@ def test_head_turned_to_watch_the_phone(name, turn):
     assert recognize(track).name == SCRIPTS[name][1]
 
 
+@pytest.mark.parametrize(("name", "truth"), [("hanging_leg_raise", "hanging_leg_raise"),
+                                           ("standing_leg_raise", "not_leg_lift")])
+def test_upright_with_the_arms_out_of_the_picture(name, truth):
+    """Hands on a bar above the top edge: both legs lifting together is hanging; one leg swinging is standing."""
+    track = _film(name, Camera())
+    vis = track.visibility.copy()
+    arms = [L[f"{sd}_{j}"] for sd in ("LEFT", "RIGHT") for j in ("ELBOW", "WRIST", "PINKY", "INDEX", "THUMB")]
+    vis[:, arms] = 0.0
+    assert recognize(track.replaced(visibility=vis)).name == truth
+
+
 def _far_leg_copies_near(track: PoseTrack, near: str) -> PoseTrack:
     """BlazePose in a side view often puts the far leg on the near one (a few px and cm apart)."""
     far = "RIGHT" if near == "LEFT" else "LEFT"

@@ -457,6 +457,11 @@ def is_upright(f: Features, s: RecognitionSettings) -> bool:
     return f.trunk_elevation_deg >= s.upright_min_trunk_deg and thigh_hangs
 
 
+def legs_lift_together(f: Features, s: RecognitionSettings) -> bool:
+    """Both legs move through a lift's range, together."""
+    return (f.other_leg_range_deg >= s.moving_min_range_deg and f.legs_alternate <= s.together_max_alternate)
+
+
 def single_leg_posture(f: Features, s: RecognitionSettings) -> bool:
     """One leg straight, the other bent throughout with its foot planted (DESIGN.md: single-leg lift).
 
@@ -484,6 +489,12 @@ def classify_posture(f: Features, s: RecognitionSettings) -> Call | None:
         if f.arms_raise_deg >= s.overhead_min_arm_deg:
             return ("hanging_leg_raise", m(*upright, (f.arms_raise_deg - s.overhead_min_arm_deg, "deg")),
                     "upright with the arms above the head: hanging")
+        if np.isnan(f.arms_raise_deg) and legs_lift_together(f, s):
+            # the arms are out of the picture (hands on a bar above its top edge); both feet
+            # leave the floor together, which a standing body cannot do
+            return ("hanging_leg_raise", m(*upright, (f.leg_range_deg - s.moving_min_range_deg, "deg"),
+                                           (s.together_max_alternate - f.legs_alternate, "ratio")),
+                    "upright, arms out of the picture, both legs lifting together: hanging")
         return ("not_leg_lift", m(*upright, (s.overhead_min_arm_deg - f.arms_raise_deg, "deg")),
                 "upright with the hands below the head: standing, not lying or hanging")
     lying = (max(s.upright_min_trunk_deg - f.trunk_elevation_deg, s.upright_min_thigh_deg - f.thigh_hang_deg), "deg")
