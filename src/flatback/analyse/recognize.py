@@ -2,25 +2,28 @@
 
 Every posture feature is measured in the body's own frame (DESIGN.md, Recognition):
 
-- the trunk axis (hip centre -> shoulder centre) and the body's *anterior* direction
-  (the way the face points: nose ahead of the ears), which span the sagittal plane;
+- the trunk axis (hip centre -> shoulder centre) and the body's *anterior* direction,
+  which span the sagittal plane. With 3-D landmarks the plane is the one across the
+  hips' and shoulders' left-right axis and the face gives only which side is the
+  front; from the picture alone the face (or, with the head cropped, the feet) gives it;
 - leg and thigh angles in that plane from the trunk's continuation (hip flexion:
   0 = in line with the trunk, 90 = at a right angle in front, > 90 toward the chest,
-  < 0 behind the body), knee flexion as the 3-D angle at the knee;
+  < 0 behind the body, as on a bench), knee flexion as the angle at the knee;
 - the pelvis against the line from the shoulders to the lower foot (the floor line of
-  a body whose shoulders and feet are down);
-- the arms against the trunk (overhead, pointing up in front).
+  a body whose shoulders and feet are down: a bridge lifts the hips off it);
+- the trunk's turn from its own resting line (shoulders rising: crunch, V-up; pelvis
+  curling: reverse crunch) and the arms against the trunk (overhead, pointing up).
 
 Geometry comes from BlazePose's 3-D world landmarks (metres, so yaw off the side view
 does not shorten a segment) where they exist, else from the picture. Gravity enters
-only where the body cannot give it (lying vs upright, face up vs down, how much the
-trunk tips during the clip), taken from the camera's up direction with margins wider
-than the camera roll a phone is held at; a range (max - min) is free of roll.
+only where the body cannot give it (upright or lying, face up or down), taken from the
+camera's up direction with margins wider than the roll a phone is held at.
 
-The rules then go from the posture (upright, prone, bridge) to the movement (legs
-still, held, curling with the trunk, alternating, one leg, together). The first rule
-that fires decides; its margin from its thresholds gives the confidence. Every
-threshold is a field of :class:`flatback.settings.RecognitionSettings`.
+The rules go from the posture (upright, prone, bridge) to what the legs of a body
+lying on its back do (one leg, alternating, held, curling with the trunk, reaching,
+still, reverse crunch, together). The first rule that fires decides; its margins from
+its thresholds give the confidence. Every threshold is a field of
+:class:`flatback.settings.RecognitionSettings`, with its unit and reason.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from flatback.settings import RecognitionSettings
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
 
-LEG_LIFTS = ("double_leg_lift", "bent_knee_leg_lift", "single_leg_lift")
 _SIDES = ("LEFT", "RIGHT")
 
 
@@ -47,7 +49,7 @@ class Features:
     frames: int  # frames with the trunk seen
     trunk_elevation_deg: float  # median elevation of hips -> shoulders above the camera horizontal: 0 lying, 90 upright
     thigh_hang_deg: float  # 95th percentile elevation of hip above knee: ~90 when the legs hang (standing, hanging)
-    face_down_fraction: float  # share of frames with the face toward the floor (prone)
+    face_down_fraction: float  # share of frames with the body's front toward the floor (prone)
     arms_raise_deg: float  # median angle of the upper arms from the trunk line toward the feet: 0 at the sides, 180 overhead
     wrists_forward_torso: float  # median reach of the wrists in front of the shoulders (anterior), torso lengths
     pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
@@ -55,7 +57,7 @@ class Features:
     knee_bent_deg: float  # median knee flexion of the more bent leg
     knee_min_bend_deg: float  # 10th percentile of the straighter knee's flexion: both bent throughout if large
     support_knee_deg: float  # the larger of the two legs' 10th percentiles of knee flexion: one leg bent throughout
-    leg_high_deg: float  # 95th percentile (how high they go; 90 = vertical when lying)
+    leg_high_deg: float  # 95th percentile of the higher leg's angle from the trunk line (90 = vertical when lying)
     leg_range_deg: float  # 95th - 5th percentile of the moving leg's angle
     other_leg_range_deg: float  # same for the leg that moves less
     thigh_low_deg: float  # 5th percentile of the thighs' angle from the trunk line
@@ -130,7 +132,7 @@ class BodyFrame:
     hip: np.ndarray  # (N, 3) hip centre
     shoulder: np.ndarray  # (N, 3) shoulder centre
     up_trunk: np.ndarray  # (N, 3) unit, hip -> shoulder
-    anterior: np.ndarray  # (N, 3) unit, perpendicular to the trunk, the way the face points
+    anterior: np.ndarray  # (N, 3) unit, perpendicular to the trunk, the body's front
     torso: np.ndarray  # (N,) hip-to-shoulder length, same unit as the points
 
 
