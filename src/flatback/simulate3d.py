@@ -413,7 +413,7 @@ def simulate(name: str, camera: Camera = Camera(), *, duration_s: float = 12.0, 
     pts = skeleton_world_m(replace(script(t), head_turn_deg=head_turn_deg))
     centre = np.nanmean(pts[:, [L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                 L.LEFT_KNEE, L.RIGHT_KNEE]], axis=(0, 1))
-    rot = camera_rotation(cam=camera)
+    rot = camera_rotation(camera)
     eye = centre - camera.distance_m * rot[2]  # the camera looks along its z axis at the body's middle
     cam_pts = (pts - eye) @ rot.T
     w, h = camera.size_px
