@@ -92,6 +92,206 @@ class RecognitionSettings(_Section):
         "(flatback analyze --exercise NAME forces it).",
     )
 
+    # --- exercise recognition (flatback.analyse.recognize); angles in the body's frame ---
+    min_visibility: float = Field(
+        0.5, ge=0, le=1,
+        description="Landmark visibility (fraction) below which a point is unseen: BlazePose extrapolates "
+        "hidden joints and a guess is not a measurement.",
+    )
+    min_frames: int = Field(
+        10, ge=1,
+        description="Frames with the trunk seen, below which there is nothing to recognise (unknown, said so).",
+    )
+    smooth_hz: float = Field(
+        3.0, gt=0,
+        description="Low-pass cut-off for the leg and trunk angles, Hz: every exercise here moves at 1.5 Hz "
+        "or slower (fast flutter kicks about 1.3 Hz); landmark jitter is faster.",
+    )
+    upright_min_trunk_deg: float = Field(
+        58.0,
+        description="Elevation of the trunk above the camera horizontal, deg (median), from which the body is "
+        "upright (standing, hanging). A pinhole camera keeps vertical lines vertical except for its roll "
+        "(upright reads >= 70 at 20 deg roll); a lying trunk seen 45 deg off the side from 30 deg above reads "
+        "<= 47 (atan(tan 45 sin 30) + 20).",
+    )
+    upright_min_thigh_deg: float = Field(
+        45.0,
+        description="An upright body's thighs also hang below its hips at some moment: elevation of the hip "
+        "above the knee, deg (95th percentile; standing or hanging 90 less roll and swing, >= 55). Propped "
+        "on the elbows (trunk up to 45) or on a bench the thighs lie within about 20 of flat, plus roll.",
+    )
+    face_down_min_fraction: float = Field(
+        0.5, ge=0, le=1,
+        description="Fraction of frames with the face toward the floor from which the body is prone (a plank "
+        "or similar). Lying, the face is within the camera roll of straight up or down, so its sign is safe.",
+    )
+    bridge_min_pelvis_lift: float = Field(
+        0.25,
+        description="Hips held above the shoulder-to-lower-foot line by this many torso lengths is a bridge: "
+        "knees at a right angle put them about 0.5 up; lying on a floor, bench or bed they rest on that line "
+        "within the body's thickness (about 0.1).",
+    )
+    bridge_min_knee_deg: float = Field(
+        45.0,
+        description="Knee flexion, deg, that a bridge needs (feet planted under the knees); a body lying on a "
+        "bench with straight legs hanging below it also raises the hips above its foot line.",
+    )
+    overhead_min_arm_deg: float = Field(
+        135.0,
+        description="Upper arms raised this far from the trunk line, deg (0 at the sides, 180 overhead), put "
+        "the hands above the head: hanging from a bar reads about 170; arms pointing up or out, 90.",
+    )
+    arms_up_min_torso: float = Field(
+        0.5,
+        description="Wrists in front of the shoulders by this many torso lengths point the arms up from a "
+        "lying body (dead bug: about 1, an arm's length; arms at the sides or under the head: about 0). "
+        "Leg lifts are done with the arms at the sides, overhead, under the hips or behind the head.",
+    )
+    moving_min_range_deg: float = Field(
+        25.0,
+        description="Range of a leg's angle, deg (5th to 95th percentile), from which it lifts and lowers; "
+        "smaller is jitter, a hold or a fidget (the shallowest variation, a single-leg lift, moves about 30).",
+    )
+    lifting_min_range_deg: float = Field(
+        30.0,
+        description="Range of the legs' angle, deg, from which the legs clearly lift and lower, so a doubtful "
+        "'not a leg lift' is measured anyway as the nearest leg-lift variation.",
+    )
+    fallback_max_confidence: float = Field(
+        0.8, ge=0.5, le=1,
+        description="A 'not a leg lift' or 'unknown' call below this confidence (a fraction, 0.5-1) is doubtful "
+        "enough to measure the clip anyway when the legs clearly lift and lower while lying.",
+    )
+    still_max_speed_deg_s: float = Field(
+        10.0,
+        description="Leg speed, deg/s, below which the legs are held still (a controlled lowering moves about "
+        "20 deg/s: 80 deg over a count of four).",
+    )
+    hold_min_leg_deg: float = Field(
+        12.0,
+        description="Legs this far from the trunk line, deg, are held off the floor rather than resting on it.",
+    )
+    hollow_min_still_fraction: float = Field(
+        0.35, ge=0, le=1,
+        description="Fraction of the clip with the legs held still off the floor from which it is a hold "
+        "(a hollow hold is one long hold between a short entry and exit).",
+    )
+    hollow_max_leg_deg: float = Field(
+        60.0,
+        description="A hollow hold keeps the legs low, deg (about 30 off the floor); legs reaching higher "
+        "(95th percentile) are lifts with pauses.",
+    )
+    together_max_alternate: float = Field(
+        0.5,
+        description="1 - correlation of the two legs' angles (a fraction, 0-2) below which they move together; 1 is "
+        "independent, 2 opposite (above it the legs alternate).",
+    )
+    alternate_min_apart_deg: float = Field(
+        15.0,
+        description="Alternating legs must also be apart by this much, deg (90th percentile), above the "
+        "5-10 deg jitter of the far leg in a side view, so that legs held together do not count.",
+    )
+    straight_knee_max_deg: float = Field(
+        35.0,
+        description="Knee flexion, deg, up to which a leg counts as straight (DESIGN.md: a slight bend for "
+        "tight hamstrings is fine); bent-knee variations work near 90.",
+    )
+    bent_knee_min_deg: float = Field(
+        45.0,
+        description="Median knee flexion of the straighter leg, deg, from which legs moving together are a "
+        "bent-knee leg lift: halfway between a straight leg with a slight bend and tabletop's 90.",
+    )
+    planted_knee_min_deg: float = Field(
+        60.0,
+        description="Knee flexion, deg, of a leg bent with the foot planted (crunch, single-leg lift's "
+        "support leg: about 90-120) or of knees bent throughout (reverse crunch, heel taps).",
+    )
+    single_other_max_range_frac: float = Field(
+        0.4,
+        description="A single-leg lift moves one leg; the other's range stays below this fraction of the "
+        "moving leg's (alternating variations move both about equally).",
+    )
+    kick_hysteresis_deg: float = Field(
+        5.0,
+        description="The legs' difference must swing this far either side of its median, deg, for a change "
+        "of which leg is higher to count (above landmark jitter).",
+    )
+    flutter_min_rate_hz: float = Field(
+        0.7,
+        description="Alternations per second from which straight alternating legs are flutter kicks or "
+        "scissors (about 1-2 per second); a controlled single-leg lift takes 2 s or more per side.",
+    )
+    flutter_max_leg_deg: float = Field(
+        60.0,
+        description="Flutter kicks and scissors keep the legs low, deg from the trunk line (95th percentile; "
+        "about 15-40): fast up-and-down legs below this are kicks, not a hurried leg lift to vertical.",
+    )
+    curl_min_rise_deg: float = Field(
+        20.0,
+        description="Rise of the shoulders from the trunk's resting line, deg (95th percentile), from which "
+        "the trunk itself curls up with the legs (V-up, jack-knife, sit-up: 30-60 from the side); a leg lift "
+        "keeps the trunk down, a chin tuck or mini-crunch (DESIGN.md) tips it about 10.",
+    )
+    curl_min_coupling: float = Field(
+        0.5,
+        description="Correlation (a fraction, -1 to 1) of the shoulders' rise with the legs' angle from which trunk and legs rise "
+        "together (V-up, jack-knife) rather than independently (a held head lift).",
+    )
+    reach_min_arm_sweep_deg: float = Field(
+        60.0,
+        description="Sweep of the arms about the shoulders, deg (95th - 5th percentile), from which the hands "
+        "reach for the feet as in a V-up or jack-knife; a leg lift keeps the hands where they are (at the "
+        "sides, under the hips or head, gripping overhead), under about 30.",
+    )
+    reach_max_coupling: float = Field(
+        -0.5,
+        description="Correlation (a fraction, -1 to 1) of the arms' angle with the legs' below which the hands sweep toward the "
+        "feet as the legs rise (a hollow hold sweeps them overhead, away from the feet: positive).",
+    )
+    single_min_range_deg: float = Field(
+        10.0,
+        description="Range of the straight leg, deg, that a single-leg lift needs: physios lift it 30-45, "
+        "which a view from the foot end foreshortens to about a third.",
+    )
+    rest_quantile_pct: float = Field(
+        20.0, gt=0, lt=100,
+        description="The trunk's resting line is its median over this percentage of frames with the legs "
+        "lowest (lying flat between reps, or before and after a hold).",
+    )
+    confidence_scale_deg: float = Field(
+        10.0, gt=0,
+        description="Margin past an angle threshold, deg, worth a confidence of 0.88 (0.5 at the threshold): "
+        "about the landmark error of a limb angle.",
+    )
+    confidence_scale_ratio: float = Field(
+        0.15, gt=0,
+        description="Margin past a threshold in torso lengths, fractions or correlations worth a confidence "
+        "of 0.88.",
+    )
+    confidence_scale_hz: float = Field(
+        0.2, gt=0,
+        description="Margin past a rate threshold, Hz, worth a confidence of 0.88: about one kick more or less "
+        "in a five-second clip.",
+    )
+    reverse_crunch_min_thigh_low_deg: float = Field(
+        60.0,
+        description="A reverse crunch starts from tabletop: the thighs' lowest angle from the trunk line, deg "
+        "(5th percentile), stays above this; a bent-knee leg lift lowers the feet toward the floor "
+        "(propped on the elbows the resting thighs read 30-45).",
+    )
+    reverse_crunch_min_pelvis_curl_deg: float = Field(
+        15.0,
+        description="Turn of the trunk as the pelvis curls up off the floor, deg, from which knees-to-chest "
+        "from the floor is a reverse crunch; a leg lift keeps the pelvis down (a hip lift at the top of a "
+        "straight-leg raise curls it too, but the knees stay straight).",
+    )
+    reverse_crunch_min_thigh_high_deg: float = Field(
+        110.0,
+        description="A reverse crunch curls the knees to the chest: thighs past vertical by 20 deg or more "
+        "(95th percentile from the trunk line, deg); a leg lift stops near vertical (90).",
+    )
+
+
 
 class VariationSettings(_Section):
     """Per-variation rules (DESIGN.md, "Variations"), read by ``analyse/variations.py``."""

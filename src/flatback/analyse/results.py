@@ -111,15 +111,22 @@ class EndRangeMethod(StrEnum):
 
 @dataclass(frozen=True)
 class ExerciseChoice:
-    """The exercise the clip is analysed as: recognised (with a confidence in 0.5-1 and
-    the deciding reason) or forced by the user. ``doubt``: why the call is uncertain,
-    when it is measured anyway (a low-confidence call on a clip whose legs do lift)."""
+    """The exercise the clip shows: recognised (with a confidence in 0.5-1 and the
+    deciding reason) or forced by the user. ``measured_as``: the leg-lift variation a
+    doubtful call is measured as anyway (a low-confidence "not a leg lift" or "unknown"
+    on a lying body whose legs do lift and lower), with ``doubt`` saying why."""
 
     name: Exercise
     confidence: float
     reason: str
     forced: bool = False
+    measured_as: Exercise | None = None
     doubt: str | None = None
+
+    @property
+    def analysed_as(self) -> Exercise:
+        """The exercise whose rules the clip is measured by."""
+        return self.measured_as or self.name
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ schema_version 2 (from 1): ``notes`` (each ``{code, text}``) replaces the free-t
 ``warnings``; ``end_range_method`` is a code (``back_lift_onset``, ``lowest_flat``,
 ``back_not_seen``, ``not_measured``) with its words in ``end_range_text`` and
 ``end_range_at_or_below``; ``back_baseline.legs_up`` replaces its ``source`` sentence;
-``exercise`` adds ``reason``, ``forced`` and ``doubt``; ``variation`` holds the
+``exercise`` adds ``reason``, ``forced``, ``measured_as`` and ``doubt``; ``variation`` holds the
 variation's typed extras plus its ``rung`` on the progression ladder; each rep has
 ``side`` and each partial rep ``side``.
 """
@@ -51,6 +51,7 @@ class Exercise(_Model):
     confidence: float = 0.0
     reason: str = ""
     forced: bool = False
+    measured_as: ExerciseName | None = None  # a doubtful call measured anyway as this leg lift
     doubt: str | None = None
 
 
@@ -212,7 +213,8 @@ class Report(_Model):
             source=SourceInfo(path=info.path, duration_s=float(track.t_s[-1]) if len(track) else 0.0, fps=info.fps,
                               width=info.width, height=info.height, rotation_deg=info.rotation_deg, frames=len(track)),
             exercise=Exercise(name=a.exercise.name.value, confidence=a.exercise.confidence, reason=a.exercise.reason,
-                              forced=a.exercise.forced, doubt=a.exercise.doubt),
+                              forced=a.exercise.forced, measured_as=_value(a.exercise.measured_as),
+                              doubt=a.exercise.doubt),
             rep_count=a.rep_count, quality_rep_count=a.quality_rep_count,
             reps=[RepReport.from_rep(r) for r in a.reps],
             partial_reps=[PartialRepReport(start_s=p.start_s, end_s=p.end_s, min_leg_angle_deg=p.min_leg_angle_deg,

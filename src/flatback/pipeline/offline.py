@@ -152,8 +152,14 @@ class Analyzer:
         forced = self.settings.recognition.exercise
         if forced != "auto":
             return ExerciseChoice(Exercise(forced), 1.0, "chosen with --exercise", forced=True)
-        rec = recognize(track)
-        return ExerciseChoice(Exercise(rec.name), round(rec.confidence, 3), rec.reason)
+        rec = recognize(track, self.settings.recognition)
+        fallback = Exercise(rec.fallback) if rec.fallback else None
+        doubt = None
+        if fallback is not None:
+            doubt = (f"recognised as {rec.name.replace('_', ' ')} with confidence {rec.confidence:.2f}, but the legs "
+                     f"lift and lower: measured as a {fallback.replace('_', ' ')}, with that doubt")
+        return ExerciseChoice(Exercise(rec.name), round(rec.confidence, 3), rec.reason, measured_as=fallback,
+                              doubt=doubt)
 
     def analyze_track(self, track: PoseTrack) -> Analysis:
         """Everything after pose: checks, geometry, signals, the variation's reps, coaching."""
@@ -161,10 +167,17 @@ class Analyzer:
         check_people(track, s.checks)
         check_view(track, s.checks)
         exercise = self.choose_exercise(track)
-        variation = variation_for(exercise.name)
-        if exercise.name is Exercise.NOT_LEG_LIFT:
+        variation = variation_for(exercise.analysed_as)
+        if exercise.analysed_as is Exercise.NOT_LEG_LIFT:
             return not_leg_lift_analysis(track, s, exercise, variation)
         notes = check_in_frame(track, s.checks, s.geometry)
+        if exercise.doubt:
+            notes.append(Note(NoteCode.RECOGNITION_DOUBT, f"{exercise.doubt} ({exercise.reason})."))
+        elif exercise.name is Exercise.UNKNOWN:
+            notes.append(Note(NoteCode.RECOGNITION_DOUBT, (
+                f"The exercise could not be recognised ({exercise.reason}); measured as a double-leg lift. "
+                "Say which it is with --exercise."
+            )))
         geometry = compute_body_geometry(track, s.geometry)
         notes += geometry_notes(geometry, s.geometry)
         signals = compute_signals(geometry, s.signals)
