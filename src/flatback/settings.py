@@ -335,11 +335,12 @@ class GeometrySettings(_Section):
         description="Trunk (hip to shoulder) within this angle of the image horizontal "
         "counts as lying; used to find the floor line.",
     )
-    side_view_max_yaw_deg: float = Field(
-        20.0,
-        description="Within this many degrees of the side view, deg, leg angles come from the picture "
-        "(precise: legs at 45 deg read at most 47); further round, from the pose model's 3-D skeleton, "
-        "which does not depend on where the camera stands but estimates depth less precisely.",
+    picture_max_error_deg: float = Field(
+        3.0,
+        description="Leg angles come from the picture while, from this camera (its turn off the side view "
+        "and height, read from the 3-D skeleton), the picture errs by at most this, deg; beyond it, from "
+        "the 3-D skeleton, which does not depend on where the camera stands but estimates depth less "
+        "precisely (a few degrees on side views of the development clips).",
     )
     max_measurable_yaw_deg: float = Field(
         60.0,

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 
 from flatback.errors import VideoContentError
-from flatback.measure.view import body_frame_3d, leg_angles_3d, trunk_elevation_deg
+from flatback.measure.view import body_frame_3d, leg_angles_3d, picture_angle_error_deg, trunk_elevation_deg
 from flatback.settings import GeometrySettings
 from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
 
@@ -332,7 +332,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
     floor, posture, lying = compute_floor_line(track, xy, vis, settings)
     frame3d = body_frame_3d(track, lying) if posture == "lying" else None
-    use_3d = frame3d is not None and frame3d.yaw_deg > settings.side_view_max_yaw_deg
+    use_3d = frame3d is not None and picture_angle_error_deg(frame3d) > settings.picture_max_error_deg
     if posture == "lying" and abs(floor.roll_deg) > settings.max_camera_roll_deg and frame3d is None:
         raise VideoContentError(
             f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "

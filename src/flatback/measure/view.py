@@ -13,7 +13,8 @@ follow the camera (x right, y down, z away). From them:
   vertical legs read past 100).
 
 The 3-D skeleton is the model's estimate of depth, less precise than the image's 2-D
-positions: within ``geometry.side_view_max_yaw_deg`` the image angles are used.
+positions: where the picture errs by at most ``geometry.picture_max_error_deg`` from this
+camera, the image angles are used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flatback.types import Landmark as L
 from flatback.types import PoseTrack
 
 UP_IN_CAMERA = np.array([0.0, -1.0, 0.0])  # world landmarks' y points down the picture
+LINE_OF_SIGHT = np.array([0.0, 0.0, 1.0])  # ...and z away from the camera
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,35 @@ def body_frame_3d(track: PoseTrack, lying: np.ndarray) -> BodyFrame3D | None:
     if np.linalg.norm(feet) < 1e-6:
         return None
     feet /= np.linalg.norm(feet)
-    # the hip axis lies along the camera's line of sight in a side view
+    # in a side view the body's left-right axis points along the camera's line of sight;
+    # both taken in the floor's plane, so the camera's roll and height do not enter
     side = np.cross(n, feet)
-    yaw = float(np.degrees(np.arctan2(abs(side[0]), abs(side[2]))))
+    sight = LINE_OF_SIGHT - (LINE_OF_SIGHT @ n) * n
+    if np.linalg.norm(sight) < 1e-6:  # looking straight down on the floor: no side view at all
+        return BodyFrame3D(n, feet, 90.0)
+    sight /= np.linalg.norm(sight)
+    yaw = float(np.degrees(np.arccos(np.clip(abs(side @ sight), 0.0, 1.0))))
     return BodyFrame3D(n, feet, yaw)
+
+
+def picture_angle_error_deg(frame: BodyFrame3D, angles_deg: tuple[float, ...] = (30.0, 60.0, 90.0)) -> float:
+    """How far the picture's 2-D leg angle (measured from the floor line as the picture
+    shows it) errs from the true one from this camera, deg, at worst over ``angles_deg``.
+
+    0 in a side view at floor level; it grows as the camera turns off the side and
+    rises above the floor (the picture then foreshortens the floor and tilts up).
+    """
+    along = frame.feet[:2] / max(float(np.linalg.norm(frame.feet[:2])), 1e-9)
+    up = np.array([along[1], -along[0]])
+    if up @ UP_IN_CAMERA[:2] < 0:
+        up = -up
+    worst = 0.0
+    for a in angles_deg:
+        r = np.radians(a)
+        leg = np.cos(r) * frame.feet + np.sin(r) * frame.normal
+        seen = float(np.degrees(np.arctan2(leg[:2] @ up, leg[:2] @ along)))
+        worst = max(worst, abs(seen - a))
+    return worst
 
 
 def leg_angles_3d(track: PoseTrack, frame: BodyFrame3D, side: str, ankle_seen: np.ndarray) -> np.ndarray:
