@@ -17,12 +17,13 @@ duration, the rest as pause.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 
-from flatback.settings import RepSettings
 from flatback.measure.signals import finite_runs
+from flatback.settings import RepSettings
 
 Kind = Literal["high", "low"]
 
@@ -61,7 +62,7 @@ class TurningPointDetector:
         bi, bt, bx = self._best
         h = self.hysteresis_deg
         if self._direction is None:  # wait for the first clear move either way
-            fi, ft, fx = self._first
+            _, _, fx = self._first
             if x >= fx + h:
                 self._direction, self._best = "high", (i, t_s, x)
             elif x <= fx - h:
@@ -219,7 +220,7 @@ def turn_timings(
     movements); a turn without one (a bounce, or a turn rounded by filtering) is where
     the two lines meet.
     """
-    lines = [fit_movement(t_s, x, p, q) for p, q in zip(pts, pts[1:])]
+    lines = [fit_movement(t_s, x, p, q) for p, q in pairwise(pts)]
     out = []
     for k, p in enumerate(pts):
         line_in = lines[k - 1] if k >= 1 else None
@@ -634,7 +635,7 @@ class RepTracker:
             prov_times = [*run.times, self._timing(n)]
             run.provisional[n - 2] = self._candidate(n - 2, has_next=False, times=prov_times)
         self._trim(run.points[max(n - 2, 0)].i)
-        reps, _, rest = self._derive(provisional=True)
+        reps, _, _ = self._derive(provisional=True)
         self._count = len(reps)
         context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, self.range_deg)
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
