@@ -572,6 +572,18 @@ class RepTracker:
         return Segmentation(reps, partial, list(self._hold_list), rest, self.hysteresis_deg)
 
     @property
+    def levels_deg(self) -> tuple[float | None, float | None]:
+        """(high, low) leg angle of the latest turning points of each kind, deg, the
+        extreme being tracked included; None where none has been seen."""
+        points = self._all_points()
+        pending = self._detector.pending
+        if pending is not None:
+            points = [*points, pending]
+        high = next((p.value_deg for p in reversed(points) if p.kind == "high"), None)
+        low = next((p.value_deg for p in reversed(points) if p.kind == "low"), None)
+        return high, low
+
+    @property
     def holding(self) -> Hold | None:
         """The hold in progress (legs still and up for at least ``hold_min_s``), if any."""
         return self._holds.current

@@ -533,3 +533,50 @@ class FloorEstimator:
             if abs(roll - trunk_roll) <= self.settings.floor_agree_deg:
                 floor = FloorLine(roll, feet_sign, "mask")
         return floor
+
+
+@dataclass(frozen=True)
+class FrameLegs:
+    """One frame's working-leg measurements: leg angle, deg (NaN if unseen), its source
+    (0 none, 1 hip-to-ankle, 2 thigh only), knee flexion, deg, the shoulder and hip
+    midpoints, px (NaN if unseen), and the hip's height along the floor's up direction, px."""
+
+    leg_angle_deg: float
+    leg_source: int
+    knee_flexion_deg: float
+    shoulder_px: np.ndarray
+    hip_px: np.ndarray
+    hip_height_px: float
+
+
+def frame_leg_angles(
+    xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings
+) -> FrameLegs:
+    """The working leg of one frame (landmarks (33, 2) px after left/right repair,
+    visibility (33,) with out-of-picture points at 0) against a known floor line: the
+    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode).
+    Upright, the reference is straight down, facing the way the nose points."""
+    mv = settings.min_visibility
+    xy1, vis1 = xy[None], vis[None]
+    shoulder = midpoint(xy1, vis1, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
+    hip = midpoint(xy1, vis1, L.LEFT_HIP, L.RIGHT_HIP, mv)
+    if posture == "lying":
+        along, up = floor.feet_dir, floor.up_dir
+    else:
+        facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
+        along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
+    per_leg = []
+    for side in ("LEFT", "RIGHT"):
+        h, k, a = (L[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
+        seen = (vis1[:, a] >= mv) & (vis1[:, k] >= mv)
+        knee = np.where((vis1[:, k] >= mv * 0.5)[:, None], xy1[:, k], np.nan)
+        angle, source = compute_leg_angles(xy1[:, h], knee, xy1[:, a], seen, along, up)
+        weight = np.minimum(vis1[:, k], np.where(seen, vis1[:, a], vis1[:, k]))
+        knee_flexion = np.where(seen, compute_angle(xy1, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        if posture == "upright":
+            angle = np.where(angle < -90, angle + 360, angle)
+        per_leg += [angle, source, weight, knee_flexion]
+    leg, source, knee = combine_legs(*per_leg, settings.legs_agree_deg)
+    return FrameLegs(
+        float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up)
+    )
