@@ -477,11 +477,14 @@ class RepTracker:
         self._hold_list: list[Hold] = []
         self._detector = TurningPointDetector(self.hysteresis_deg)
         self._count = 0
+        self._settled: tuple[int, int] | None = None  # (points, sample) of the extreme last checked for a dwell
+        self._settled_rep = False  # that extreme ended a counted rep, reported before its confirmation
         self._new_run()
 
     def _new_run(self) -> None:
         self._run = _Run([], [], [], {})
         self._run_start: tuple[float, float] | None = None  # (t_s, deg) of the run's first sample
+        self._settled = None
         self._detector.reset()
         self._n = 0  # samples in the current run
         self._base = 0  # run index of the buffer's first sample
@@ -515,8 +518,8 @@ class RepTracker:
     @property
     def rep_count(self) -> int:
         """Reps counted so far under the current rest decision (re-derived at each
-        confirmed turning point)."""
-        return self._count
+        confirmed turning point), the rep whose last turn the legs dwell at included."""
+        return self._count + self._settled_rep
 
     # --- the stream ---
 
@@ -540,7 +543,10 @@ class RepTracker:
         self._run.end_s = t_s
         point = self._detector.update(self._n, t_s, leg_angle_deg)
         self._n += 1
-        return self._confirm(point) if point is not None else None
+        if point is not None:
+            self._settled_rep = False
+            return self._confirm(point)
+        return self._dwell(t_s)
 
     def break_run(self) -> None:
         """End the continuous run here (a cut or a long gap)."""
@@ -560,6 +566,7 @@ class RepTracker:
             run.provisional.clear()
             self._runs.append(run)
         self._new_run()
+        self._settled_rep = False
         self._count = len(self._derive(provisional=False)[0])
 
     def finish(self) -> Segmentation:
@@ -603,20 +610,21 @@ class RepTracker:
     def _local(self, p: TurningPoint) -> TurningPoint:
         return TurningPoint(p.i - self._base, p.t_s, p.value_deg, p.kind, p.edge)
 
-    def _timing(self, k: int) -> tuple[float, float]:
+    def _timing(self, k: int, points: list[TurningPoint] | None = None) -> tuple[float, float]:
         """(arrive, leave) at point k: what :func:`turn_timings` gives with its neighbours."""
-        pts = self._run.points
+        pts = self._run.points if points is None else points
         lo = max(k - 1, 0)
         window = [self._local(p) for p in pts[lo : k + 2]]
         t, x, v = self._arrays()
         return turn_timings(t, x, v, window, self.settings)[k - lo]
 
     def _candidate(
-        self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None
+        self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None,
+        points: list[TurningPoint] | None = None,
     ) -> RepPhases:
         """The rep from points k, k+1, k+2 (as rest, far turn, rest)."""
         run = self._run
-        a, b, c = (self._local(p) for p in run.points[k : k + 3])
+        a, b, c = (self._local(p) for p in (run.points if points is None else points)[k : k + 3])
         t, x, v = self._arrays()
         tt = tuple((times if times is not None else run.times)[k : k + 3])
         return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next)
@@ -655,6 +663,30 @@ class RepTracker:
                 rep = run.candidates[k] if final else run.provisional[k]
                 return RepEvent(self._count, rep, final, point.t_s)
         return None
+
+    def _dwell(self, t_s: float) -> RepEvent | None:
+        """A provisional event when the legs have stayed at the extreme being tracked
+        for ``rest_dwell_s`` and it ends a counted rep (checked once per extreme)."""
+        run, pending = self._run, self._detector.pending
+        if pending is None or len(run.points) < 2 or t_s - pending.t_s < self.settings.rest_dwell_s:
+            return None
+        key = (len(run.points), pending.i)
+        if self._settled == key:
+            return None
+        self._settled = key
+        turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
+        points = [*run.points, turn]
+        context = _RestContext.of(
+            [*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg, self.range_deg
+        )
+        was = self._settled_rep
+        self._settled_rep = context.is_rep(points[-3:])
+        if not self._settled_rep or was:
+            return None
+        n = len(points) - 1
+        times = [*run.times, self._timing(n - 1, points), self._timing(n, points)]
+        rep = self._candidate(n - 2, has_next=False, times=times, points=points)
+        return RepEvent(self.rep_count, rep, False, t_s)
 
     def _trim(self, keep_from: int) -> None:
         drop = keep_from - self._base

@@ -112,6 +112,7 @@ class LiveAnalyzer:
         self._frames: list[PoseFrame] = []
         self._repair = LeftRightRepair(s.geometry.swap_margin)
         self._floor = FloorEstimator(s.geometry)
+        self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
         self._filter = OneEuroFilter(s.signals.causal_min_cutoff_hz, s.signals.causal_beta)
         self._reps = RepTracker(s.reps)
         self._back = BackTracker(s.back_lift)
@@ -186,8 +187,10 @@ class LiveAnalyzer:
     # --- stages ---
 
     def _signal(self, t: float, raw: float) -> tuple[float, float]:
-        """(filtered leg angle deg, speed deg/s); NaN while unseen. A gap longer than
-        ``max_gap_s`` ends the tracker's run; a shorter one is bridged (offline fills it)."""
+        """(filtered leg angle deg, speed deg/s); NaN while unseen or a spike. A gap
+        longer than ``max_gap_s`` ends the tracker's run; a shorter one is bridged
+        (offline fills it)."""
+        raw = self._spikes.update(t, raw)
         if not math.isfinite(raw):
             if self._last_seen is not None and t - self._last_seen[0] > self.settings.signals.max_gap_s:
                 self._reps.break_run()
@@ -283,6 +286,50 @@ class LiveAnalyzer:
             return None, None
         code = min(faults, key=lambda f: CUES[f][0])
         return code, CUES[code][1]
+
+
+class SpikeGate:
+    """Causal outlier rejection for one signal: the offline Hampel filter
+    (:func:`flatback.measure.signals.reject_outliers`) looking back only.
+
+    Each sample is compared with the line through the accepted samples of the last
+    ``window_s``, s, extended to its time; it is a spike (NaN out) when it lies further
+    than ``n_mads`` times the typical residual, and at least ``min_dev`` (the signal's
+    unit), from it. A jump that lasts longer than half the window is real and accepted.
+    """
+
+    RESIDUALS = 300  # residuals kept for the typical one (10 s at 30 frames/s)
+
+    def __init__(self, window_s: float, n_mads: float, min_dev: float):
+        self.window_s, self.n_mads, self.min_dev = window_s, n_mads, min_dev
+        self.reset()
+
+    def reset(self) -> None:
+        self._kept: deque[tuple[float, float]] = deque()
+        self._residuals: deque[float] = deque(maxlen=self.RESIDUALS)
+        self._rejecting_since: float | None = None
+
+    def update(self, t_s: float, x: float) -> float:
+        if not math.isfinite(x):
+            return x
+        while self._kept and self._kept[0][0] < t_s - self.window_s:
+            self._kept.popleft()
+        if len(self._kept) >= 3:
+            tt, xx = np.array(self._kept).T
+            _, intercept = np.polyfit(tt - t_s, xx, 1)
+            residual = abs(x - intercept)
+            scale = 1.4826 * float(np.median(self._residuals)) if self._residuals else 0.0
+            if residual > max(self.n_mads * scale, self.min_dev):
+                if self._rejecting_since is None:
+                    self._rejecting_since = t_s
+                if t_s - self._rejecting_since < 0.5 * self.window_s:
+                    return math.nan
+                self._kept.clear()  # it stayed there: a real jump, start again from it
+            else:
+                self._residuals.append(residual)
+        self._rejecting_since = None
+        self._kept.append((t_s, x))
+        return x
 
 
 def _hip_axis_tilt_deg(frame: PoseFrame) -> float:
