@@ -12,6 +12,7 @@ as a secondary cue with a lower confidence.
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass
 from typing import Literal
 
@@ -300,6 +301,7 @@ class BackTracker:
 
     def reset(self) -> None:
         self._window: list[tuple[float, float]] = []  # (t_s, clearance) of the last smooth_s
+        # sorted, so a percentile is an index: np.percentile's linear rule without a sort per frame
         self._legs_up: list[float] = []  # smoothed readings with the legs up
         self._all: list[float] = []  # every smoothed reading
         self._steps: list[float] = []  # |frame-to-frame change| of the smoothed reading
@@ -315,11 +317,11 @@ class BackTracker:
         s = self.settings
         smooth = self._smooth(t_s, clearance_ratio)
         if np.isfinite(smooth):
-            self._all.append(smooth)
+            insort(self._all, smooth)
             if np.isfinite(leg_angle_deg) and leg_angle_deg >= s.baseline_min_leg_angle_deg:
-                self._legs_up.append(smooth)
+                insort(self._legs_up, smooth)
             if self._last is not None:
-                self._steps.append(abs(smooth - self._last))
+                insort(self._steps, abs(smooth - self._last))
             self._last = smooth
         else:
             self._last = None
@@ -359,9 +361,17 @@ class BackTracker:
         if len(self._all) < 3:
             return float("nan"), float("nan")
         if len(self._legs_up) >= 5:
-            level = float(np.percentile(self._legs_up, 25))
+            level = _sorted_percentile(self._legs_up, 25)
         else:
-            level = float(np.percentile(self._all, 10))
-        noise = float(1.4826 * np.median(self._steps) / np.sqrt(2)) if self._steps else 0.0
+            level = _sorted_percentile(self._all, 10)
+        noise = float(1.4826 * _sorted_percentile(self._steps, 50) / np.sqrt(2)) if self._steps else 0.0
         px = s.min_margin_px / torso_px if np.isfinite(torso_px) and torso_px > 0 else 0.0
         return level, max(s.margin_ratio, s.margin_noise_k * noise, px)
+
+
+def _sorted_percentile(values: list[float], q: float) -> float:
+    """The q-th percentile of already sorted values (np.percentile's linear rule)."""
+    pos = q / 100 * (len(values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)

@@ -209,8 +209,13 @@ def compute_floor_line(track: PoseTrack, xy: np.ndarray, vis: np.ndarray, settin
     """
     estimator = FloorEstimator(settings)
     mask_x = track.mask_x_px if track.mask_bottom_y_px is not None else None
+    mv = settings.min_visibility
+    shoulder = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
+    hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
     lying = np.array([
-        estimator.update(xy[i], vis[i], mask_x, None if mask_x is None else track.mask_bottom_y_px[i])
+        estimator.update(
+            xy[i], vis[i], mask_x, None if mask_x is None else track.mask_bottom_y_px[i], shoulder[i], hip[i]
+        )
         for i in range(len(xy))
     ], bool)
     floor, posture = estimator.estimate()
@@ -454,14 +459,14 @@ class FloorEstimator:
 
     def update(
         self, xy: np.ndarray, vis: np.ndarray, mask_x_px: np.ndarray | None = None,
-        mask_bottom_y_px: np.ndarray | None = None,
+        mask_bottom_y_px: np.ndarray | None = None, shoulder: np.ndarray | None = None,
+        hip: np.ndarray | None = None,
     ) -> bool:
         """Add one frame: landmarks (33, 2) px, visibility (33,), and the mask's underside
-        (columns ``mask_x_px`` px, bottom y per column px, NaN where none); True if lying."""
-        mv = self.settings.min_visibility
-        xy1, vis1 = xy[None], vis[None]
-        shoulder = midpoint(xy1, vis1, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)[0]
-        hip = midpoint(xy1, vis1, L.LEFT_HIP, L.RIGHT_HIP, mv)[0]
+        (columns ``mask_x_px`` px, bottom y per column px, NaN where none); True if lying.
+        ``shoulder`` / ``hip`` (2,) px: the frame's :func:`midpoint` s, when already known."""
+        if shoulder is None or hip is None:
+            shoulder, hip = shoulder_hip(xy, vis, self.settings.min_visibility)
         trunk = shoulder - hip
         if not np.isfinite(trunk).all():
             return False
@@ -549,8 +554,18 @@ class FrameLegs:
     hip_height_px: float
 
 
+def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
+    """One frame's shoulder and hip midpoints (:func:`midpoint`), (2,) px each."""
+    xy1, vis1 = xy[None], vis[None]
+    return (
+        midpoint(xy1, vis1, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, min_visibility)[0],
+        midpoint(xy1, vis1, L.LEFT_HIP, L.RIGHT_HIP, min_visibility)[0],
+    )
+
+
 def frame_leg_angles(
-    xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings
+    xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings,
+    shoulder: np.ndarray | None = None, hip: np.ndarray | None = None,
 ) -> FrameLegs:
     """The working leg of one frame (landmarks (33, 2) px after left/right repair,
     visibility (33,) with out-of-picture points at 0) against a known floor line: the
@@ -558,8 +573,9 @@ def frame_leg_angles(
     Upright, the reference is straight down, facing the way the nose points."""
     mv = settings.min_visibility
     xy1, vis1 = xy[None], vis[None]
-    shoulder = midpoint(xy1, vis1, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
-    hip = midpoint(xy1, vis1, L.LEFT_HIP, L.RIGHT_HIP, mv)
+    if shoulder is None or hip is None:
+        shoulder, hip = shoulder_hip(xy, vis, mv)
+    shoulder, hip = shoulder[None], hip[None]
     if posture == "lying":
         along, up = floor.feet_dir, floor.up_dir
     else:

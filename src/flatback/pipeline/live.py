@@ -32,6 +32,7 @@ from flatback.measure.geometry import (
     LeftRightRepair,
     frame_leg_angles,
     in_frame_visibility,
+    shoulder_hip,
 )
 from flatback.measure.signals import OneEuroFilter, SignalSet
 from flatback.settings import Settings
@@ -138,10 +139,13 @@ class LiveAnalyzer:
         vis = in_frame_visibility(frame.xy_px[None], frame.visibility[None], self.info.width, self.info.height)[0]
         xy, vis, _ = self._repair.update(frame.xy_px, vis)
         mask = frame.mask
-        self._floor.update(xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px)
+        shoulder, hip = shoulder_hip(xy, vis, s.geometry.min_visibility)
+        self._floor.update(
+            xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px, shoulder, hip
+        )
         floor, posture = self._floor.current(), self._floor.posture
         self._reps.posture = posture or "lying"
-        legs = frame_leg_angles(xy, vis, floor, posture, s.geometry) if floor is not None else None
+        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture, s.geometry, shoulder, hip)
         torso = float(np.linalg.norm(legs.shoulder_px - legs.hip_px)) if legs is not None else math.nan
         if math.isfinite(torso):
             self._torso.append(torso)
@@ -315,9 +319,7 @@ class SpikeGate:
         while self._kept and self._kept[0][0] < t_s - self.window_s:
             self._kept.popleft()
         if len(self._kept) >= 3:
-            tt, xx = np.array(self._kept).T
-            _, intercept = np.polyfit(tt - t_s, xx, 1)
-            residual = abs(x - intercept)
+            residual = abs(x - _line_at(self._kept, t_s))
             scale = 1.4826 * float(np.median(self._residuals)) if self._residuals else 0.0
             if residual > max(self.n_mads * scale, self.min_dev):
                 if self._rejecting_since is None:
@@ -330,6 +332,16 @@ class SpikeGate:
         self._rejecting_since = None
         self._kept.append((t_s, x))
         return x
+
+
+def _line_at(points: deque[tuple[float, float]], t_s: float) -> float:
+    """The least-squares line through (t, x) points, evaluated at ``t_s``."""
+    n = len(points)
+    mt = sum(t for t, _ in points) / n
+    mx = sum(x for _, x in points) / n
+    stt = sum((t - mt) ** 2 for t, _ in points)
+    slope = sum((t - mt) * (x - mx) for t, x in points) / stt if stt > 0 else 0.0
+    return mx + slope * (t_s - mt)
 
 
 def _hip_axis_tilt_deg(frame: PoseFrame) -> float:
