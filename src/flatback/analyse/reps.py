@@ -453,7 +453,9 @@ class RepTracker:
     Offline (:func:`segment_reps`) passes the look-ahead: ``hysteresis_deg`` and
     ``range_deg`` from the whole clip. Live (both None), the hysteresis adapts to the
     range seen so far, and the rest mode (floor, top) is decided from the turning points
-    so far; the count is re-derived from the stored turning points when it changes.
+    so far; the count is re-derived from the stored turning points when it changes. A
+    rep is reported before its last turn is confirmed once the legs have dwelt within
+    ``level_tolerance_deg`` of that extreme for ``rest_dwell_s`` (s).
     Memory: the samples from the third-last turning point on, plus a few numbers per
     turning point.
     """
@@ -462,9 +464,10 @@ class RepTracker:
 
     def __init__(
         self, settings: RepSettings | None = None, *, hysteresis_deg: float | None = None,
-        range_deg: float | None = None, posture: str = "lying",
+        range_deg: float | None = None, posture: str = "lying", level_tolerance_deg: float = 0.0,
     ):
         self.settings = settings or RepSettings()
+        self.level_tolerance_deg = level_tolerance_deg
         self._fixed_hysteresis = hysteresis_deg
         self._fixed_range = range_deg
         self.posture = posture
@@ -485,6 +488,7 @@ class RepTracker:
         self._run = _Run([], [], [], {})
         self._run_start: tuple[float, float] | None = None  # (t_s, deg) of the run's first sample
         self._settled = None
+        self._near: tuple[float, float] | None = None  # (since s, deg): the legs near the tracked extreme
         self._detector.reset()
         self._n = 0  # samples in the current run
         self._base = 0  # run index of the buffer's first sample
@@ -544,7 +548,7 @@ class RepTracker:
         point = self._detector.update(self._n, t_s, leg_angle_deg)
         self._n += 1
         if point is not None:
-            self._settled_rep = False
+            self._settled_rep, self._near = False, None
             return self._confirm(point)
         return self._dwell(t_s)
 
@@ -668,7 +672,11 @@ class RepTracker:
         """A provisional event when the legs have stayed at the extreme being tracked
         for ``rest_dwell_s`` and it ends a counted rep (checked once per extreme)."""
         run, pending = self._run, self._detector.pending
-        if pending is None or len(run.points) < 2 or t_s - pending.t_s < self.settings.rest_dwell_s:
+        if pending is None:
+            return None
+        if self._near is None or abs(pending.value_deg - self._near[1]) > self.level_tolerance_deg:
+            self._near = (pending.t_s, pending.value_deg)
+        if len(run.points) < 2 or t_s - self._near[0] < self.settings.rest_dwell_s:
             return None
         key = (len(run.points), pending.i)
         if self._settled == key:

@@ -115,7 +115,7 @@ class LiveAnalyzer:
         self._floor = FloorEstimator(s.geometry)
         self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
         self._filter = OneEuroFilter(s.signals.causal_min_cutoff_hz, s.signals.causal_beta)
-        self._reps = RepTracker(s.reps)
+        self._reps = RepTracker(s.reps, level_tolerance_deg=s.reps.live_level_tolerance_deg)
         self._back = BackTracker(s.back_lift)
         self._torso: deque[float] = deque(maxlen=TORSO_FRAMES)
         self._elevation: deque[float] = deque(maxlen=ELEVATION_FRAMES)
