@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,49 @@ def test_back_tracker_needs_the_margin_for_min_lift_s():
     onset = next(s.onset_s for s in states if s.state == "lifted")
     assert onset == pytest.approx(3.0, abs=0.15)
     assert tracker.update(6.0, np.nan, int(ClearanceStatus.ARM), 30.0, 300.0).state == "occluded"
+
+
+class _DemoCamera:
+    """A stand-in for the webcam: the demo clip's rendered frames, in real time order."""
+
+    def __init__(self, clip):
+        self.clip = clip
+        self.info = clip.track.info
+
+    def __iter__(self):
+        from flatback.types import Frame
+
+        for i, image in enumerate(self.clip.frames()):
+            yield Frame(i, float(self.clip.track.t_s[i]), image)
+
+
+def test_webcam_session_shows_the_count_live_and_writes_the_outputs(tmp_path, monkeypatch):
+    """`flatback analyze 0 --duration S` without a camera: the demo clip's frames stand in
+    for the camera and its recorded poses for the pose model."""
+    from typer.testing import CliRunner
+
+    import flatback.cli
+    import flatback.io.source
+    from flatback.pose.replay import ReplayPose
+
+    clip = demo_clip()
+    duration = clip.truth.reps[-1].end_s + 1.0  # both reps, stopped before the set-down ends
+    monkeypatch.setattr(flatback.io.source, "open_source", lambda spec, **kw: _DemoCamera(clip))
+    monkeypatch.setattr(flatback.cli, "_live_backend", lambda settings: ReplayPose(clip.track))
+    seen = []
+    real_run = flatback.pipeline.live.run_live_session
+
+    def spy(*args, on_state=None, **kwargs):
+        return real_run(*args, on_state=lambda s: (seen.append(s), on_state(s)), **kwargs)
+
+    monkeypatch.setattr(flatback.pipeline.live, "run_live_session", spy)
+    out = tmp_path / "camera0_flatback"
+    result = CliRunner().invoke(flatback.cli.app, ["analyze", "0", "--duration", f"{duration:.1f}", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Live: {clip.truth.rep_count} reps counted" in result.output
+    assert seen[-1].t_s <= duration
+    assert max(s.rep_count for s in seen) == clip.truth.rep_count
+    for name in ("report.json", "timeseries.csv", "report.html", "annotated.mp4"):
+        assert (out / name).stat().st_size > 0, name
+    report = json.loads((out / "report.json").read_text())
+    assert report["rep_count"] == clip.truth.rep_count

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from flatback.analyse.assessment import CUES, assess_rep
 from flatback.analyse.backlift import BackReading, BackTracker, RepBack
 from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
+from flatback.io.source import FrameRecorder
 from flatback.measure.clearance import ClearanceStatus, frame_clearance
 from flatback.measure.geometry import (
     FloorEstimator,
@@ -35,8 +39,9 @@ from flatback.measure.geometry import (
     shoulder_hip,
 )
 from flatback.measure.signals import OneEuroFilter, SignalSet
+from flatback.pose import PoseBackend
 from flatback.settings import Settings
-from flatback.types import Landmark, PoseFrame, PoseTrack, VideoInfo
+from flatback.types import Frame, Landmark, PoseFrame, PoseTrack, VideoInfo
 
 # Frames whose torso lengths give the running torso length (the clearance's unit): about
 # 5 s at 30 frames/s, long enough to ride over a bad frame, short enough to follow a zoom.
@@ -361,4 +366,26 @@ def analyze_live(track: PoseTrack, settings: Settings | None = None) -> tuple[li
     return states, live.finish()
 
 
-__all__ = ["PHASES", "LiveAnalyzer", "LiveRecording", "LiveState", "analyze_live"]
+def run_live_session(
+    frames: Iterable[Frame], backend: PoseBackend, info: VideoInfo, settings: Settings | None = None, *,
+    duration_s: float | None = None, stop: Callable[[], bool] | None = None,
+    on_state: Callable[[LiveState], None] | None = None, record_to: Path | None = None,
+) -> LiveRecording:
+    """A live set: each frame through the pose backend and the LiveAnalyzer until the
+    frames end, ``duration_s`` (s of frame time) has passed, or ``stop()`` says so.
+    ``on_state`` sees every state; ``record_to`` receives the frames as an MP4 (for the
+    annotated video of the full analysis afterwards)."""
+    live = LiveAnalyzer(info, settings, backend.name)
+    with FrameRecorder(record_to, info.fps) if record_to is not None else nullcontext() as recorder:
+        for frame in frames:
+            if (duration_s is not None and frame.t_s > duration_s) or (stop is not None and stop()):
+                break
+            if recorder is not None:
+                recorder.write(frame)
+            state = live.update(backend(frame))
+            if on_state is not None:
+                on_state(state)
+    return live.finish()
+
+
+__all__ = ["PHASES", "LiveAnalyzer", "LiveRecording", "LiveState", "analyze_live", "run_live_session"]
