@@ -26,10 +26,6 @@ from flatback.types import PoseFrame
 BOTTOM_TOL_S = 0.3  # the bound for streaming vs offline bottom times
 
 
-def bottoms(reps) -> list[float]:
-    return [r.bottom_s for r in reps]
-
-
 @pytest.mark.parametrize("clip_name", ["clean_clip", "messy_clip", "top_rest_clip"])
 def test_streaming_count_and_bottoms_match_truth_and_offline(clip_name, request):
     clip = request.getfixturevalue(clip_name)
@@ -187,6 +183,7 @@ def test_webcam_session_shows_the_count_live_and_writes_the_outputs(tmp_path, mo
 
     import flatback.cli
     import flatback.io.source
+    import flatback.pipeline.live as live_module
     from flatback.pose.replay import ReplayPose
 
     clip = demo_clip()
@@ -194,12 +191,12 @@ def test_webcam_session_shows_the_count_live_and_writes_the_outputs(tmp_path, mo
     monkeypatch.setattr(flatback.io.source, "open_source", lambda spec, **kw: _DemoCamera(clip))
     monkeypatch.setattr(flatback.cli, "_live_backend", lambda settings: ReplayPose(clip.track))
     seen = []
-    real_run = flatback.pipeline.live.run_live_session
+    real_run = live_module.run_live_session
 
     def spy(*args, on_state=None, **kwargs):
         return real_run(*args, on_state=lambda s: (seen.append(s), on_state(s)), **kwargs)
 
-    monkeypatch.setattr(flatback.pipeline.live, "run_live_session", spy)
+    monkeypatch.setattr(live_module, "run_live_session", spy)
     out = tmp_path / "camera0_flatback"
     result = CliRunner().invoke(flatback.cli.app, ["analyze", "0", "--duration", f"{duration:.1f}", "-o", str(out)])
     assert result.exit_code == 0, result.output
