@@ -103,6 +103,22 @@ def test_rep_tracker_break_run_splits_like_the_offline_cut(clean_clip):
     assert len(streamed.reps) == clean_clip.truth.rep_count - 1
 
 
+def test_rep_tracker_memory_stays_bounded_over_a_long_set():
+    """Thirty reps: the tracker keeps only the samples the latest turns need."""
+    period_s, fps = 6.0, 30.0
+    t = np.arange(0, 30 * period_s + 2, 1 / fps)
+    x = 45 - 45 * np.cos(2 * np.pi * t / period_s)  # floor -> 90 deg -> floor, every 6 s
+    v = np.gradient(x, t)
+    tracker = RepTracker(RepSettings())
+    most = 0
+    for i in range(len(t)):
+        tracker.update(i, float(t[i]), float(x[i]), float(v[i]))
+        most = max(most, tracker.buffered_samples)
+    assert tracker.rep_count == 30
+    assert most <= 2 * period_s * fps  # two movements and the turn being confirmed, never the whole set
+    assert len(tracker.finish().reps) == 30
+
+
 def test_reset_starts_a_new_set(clean_clip):
     track = clean_clip.track
     live = LiveAnalyzer(track.info)

@@ -1,9 +1,12 @@
 """Reps and holds: phase segmentation of the leg-angle signal.
 
-A rep is what the person would count (DESIGN.md, "Rep"). Turning points come from a
-hysteresis detector (``TurningPointDetector``), the same object live mode drives one
-sample at a time. Offline, the whole clip is known, so the hysteresis adapts to the
-clip's range and each phase boundary is refined by looking ahead.
+A rep is what the person would count (DESIGN.md, "Rep"). ``RepTracker`` is the one
+segmentation engine: fed one sample at a time, its hysteresis detector
+(``TurningPointDetector``) confirms turning points, each rep is timed from the samples
+around its turns, and the count follows the rest mode the turning points so far give.
+Live mode drives it frame by frame; offline, ``segment_reps`` drives it over the clip
+with the look-ahead it has (the hysteresis from the clip's range, the rest mode from
+all turning points).
 
 Phases of a rep: the legs leave a resting turning point, move to the far turning point,
 and come back. Movement boundaries are where the line through the middle half of each
@@ -581,6 +584,11 @@ class RepTracker:
             self._hold_list.append(last)
         reps, partial, rest = self._derive(provisional=False)
         return Segmentation(reps, partial, list(self._hold_list), rest, self.hysteresis_deg)
+
+    @property
+    def buffered_samples(self) -> int:
+        """Samples held for timing the latest turns (from the third-last turning point on)."""
+        return len(self._t)
 
     @property
     def levels_deg(self) -> tuple[float | None, float | None]:

@@ -93,10 +93,10 @@ class LiveState:
 
 @dataclass(frozen=True)
 class LiveRecording:
-    """What a live session recorded: its pose track (for the full offline analysis) and
-    the streaming segmentation, closed at the end."""
+    """What a live session recorded: its pose track (for the full offline analysis; None
+    if no frame came) and the streaming segmentation, closed at the end."""
 
-    track: PoseTrack
+    track: PoseTrack | None
     segmentation: Segmentation
 
 
@@ -169,6 +169,7 @@ class LiveAnalyzer:
         if event is not None:
             self._judge(event)
         self._phase = self._phase_now(leg, speed)
+        cue_code, cue = self._cue(back)
         return LiveState(
             t_s=t,
             leg_angle_deg=leg,
@@ -180,7 +181,8 @@ class LiveAnalyzer:
             tempo_count=self._tempo(t),
             back=back,
             floor=floor,
-            **dict(zip(("cue_code", "cue"), self._cue(back), strict=True)),
+            cue_code=cue_code,
+            cue=cue,
         )
 
     def finish(self) -> LiveRecording:
