@@ -140,25 +140,10 @@ class LiveAnalyzer:
         """One pose frame in (in time order), the state at its time out."""
         self._frames.append(frame)
         t = frame.t_s
-        s = self.settings
-        vis = in_frame_visibility(frame.xy_px[None], frame.visibility[None], self.info.width, self.info.height)[0]
-        xy, vis, _ = self._repair.update(frame.xy_px, vis)
-        mask = frame.mask
-        shoulder, hip = shoulder_hip(xy, vis, s.geometry.min_visibility)
-        self._floor.update(
-            xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px, shoulder, hip
-        )
-        floor, posture = self._floor.current(), self._floor.posture
-        self._reps.posture = posture or "lying"
-        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture, s.geometry, shoulder, hip)
-        torso = float(np.linalg.norm(legs.shoulder_px - legs.hip_px)) if legs is not None else math.nan
-        if math.isfinite(torso):
-            self._torso.append(torso)
-        torso_px = float(np.median(self._torso)) if self._torso else math.nan
+        xy, legs, floor, posture = self._geometry(frame)
+        torso_px = self._torso_px(legs)
         self._elevation.append(_hip_axis_tilt_deg(frame))
-
-        leg_raw = legs.leg_angle_deg if legs is not None else math.nan
-        leg, speed = self._signal(t, leg_raw)
+        leg, speed = self._signal(t, legs.leg_angle_deg if legs is not None else math.nan)
         event = self._reps.update(frame.index, t, leg, speed) if math.isfinite(leg) else None
 
         back = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
@@ -196,6 +181,29 @@ class LiveAnalyzer:
         return LiveRecording(track, segmentation)
 
     # --- stages ---
+
+    def _geometry(self, frame: PoseFrame):
+        """(landmarks after left/right repair (33, 2) px, the working leg or None, the
+        floor line so far or None, the posture so far or None) of one frame."""
+        s = self.settings.geometry
+        vis = in_frame_visibility(frame.xy_px[None], frame.visibility[None], self.info.width, self.info.height)[0]
+        xy, vis, _ = self._repair.update(frame.xy_px, vis)
+        mask = frame.mask
+        shoulder, hip = shoulder_hip(xy, vis, s.min_visibility)
+        self._floor.update(
+            xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px, shoulder, hip
+        )
+        floor, posture = self._floor.current(), self._floor.posture
+        self._reps.posture = posture or "lying"
+        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture, s, shoulder, hip)
+        return xy, legs, floor, posture
+
+    def _torso_px(self, legs) -> float:
+        """The running torso length, px: the median over the last TORSO_FRAMES frames."""
+        torso = float(np.linalg.norm(legs.shoulder_px - legs.hip_px)) if legs is not None else math.nan
+        if math.isfinite(torso):
+            self._torso.append(torso)
+        return float(np.median(self._torso)) if self._torso else math.nan
 
     def _signal(self, t: float, raw: float) -> tuple[float, float]:
         """(filtered leg angle deg, speed deg/s); NaN while unseen or a spike. A gap
