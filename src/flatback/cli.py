@@ -105,6 +105,122 @@ def _analyse_and_write(input: str, outdir: Path, settings, *, quiet: bool, no_vi
     return analysis
 
 
+# --- live webcam session: the count and cue in the terminal, full outputs at the end ---
+
+
+def _is_webcam(input: str) -> bool:
+    return input.isdigit() and not Path(input).exists()
+
+
+def _live_backend(settings):
+    """The pose model for live frames (a seam for tests, which replay a track instead)."""
+    from flatback.pose.mediapipe import MediaPipePose
+
+    return MediaPipePose(settings.pose)
+
+
+def _live_text(state):
+    """One line: count, phase, tempo count, back, cue."""
+    from rich.text import Text
+
+    back = state.back_state if state.back_state not in ("flat", "lifted") else (
+        f"{state.back_state} ({state.clearance_ratio:.2f})"
+    )
+    line = Text()
+    line.append(f"reps {state.rep_count} ({state.quality_rep_count} quality)", style="bold")
+    line.append(f"  |  {state.phase:<7}")
+    line.append(f"  |  count {state.tempo_count}" if state.tempo_count else "  |  count -")
+    line.append(f"  |  back {back}", style="red" if state.back_state == "lifted" else None)
+    if state.cue:
+        line.append(f"\n{state.cue}", style="yellow")
+    return line
+
+
+@contextmanager
+def _live_display(quiet: bool, stream):
+    """A callback showing each LiveState on one refreshed line (rich Live)."""
+    if quiet:
+        yield lambda state: None
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    with Live(console=Console(file=stream), refresh_per_second=8) as live:
+        yield lambda state: live.update(_live_text(state))
+
+
+@contextmanager
+def _stop_requests(stop):
+    """Set ``stop`` (a threading.Event) on q + Enter or Ctrl-C while the block runs."""
+    import signal
+    import threading
+
+    def read_keys() -> None:
+        for line in sys.stdin:
+            if line.strip().lower() == "q":
+                stop.set()
+                return
+
+    threading.Thread(target=read_keys, daemon=True).start()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _live_and_write(input: str, outdir: Path, settings, *, duration: float | None, quiet: bool,
+                    no_video: bool = False, save_keypoints: bool = False):
+    """Run a live webcam session, then the full analysis of what it recorded into ``outdir``."""
+    import tempfile
+    import threading
+
+    from flatback.errors import FlatbackError
+    from flatback.io import source as sources
+    from flatback.outputs.files import write_outputs
+    from flatback.pipeline import Analyzer
+    from flatback.pipeline.live import run_live_session
+
+    stop = threading.Event()
+    if not quiet:
+        typer.echo("Live: q + Enter or Ctrl-C ends the set" + (f" (or after {duration:g} s)." if duration else "."))
+    try:
+        with tempfile.TemporaryDirectory(prefix="flatback-live-") as tmp, _native_stderr_silenced() as stderr:
+            camera = sources.open_source(input)
+            backend = _live_backend(settings)
+            video = None if no_video else Path(tmp) / "session.mp4"
+            last: list = []  # the latest LiveState
+            try:
+                with _stop_requests(stop), _live_display(quiet, stderr) as show:
+
+                    def on_state(state) -> None:
+                        show(state)
+                        last[:] = [state]
+
+                    recording = run_live_session(
+                        iter(camera), backend, camera.info, settings, duration_s=duration, stop=stop.is_set,
+                        on_state=on_state, record_to=video,
+                    )
+            finally:
+                backend.close()
+            if recording.track is None:
+                _fail("no frames came from the camera; nothing was written.", 1)
+                return
+            if not quiet and last:
+                typer.echo(f"Live: {last[-1].rep_count} reps counted ({last[-1].quality_rep_count} quality) "
+                           f"in {last[-1].t_s:.1f} s; analysing the recording...")
+            analysis = Analyzer(settings).analyze_track(recording.track)
+            write_outputs(analysis, outdir, decimals=settings.output.decimals, save_keypoints=save_keypoints,
+                          video_source=video)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    except Exception as e:  # a bug, not bad input: say so briefly, details on request
+        if os.environ.get("FLATBACK_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    return analysis
+
+
 def _default_out(input: str, suffix: str) -> Path:
     return Path(f"{'camera' + input if input.isdigit() else Path(input).stem}_{suffix}")
 
@@ -125,8 +241,9 @@ def analyze(
     pain: Annotated[bool, typer.Option("--pain", help="With --save: this set hurt.")] = False,
     pop: Annotated[bool, typer.Option("--pop", help="With --save: you felt a pop.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
+    duration: Annotated[float | None, typer.Option("--duration", help="Webcam: end the session after this many seconds (else q + Enter, or Ctrl-C).")] = None,
 ) -> None:
-    """Measure every rep in a side-view video of lying leg lifts."""
+    """Measure every rep in a side-view video of lying leg lifts (or live, from a webcam)."""
     _quiet_native_logs()
     from flatback.errors import FlatbackError
 
@@ -135,9 +252,13 @@ def analyze(
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
     outdir = out or _default_out(input, "flatback")
-    analysis = _analyse_and_write(
-        input, outdir, settings, quiet=quiet, no_video=no_video, video=video, save_keypoints=save_keypoints
-    )
+    if _is_webcam(input):
+        analysis = _live_and_write(input, outdir, settings, duration=duration, quiet=quiet, no_video=no_video,
+                                   save_keypoints=save_keypoints)
+    else:
+        analysis = _analyse_and_write(
+            input, outdir, settings, quiet=quiet, no_video=no_video, video=video, save_keypoints=save_keypoints
+        )
     if not quiet:
         _print_summary(analysis, outdir)
     if save or pain or pop:

@@ -573,6 +573,21 @@ class RepSettings(_Section):
         "level seen at the start or end, deg, to be top-rest reps (an end range of about 45 "
         "degrees, DESIGN.md); bent-knee lowerings to 10 degrees are floor-rest.",
     )
+    rest_dwell_s: float = Field(
+        0.5,
+        ge=0,
+        description="Live: a rep's last turning point counts as reached once the legs have stayed "
+        "short of the hysteresis from it for this long, s, so the count comes as the rep ends, not "
+        "when the next movement starts (offline results do not depend on it).",
+    )
+    live_level_tolerance_deg: float = Field(
+        1.0,
+        ge=0,
+        description="Live: the legs dwell at a turn (see rest_dwell_s) while they stay within this "
+        "many degrees of its extreme, deg. The causal filter settles into a still pause slowly, "
+        "setting a new extreme by hundredths of a degree for a while; without it the dwell "
+        "would restart at each.",
+    )
     rest_tolerance_deg: float = Field(
         10.0,
         description="A clip that starts (ends) within this many degrees of the rest level "

@@ -12,6 +12,7 @@ as a secondary cue with a lower confidence.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -244,3 +245,120 @@ def session_end_range(reps: Sequence[AssessedRep]) -> EndRange:
     if reps:
         return EndRange(None, EndRangeMethod.BACK_NOT_SEEN)
     return EndRange(None, EndRangeMethod.NOT_MEASURED)
+
+
+# --- streaming: the back, frame by frame ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackReading:
+    """The back at one frame (live).
+
+    ``state``: "flat", "lifted", "occluded" or "unknown" (no reading, or no baseline
+    yet). ``clearance_ratio``: the causal rolling median of the lumbar clearance, torso
+    lengths (NaN when not measured). ``baseline_ratio`` / ``margin_ratio``: the flat
+    level so far and the rise above it that is a lift, torso lengths (NaN before there
+    is one). ``onset_s`` / ``onset_leg_angle_deg``: where the current lift began (s,
+    deg), None unless lifted.
+    """
+
+    state: BackState
+    clearance_ratio: float
+    baseline_ratio: float
+    margin_ratio: float
+    onset_s: float | None = None
+    onset_leg_angle_deg: float | None = None
+
+
+class BackTracker:
+    """Back lift, one frame at a time (DESIGN.md, "Back lift"; the rules of
+    :func:`track_back` with what has been seen so far).
+
+    ``update(t_s, clearance_ratio, status, leg_angle_deg, torso_px)`` smooths the
+    clearance with a trailing median over ``smooth_s``; the baseline is the lower
+    quartile of the readings with the legs above ``baseline_min_leg_angle_deg`` so far
+    (at least 5), else the lowest tenth of all readings (at least 3); a lift is the
+    clearance above baseline + margin for ``min_lift_s``, its onset walked back to where
+    the clearance rose above a quarter of the margin. ``reset()`` starts again.
+    """
+
+    def __init__(self, settings: BackLiftSettings | None = None):
+        self.settings = settings or BackLiftSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        self._window: list[tuple[float, float]] = []  # (t_s, clearance) of the last smooth_s
+        # sorted, so a percentile is an index: np.percentile's linear rule without a sort per frame
+        self._legs_up: list[float] = []  # smoothed readings with the legs up
+        self._all: list[float] = []  # every smoothed reading
+        self._steps: list[float] = []  # |frame-to-frame change| of the smoothed reading
+        self._last: float | None = None
+        self._above_since: float | None = None  # first time above baseline + margin (this stretch)
+        self._left_at: tuple[float, float] | None = None  # (t_s, leg deg) the reading left the baseline
+
+    def update(
+        self, t_s: float, clearance_ratio: float, status: int, leg_angle_deg: float, torso_px: float
+    ) -> BackReading:
+        """One frame: raw clearance (torso lengths, NaN if not measured), its
+        :class:`ClearanceStatus`, the leg angle (deg) and the torso length (px)."""
+        s = self.settings
+        smooth = self._smooth(t_s, clearance_ratio)
+        if np.isfinite(smooth):
+            insort(self._all, smooth)
+            if np.isfinite(leg_angle_deg) and leg_angle_deg >= s.baseline_min_leg_angle_deg:
+                insort(self._legs_up, smooth)
+            if self._last is not None:
+                insort(self._steps, abs(smooth - self._last))
+            self._last = smooth
+        else:
+            self._last = None
+        base, margin = self._baseline(torso_px)
+        if int(status) in {int(o) for o in OCCLUDING}:
+            self._above_since = self._left_at = None
+            return BackReading(BackState.OCCLUDED, smooth, base, margin)
+        if not (np.isfinite(smooth) and np.isfinite(base)):
+            self._above_since = self._left_at = None
+            return BackReading(BackState.UNKNOWN, smooth, base, margin)
+        if smooth > base + self.settings.onset_leave_fraction * margin:
+            if self._left_at is None:
+                self._left_at = (t_s, leg_angle_deg)
+        else:
+            self._left_at = None
+        if smooth > base + margin:
+            self._above_since = t_s if self._above_since is None else self._above_since
+            if t_s - self._above_since >= s.min_lift_s and self._left_at is not None:
+                onset_s, onset_deg = self._left_at
+                return BackReading(BackState.LIFTED, smooth, base, margin, onset_s, float(onset_deg))
+        else:
+            self._above_since = None
+        return BackReading(BackState.FLAT, smooth, base, margin)
+
+    def _smooth(self, t_s: float, x: float) -> float:
+        """Median of the finite readings of the last ``smooth_s``; NaN when x is NaN."""
+        self._window.append((t_s, x))
+        while self._window and self._window[0][0] < t_s - self.settings.smooth_s:
+            self._window.pop(0)
+        if not np.isfinite(x):
+            return float("nan")
+        return float(np.median([v for _, v in self._window if np.isfinite(v)]))
+
+    def _baseline(self, torso_px: float) -> tuple[float, float]:
+        """(flat level, margin), torso lengths; NaN while fewer than 3 readings."""
+        s = self.settings
+        if len(self._all) < 3:
+            return float("nan"), float("nan")
+        if len(self._legs_up) >= self.settings.baseline_min_frames:
+            level = _sorted_percentile(self._legs_up, self.settings.baseline_percentile)
+        else:
+            level = _sorted_percentile(self._all, self.settings.fallback_percentile)
+        noise = float(1.4826 * _sorted_percentile(self._steps, 50) / np.sqrt(2)) if self._steps else 0.0
+        px = s.min_margin_px / torso_px if np.isfinite(torso_px) and torso_px > 0 else 0.0
+        return level, max(s.margin_ratio, s.margin_noise_k * noise, px)
+
+
+def _sorted_percentile(values: list[float], q: float) -> float:
+    """The q-th percentile of already sorted values (np.percentile's linear rule)."""
+    pos = q / 100 * (len(values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)

@@ -1,9 +1,12 @@
 """Reps and holds: phase segmentation of the leg-angle signal.
 
-A rep is what the person would count (DESIGN.md, "Rep"). Turning points come from a
-hysteresis detector (``TurningPointDetector``), the same object live mode drives one
-sample at a time. Offline, the whole clip is known, so the hysteresis adapts to the
-clip's range and each phase boundary is refined by looking ahead.
+A rep is what the person would count (DESIGN.md, "Rep"). ``RepTracker`` is the one
+segmentation engine: fed one sample at a time, its hysteresis detector
+(``TurningPointDetector``) confirms turning points, each rep is timed from the samples
+around its turns, and the count follows the rest mode the turning points so far give.
+Live mode drives it frame by frame; offline, ``segment_reps`` drives it over the clip
+with the look-ahead it has (the hysteresis from the clip's range, the rest mode from
+all turning points).
 
 Phases of a rep: the legs leave a resting turning point, move to the far turning point,
 and come back. Movement boundaries are where the line through the middle half of each
@@ -16,7 +19,8 @@ duration, the rest as pause.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -63,7 +67,7 @@ class TurningPointDetector:
         h = self.hysteresis_deg
         if self._direction is None:  # wait for the first clear move either way
             assert self._first is not None
-            fi, ft, fx = self._first
+            _, _, fx = self._first
             if x >= fx + h:
                 self._direction, self._best = "high", (i, t_s, x)
             elif x <= fx - h:
@@ -181,7 +185,7 @@ def turn_timings(
     movements); a turn without one (a bounce, or a turn rounded by filtering) is where
     the two lines meet.
     """
-    lines = [fit_movement(t_s, x, p, q) for p, q in zip(pts, pts[1:])]
+    lines = [fit_movement(t_s, x, p, q) for p, q in pairwise(pts)]
     out = []
     for k, p in enumerate(pts):
         line_in = lines[k - 1] if k >= 1 else None
@@ -269,23 +273,12 @@ def _peak(v: np.ndarray) -> float:
 
 
 def find_holds(t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, settings: RepSettings) -> list[Hold]:
-    """Periods of at least ``hold_min_s`` with the legs still and off the floor."""
-    still = np.isfinite(x) & (np.abs(np.nan_to_num(speed, nan=np.inf)) <= settings.hold_max_speed_deg_s)
-    holds = []
-    for start, stop in finite_runs(np.where(still, 1.0, np.nan)):
-        # split where the angle drifts more than the allowed range
-        s = start
-        while s < stop:
-            e = s
-            lo = hi = x[s]
-            while e + 1 < stop and max(hi, x[e + 1]) - min(lo, x[e + 1]) <= settings.hold_max_range_deg:
-                e += 1
-                lo, hi = min(lo, x[e]), max(hi, x[e])
-            mean = float(np.mean(x[s : e + 1]))
-            if t_s[e] - t_s[s] >= settings.hold_min_s and mean >= settings.hold_min_leg_angle_deg:
-                holds.append(Hold(float(t_s[s]), float(t_s[e]), mean))
-            s = e + 1
-    return holds
+    """Periods of at least ``hold_min_s`` with the legs still and off the floor (a
+    :class:`HoldTracker` driven over the whole clip)."""
+    tracker = HoldTracker(settings)
+    holds = [h for k in range(len(x)) if (h := tracker.update(float(t_s[k]), float(x[k]), float(speed[k])))]
+    last = tracker.finish()
+    return holds + ([last] if last else [])
 
 
 def segment_reps(
@@ -293,61 +286,483 @@ def segment_reps(
     posture: str = "lying", breaks: np.ndarray | None = None,
 ) -> Segmentation:
     """Reps and holds of a clip from its cleaned leg angle (deg) and speed (deg/s); no
-    rep spans a cut (``breaks``, (N,) bool, True where frame i starts a new shot)."""
+    rep spans a cut (``breaks``, (N,) bool, True where frame i starts a new shot).
+
+    A thin driver of :class:`RepTracker`, the streaming engine live mode uses. Its
+    look-ahead: the hysteresis comes from the whole clip's range, every continuous run
+    (between gaps and cuts) is a run of the tracker, and the rest mode is chosen from
+    all the clip's turning points when the tracker finishes.
+    """
     settings = settings or RepSettings()
-    x, speed = leg_angle_deg, leg_speed_deg_s
+    x = leg_angle_deg
     finite = x[np.isfinite(x)]
     if len(finite) == 0:
         return Segmentation([], [], [], "floor", settings.min_amplitude_deg)
     clip_range = float(np.percentile(finite, 98) - np.percentile(finite, 2))
     hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
-
-    runs = [(a, b) for a, b in finite_runs(x, breaks) if b - a >= 2]
-    points_per_run = [turning_points(a, t_s[a:b], x[a:b], hysteresis) for a, b in runs]
-    all_points = [p for pts in points_per_run for p in pts]
-    range_deg = max(clip_range, hysteresis)
-    tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
-    rest = settings.rest if settings.rest != "auto" else choose_rest(all_points, settings.top_rest_min_gap_deg, posture)
-    if posture == "upright" and settings.rest == "auto":
-        rest = "hang"
-    rest_kind: Kind = "high" if rest == "top" else "low"
-    real_rest = [p.value_deg for p in all_points if p.kind == rest_kind and not p.edge]
-    rest_level = float(np.median(real_rest)) if real_rest else (
-        max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
-    ) if all_points else 0.0
-
-    def at_rest(p: TurningPoint) -> bool:
-        # an edge beyond the usual rest level (lying flat below the usual bottoms) is at rest too
-        beyond = p.value_deg - rest_level if rest_kind == "high" else rest_level - p.value_deg
-        return not p.edge or beyond >= -tol
-
-    reps: list[RepPhases] = []
-    partial: list[PartialRep] = []
-    for (_, run_stop), pts in zip(runs, points_per_run):
-        times = turn_timings(t_s, x, speed, pts, settings)
-        for k in range(len(pts) - 2):
-            a, b, c = pts[k], pts[k + 1], pts[k + 2]
-            if a.kind != rest_kind:
-                continue
-            if min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) < hysteresis * 0.5:
-                continue  # an edge that barely moved: no rep there
-            if at_rest(a) and at_rest(c) and not b.edge:
-                reps.append(_rep_from_points(
-                    t_s, x, speed, a, b, c, tuple(times[k : k + 3]), rest, float(t_s[run_stop - 1]), k + 3 < len(pts),
-                ))
-            else:
-                where = "start" if not at_rest(a) else "end"
-                partial.append(_partial(x, a, c, f"cut off by the {where} of the clip or a gap"))
-        # half reps: the clip starts or ends away from the rest position
-        if len(pts) >= 2 and pts[0].kind != rest_kind:
-            partial.append(_partial(x, pts[0], pts[1], "started before the clip (or a gap)"))
-        if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
-            partial.append(_partial(x, pts[-2], pts[-1], "not finished when the clip (or a gap) ends"))
-    partial.sort(key=lambda p: p.start_s)
-    holds = find_holds(t_s, x, speed, settings)
-    return Segmentation(reps, partial, holds, rest, hysteresis)
+    tracker = RepTracker(settings, hysteresis_deg=hysteresis, range_deg=clip_range, posture=posture)
+    run_starts = {int(a) for a, _ in finite_runs(x, breaks)}
+    for k in range(len(x)):
+        if k in run_starts:
+            tracker.break_run()
+        tracker.update(k, float(t_s[k]), float(x[k]), float(leg_speed_deg_s[k]))
+    return tracker.finish()
 
 
 def _partial(x: np.ndarray, a: TurningPoint, b: TurningPoint, reason: str) -> PartialRep:
     seg = x[a.i : b.i + 1]
     return PartialRep(a.t_s, b.t_s, float(np.nanmin(seg)), float(np.nanmax(seg)), reason)
+
+
+# --- streaming: the segmentation engine live and offline share --------------------
+
+
+class HoldTracker:
+    """Static holds, one sample at a time: ``update(t_s, x, speed)`` returns a
+    :class:`Hold` when a still stretch (``|speed| <= hold_max_speed_deg_s``, deg/s,
+    within ``hold_max_range_deg``) that qualifies ends; ``finish()`` closes the last."""
+
+    def __init__(self, settings: RepSettings):
+        self.settings = settings
+        self.reset()
+
+    def reset(self) -> None:
+        self._values: list[float] = []  # leg angles of the current still stretch, deg
+        self._start_s = self._end_s = 0.0
+        self._lo = self._hi = 0.0
+
+    @property
+    def current(self) -> Hold | None:
+        """The still stretch in progress, if it already qualifies as a hold."""
+        return self._hold()
+
+    def update(self, t_s: float, x: float, speed_deg_s: float) -> Hold | None:
+        s = self.settings
+        still = np.isfinite(x) and abs(speed_deg_s if np.isfinite(speed_deg_s) else np.inf) <= s.hold_max_speed_deg_s
+        if not still:
+            return self.finish()
+        if self._values and max(self._hi, x) - min(self._lo, x) <= s.hold_max_range_deg:
+            self._values.append(x)
+            self._end_s, self._lo, self._hi = t_s, min(self._lo, x), max(self._hi, x)
+            return None
+        done = self.finish()  # the angle drifted beyond the allowed range: a new stretch
+        self._values, self._start_s, self._end_s, self._lo, self._hi = [x], t_s, t_s, x, x
+        return done
+
+    def finish(self) -> Hold | None:
+        """Close the stretch in progress; its Hold if it qualifies."""
+        hold = self._hold()
+        self._values = []
+        return hold
+
+    def _hold(self) -> Hold | None:
+        if not self._values:
+            return None
+        mean = float(np.mean(self._values))
+        s = self.settings
+        if self._end_s - self._start_s >= s.hold_min_s and mean >= s.hold_min_leg_angle_deg:
+            return Hold(self._start_s, self._end_s, mean)
+        return None
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    """A counted rep, reported as soon as its last turning point is confirmed.
+
+    ``number``: the rep's place in the count at that moment (1-based). ``rep``: its
+    measurements; while ``final`` is False the pause after its last turn, and so
+    ``end_s`` (s), are provisional (the next movement has not started yet). ``t_s``: the
+    time of the sample that confirmed it, s.
+    """
+
+    number: int
+    rep: RepPhases
+    final: bool
+    t_s: float
+
+
+@dataclass
+class _Run:
+    """One continuous run (between gaps and cuts) as the tracker keeps it: its turning
+    points (``i`` counts the run's samples), their (arrive, leave) timings, the leg
+    angle's (min, max) between neighbouring points, deg, and each triple's rep."""
+
+    points: list[TurningPoint]
+    times: list[tuple[float, float]]
+    pair_range: list[tuple[float, float]]
+    candidates: dict[int, RepPhases]
+    provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
+    end_s: float = 0.0
+
+
+def _range_percentiles(counts: np.ndarray, lo_deg: float, bin_deg: float) -> float:
+    """p98 - p2 of the leg angles counted in a histogram, deg (bin-centre resolution)."""
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    cum = np.cumsum(counts)
+    p2, p98 = np.searchsorted(cum, [0.02 * total, 0.98 * total])
+    return float((p98 - p2) * bin_deg)
+
+
+class RepTracker:
+    """The rep segmentation engine, one sample at a time (STYLE item 7).
+
+    ``update(i, t_s, leg_angle_deg, speed_deg_s)`` feeds one sample and returns a
+    :class:`RepEvent` when a rep's last turning point is confirmed (hysteresis
+    ``hysteresis_deg``; each turning point then carries the dwell around it, s, as its
+    pause), or when a rep's end becomes final. ``break_run()`` ends a continuous run (a
+    cut, a gap longer than ``max_gap_s``): no rep spans it. ``finish()`` closes the
+    stream and returns the :class:`Segmentation`; ``reset()`` starts again.
+
+    Offline (:func:`segment_reps`) passes the look-ahead: ``hysteresis_deg`` and
+    ``range_deg`` from the whole clip. Live (both None), the hysteresis adapts to the
+    range seen so far, and the rest mode (floor, top) is decided from the turning points
+    so far; the count is re-derived from the stored turning points when it changes. A
+    rep is reported before its last turn is confirmed once the legs have dwelt within
+    ``level_tolerance_deg`` of that extreme for ``rest_dwell_s`` (s).
+    Memory: the samples from the third-last turning point on, plus a few numbers per
+    turning point.
+    """
+
+    _HIST_LO_DEG, _HIST_BIN_DEG, _HIST_BINS = -180.0, 0.5, 1080  # leg angles -180..360 deg
+
+    def __init__(
+        self, settings: RepSettings | None = None, *, hysteresis_deg: float | None = None,
+        range_deg: float | None = None, posture: str = "lying", level_tolerance_deg: float = 0.0,
+    ):
+        self.settings = settings or RepSettings()
+        self.level_tolerance_deg = level_tolerance_deg
+        self._fixed_hysteresis = hysteresis_deg
+        self._fixed_range = range_deg
+        self.posture = posture
+        self.reset()
+
+    def reset(self) -> None:
+        self._runs: list[_Run] = []
+        self._hist = np.zeros(self._HIST_BINS, np.int64)
+        self._holds = HoldTracker(self.settings)
+        self._hold_list: list[Hold] = []
+        self._detector = TurningPointDetector(self.hysteresis_deg)
+        self._count = 0
+        self._settled: tuple[int, int] | None = None  # (points, sample) of the extreme last checked for a dwell
+        self._settled_rep = False  # that extreme ended a counted rep, reported before its confirmation
+        self._new_run()
+
+    def _new_run(self) -> None:
+        self._run = _Run([], [], [], {})
+        self._run_start: tuple[float, float] | None = None  # (t_s, deg) of the run's first sample
+        self._settled = None
+        self._near: tuple[float, float] | None = None  # (since s, deg): the legs near the tracked extreme
+        self._detector.reset()
+        self._n = 0  # samples in the current run
+        self._base = 0  # run index of the buffer's first sample
+        self._t: list[float] = []
+        self._x: list[float] = []
+        self._v: list[float] = []
+
+    # --- what the look-ahead would give, from what has been seen so far ---
+
+    @property
+    def range_deg(self) -> float:
+        """The leg angle's range (p98 - p2), deg: the clip's offline, so far live."""
+        if self._fixed_range is not None:
+            return self._fixed_range
+        return _range_percentiles(self._hist, self._HIST_LO_DEG, self._HIST_BIN_DEG)
+
+    @property
+    def hysteresis_deg(self) -> float:
+        """The smallest swing that is a movement, deg (``min_amplitude_deg``, or
+        ``min_amplitude_frac`` of the range when larger)."""
+        if self._fixed_hysteresis is not None:
+            return self._fixed_hysteresis
+        s = self.settings
+        return max(s.min_amplitude_deg, s.min_amplitude_frac * self.range_deg)
+
+    @property
+    def rest(self) -> Literal["floor", "top", "hang"]:
+        """Where reps rest, decided from the turning points so far (all of them offline)."""
+        return _rest_mode(self._all_points(), self.settings, self.posture)
+
+    @property
+    def rep_count(self) -> int:
+        """Reps counted so far under the current rest decision (re-derived at each
+        confirmed turning point), the rep whose last turn the legs dwell at included."""
+        return self._count + self._settled_rep
+
+    # --- the stream ---
+
+    def update(self, i: int, t_s: float, leg_angle_deg: float, speed_deg_s: float) -> RepEvent | None:
+        """One sample: frame ``i`` at ``t_s``, s, its leg angle, deg, and speed, deg/s.
+        A NaN angle is skipped (the caller breaks the run when the gap is long)."""
+        hold = self._holds.update(t_s, leg_angle_deg, speed_deg_s)
+        if hold is not None:
+            self._hold_list.append(hold)
+        if not np.isfinite(leg_angle_deg):
+            return None
+        if self._fixed_hysteresis is None:
+            b = int((leg_angle_deg - self._HIST_LO_DEG) / self._HIST_BIN_DEG)
+            self._hist[min(max(b, 0), self._HIST_BINS - 1)] += 1
+            self._detector.hysteresis_deg = self.hysteresis_deg
+        if self._run_start is None:
+            self._run_start = (t_s, leg_angle_deg)
+        self._t.append(t_s)
+        self._x.append(leg_angle_deg)
+        self._v.append(speed_deg_s)
+        self._run.end_s = t_s
+        point = self._detector.update(self._n, t_s, leg_angle_deg)
+        self._n += 1
+        if point is not None:
+            self._settled_rep, self._near = False, None
+            return self._confirm(point)
+        return self._dwell(t_s)
+
+    def break_run(self) -> None:
+        """End the continuous run here (a cut or a long gap)."""
+        run = self._run
+        pending = self._detector.pending
+        if pending is not None:
+            if not run.points:
+                run.points.append(self._start_edge(pending.kind))
+            run.points.append(pending)
+            self._close_pair()
+            n = len(run.points)
+            for k in range(len(run.times), n):
+                run.times.append(self._timing(k))
+            for k in range(n - 2):
+                if k not in run.candidates:
+                    run.candidates[k] = self._candidate(k, has_next=k + 3 < n)
+            run.provisional.clear()
+            self._runs.append(run)
+        self._new_run()
+        self._settled_rep = False
+        self._count = len(self._derive(provisional=False)[0])
+
+    def finish(self) -> Segmentation:
+        """Close the stream: the reps, partial reps and holds of everything fed."""
+        self.break_run()
+        last = self._holds.finish()
+        if last is not None:
+            self._hold_list.append(last)
+        reps, partial, rest = self._derive(provisional=False)
+        return Segmentation(reps, partial, list(self._hold_list), rest, self.hysteresis_deg)
+
+    @property
+    def buffered_samples(self) -> int:
+        """Samples held for timing the latest turns (from the third-last turning point on)."""
+        return len(self._t)
+
+    @property
+    def levels_deg(self) -> tuple[float | None, float | None]:
+        """(high, low) leg angle of the latest turning points of each kind, deg, the
+        extreme being tracked included; None where none has been seen."""
+        points = self._all_points()
+        pending = self._detector.pending
+        if pending is not None:
+            points = [*points, pending]
+        high = next((p.value_deg for p in reversed(points) if p.kind == "high"), None)
+        low = next((p.value_deg for p in reversed(points) if p.kind == "low"), None)
+        return high, low
+
+    @property
+    def holding(self) -> Hold | None:
+        """The hold in progress (legs still and up for at least ``hold_min_s``), if any."""
+        return self._holds.current
+
+    # --- internals ---
+
+    def _start_edge(self, first_kind: Kind) -> TurningPoint:
+        """The run's first sample as a turning point of the other kind (it may have gone
+        further before the run began)."""
+        kind: Kind = "low" if first_kind == "high" else "high"
+        assert self._run_start is not None
+        t0, x0 = self._run_start
+        return TurningPoint(0, t0, x0, kind, edge=True)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return np.asarray(self._t), np.asarray(self._x), np.asarray(self._v)
+
+    def _local(self, p: TurningPoint) -> TurningPoint:
+        return TurningPoint(p.i - self._base, p.t_s, p.value_deg, p.kind, p.edge)
+
+    def _timing(self, k: int, points: list[TurningPoint] | None = None) -> tuple[float, float]:
+        """(arrive, leave) at point k: what :func:`turn_timings` gives with its neighbours."""
+        pts = self._run.points if points is None else points
+        lo = max(k - 1, 0)
+        window = [self._local(p) for p in pts[lo : k + 2]]
+        t, x, v = self._arrays()
+        return turn_timings(t, x, v, window, self.settings)[k - lo]
+
+    def _candidate(
+        self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None,
+        points: list[TurningPoint] | None = None,
+    ) -> RepPhases:
+        """The rep from points k, k+1, k+2 (as rest, far turn, rest)."""
+        run = self._run
+        a, b, c = (self._local(p) for p in (run.points if points is None else points)[k : k + 3])
+        t, x, v = self._arrays()
+        tt = tuple((times if times is not None else run.times)[k : k + 3])
+        return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next)
+
+    def _rest_of(self, kind: Kind) -> str:
+        if kind == "high":
+            return "top"
+        return "hang" if self.posture == "upright" and self.settings.rest == "auto" else "floor"
+
+    def _close_pair(self) -> None:
+        run = self._run
+        p, q = run.points[-2], run.points[-1]
+        seg = np.asarray(self._x[p.i - self._base : q.i - self._base + 1])
+        run.pair_range.append((float(np.nanmin(seg)), float(np.nanmax(seg))))
+
+    def _confirm(self, point: TurningPoint) -> RepEvent | None:
+        run = self._run
+        if not run.points:
+            run.points.append(self._start_edge(point.kind))
+        run.points.append(point)
+        n = len(run.points) - 1
+        self._close_pair()
+        run.times.append(self._timing(n - 1))  # its outgoing movement is now known
+        if n >= 3:  # the rep before the last now knows when its rest ended
+            run.candidates[n - 3] = self._candidate(n - 3, has_next=True)
+            run.provisional.pop(n - 3, None)
+        if n >= 2:
+            prov_times = [*run.times, self._timing(n)]
+            run.provisional[n - 2] = self._candidate(n - 2, has_next=False, times=prov_times)
+        self._trim(run.points[max(n - 2, 0)].i)
+        reps, _, _ = self._derive(provisional=True)
+        self._count = len(reps)
+        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, self.range_deg)
+        for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
+            if k >= 0 and context.is_rep(run.points[k : k + 3]):
+                rep = run.candidates[k] if final else run.provisional[k]
+                return RepEvent(self._count, rep, final, point.t_s)
+        return None
+
+    def _dwell(self, t_s: float) -> RepEvent | None:
+        """A provisional event when the legs have stayed at the extreme being tracked
+        for ``rest_dwell_s`` and it ends a counted rep (checked once per extreme)."""
+        run, pending = self._run, self._detector.pending
+        if pending is None:
+            return None
+        if self._near is None or abs(pending.value_deg - self._near[1]) > self.level_tolerance_deg:
+            self._near = (pending.t_s, pending.value_deg)
+        if len(run.points) < 2 or t_s - self._near[0] < self.settings.rest_dwell_s:
+            return None
+        key = (len(run.points), pending.i)
+        if self._settled == key:
+            return None
+        self._settled = key
+        turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
+        points = [*run.points, turn]
+        context = _RestContext.of(
+            [*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg, self.range_deg
+        )
+        was = self._settled_rep
+        self._settled_rep = context.is_rep(points[-3:])
+        if not self._settled_rep or was:
+            return None
+        n = len(points) - 1
+        times = [*run.times, self._timing(n - 1, points), self._timing(n, points)]
+        rep = self._candidate(n - 2, has_next=False, times=times, points=points)
+        return RepEvent(self.rep_count, rep, False, t_s)
+
+    def _trim(self, keep_from: int) -> None:
+        drop = keep_from - self._base
+        if drop > 0:
+            del self._t[:drop], self._x[:drop], self._v[:drop]
+            self._base = keep_from
+
+    def _all_points(self) -> list[TurningPoint]:
+        return [p for r in (*self._runs, self._run) for p in r.points]
+
+    def _derive(self, provisional: bool) -> tuple[list[RepPhases], list[PartialRep], Literal["floor", "top", "hang"]]:
+        runs = list(self._runs)
+        if provisional and len(self._run.points) >= 3:
+            runs.append(self._run)
+        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, self.range_deg)
+        return _derive_reps(runs, context)
+
+
+def _rest_mode(points: list[TurningPoint], settings: RepSettings, posture: str) -> Literal["floor", "top", "hang"]:
+    rest = settings.rest if settings.rest != "auto" else choose_rest(points, settings.top_rest_min_gap_deg, posture)
+    if posture == "upright" and settings.rest == "auto":
+        rest = "hang"
+    return rest
+
+
+@dataclass(frozen=True)
+class _RestContext:
+    """What decides whether three turning points are a counted rep: the rest mode, the
+    usual rest level and its tolerance, deg, and the hysteresis, deg."""
+
+    rest: Literal["floor", "top", "hang"]
+    rest_kind: Kind
+    rest_level_deg: float
+    tolerance_deg: float
+    hysteresis_deg: float
+
+    @classmethod
+    def of(
+        cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float, clip_range: float
+    ) -> _RestContext:
+        range_deg = max(clip_range, hysteresis)
+        tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
+        rest = _rest_mode(all_points, settings, posture)
+        rest_kind: Kind = "high" if rest == "top" else "low"
+        real_rest = [p.value_deg for p in all_points if p.kind == rest_kind and not p.edge]
+        rest_level = float(np.median(real_rest)) if real_rest else (
+            max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
+        ) if all_points else 0.0
+        return cls(rest, rest_kind, rest_level, tol, hysteresis)
+
+    def at_rest(self, p: TurningPoint) -> bool:
+        # an edge beyond the usual rest level (lying flat below the usual bottoms) is at rest too
+        beyond = p.value_deg - self.rest_level_deg if self.rest_kind == "high" else self.rest_level_deg - p.value_deg
+        return not p.edge or beyond >= -self.tolerance_deg
+
+    def moved(self, a: TurningPoint, b: TurningPoint, c: TurningPoint) -> bool:
+        """Both movements of a -> b -> c reach half the hysteresis (an edge that barely
+        moved is no rep)."""
+        return min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) >= self.hysteresis_deg * 0.5
+
+    def is_rep(self, abc: list[TurningPoint]) -> bool:
+        """a -> b -> c leaves the rest position, turns, and comes back to it."""
+        a, b, c = abc
+        return a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a) and self.at_rest(c) and not b.edge
+
+
+def _derive_reps(
+    runs: list[_Run], context: _RestContext
+) -> tuple[list[RepPhases], list[PartialRep], Literal["floor", "top", "hang"]]:
+    """Counted and partial reps from the runs' turning points and their triples' reps,
+    under the rest mode of ``context`` (DESIGN.md, "Rep")."""
+    rest_kind, hysteresis, at_rest = context.rest_kind, context.hysteresis_deg, context.at_rest
+    reps: list[RepPhases] = []
+    partial: list[PartialRep] = []
+    for run in runs:
+        pts = run.points
+        for k in range(len(pts) - 2):
+            a, b, c = pts[k], pts[k + 1], pts[k + 2]
+            if a.kind != rest_kind or not context.moved(a, b, c):
+                continue
+            if at_rest(a) and at_rest(c) and not b.edge:
+                reps.append(run.candidates[k] if k in run.candidates else run.provisional[k])
+            else:
+                where = "start" if not at_rest(a) else "end"
+                partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
+        # half reps: the clip starts or ends away from the rest position
+        if len(pts) >= 2 and pts[0].kind != rest_kind:
+            partial.append(_partial_from(run, 0, 1, "started before the clip (or a gap)"))
+        if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
+            partial.append(_partial_from(run, len(pts) - 2, len(pts) - 1, "not finished when the clip (or a gap) ends"))
+    partial.sort(key=lambda p: p.start_s)
+    return reps, partial, context.rest
+
+
+def _partial_from(run: _Run, k: int, m: int, reason: str) -> PartialRep:
+    """The partial rep from point k to point m of a run, with its range, deg."""
+    ranges = run.pair_range[k:m]
+    return PartialRep(
+        run.points[k].t_s, run.points[m].t_s, min(r[0] for r in ranges), max(r[1] for r in ranges), reason
+    )

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Self, TypeVar
 
 import av
 import numpy as np
@@ -235,3 +235,52 @@ def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
                 q.get_nowait()
             except queue.Empty:
                 thread.join(timeout=0.05)
+
+
+class FrameRecorder:
+    """Writes the frames a live session saw to an H.264 MP4, keeping their timestamps
+    (pts in ms from ``Frame.t_s``), so the session can be drawn on afterwards.
+
+    ``with FrameRecorder(path, fps) as rec: rec.write(frame)``; the file is complete when
+    the block ends. Sizes are cropped to even numbers (yuv420p needs them).
+    """
+
+    def __init__(self, path: str | Path, fps: float = 30.0):
+        self.path = Path(path)
+        self.fps = fps
+        self._container: Any = None  # av.OutputContainer, opened at the first frame
+        self._stream: Any = None
+        self._last_ms = -1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def write(self, frame: Frame) -> None:
+        from fractions import Fraction
+
+        h, w = frame.image.shape[:2]
+        if self._container is None:
+            self._container = av.open(str(self.path), "w", format="mp4")
+            stream = self._container.add_stream("libx264", rate=max(round(self.fps or 30), 1))
+            stream.width, stream.height, stream.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+            stream.options = {"preset": "ultrafast"}  # live: the pose model needs the CPU
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+            self._stream = stream
+        stream, container = self._stream, self._container
+        assert stream is not None
+        image = np.ascontiguousarray(frame.image[: int(stream.height), : int(stream.width)])
+        video_frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        video_frame.pts = max(round(frame.t_s * 1000), self._last_ms + 1)  # strictly increasing
+        self._last_ms = video_frame.pts
+        for packet in stream.encode(video_frame):
+            container.mux(packet)
+
+    def close(self) -> None:
+        if self._container is not None:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -181,29 +181,18 @@ def unswap_left_right(xy: np.ndarray, vis: np.ndarray, margin: float) -> tuple[n
 
     A frame is swapped back when exchanging the labels moves the knees and ankles less
     than ``margin`` times the unexchanged motion since the previous frame. Returns the
-    corrected (xy, vis) and a (N,) bool array marking the exchanged frames.
+    corrected (xy, vis) and a (N,) bool array marking the exchanged frames. A
+    :class:`LeftRightRepair` run over the clip, the object live mode uses.
     """
-    xy = xy.copy()
-    vis = vis.copy()
-    n = len(xy)
-    swapped = np.zeros(n, bool)
-    left = [L.LEFT_KNEE, L.LEFT_ANKLE]
-    right = [L.RIGHT_KNEE, L.RIGHT_ANKLE]
-    li, ri = np.array([p[0] for p in LEFT_RIGHT_PAIRS]), np.array([p[1] for p in LEFT_RIGHT_PAIRS])
-    prev = None
-    for i in range(n):
-        cur_l, cur_r = xy[i, left], xy[i, right]
-        if not (np.isfinite(cur_l).all() and np.isfinite(cur_r).all()):
-            continue
-        if prev is not None:
-            same = np.linalg.norm(cur_l - prev[0], axis=1).sum() + np.linalg.norm(cur_r - prev[1], axis=1).sum()
-            cross = np.linalg.norm(cur_l - prev[1], axis=1).sum() + np.linalg.norm(cur_r - prev[0], axis=1).sum()
-            if cross < margin * same:
-                xy[i, li], xy[i, ri] = xy[i, ri].copy(), xy[i, li].copy()
-                vis[i, li], vis[i, ri] = vis[i, ri].copy(), vis[i, li].copy()
-                swapped[i] = True
-        prev = (xy[i, left].copy(), xy[i, right].copy())
-    return xy, vis, swapped
+    repair = LeftRightRepair(margin)
+    rows = [repair.update(xy[i], vis[i]) for i in range(len(xy))]
+    if not rows:
+        return xy.copy(), vis.copy(), np.zeros(0, bool)
+    return (
+        np.stack([r[0] for r in rows]).astype(xy.dtype, copy=False),
+        np.stack([r[1] for r in rows]).astype(vis.dtype, copy=False),
+        np.array([r[2] for r in rows], bool),
+    )
 
 
 def lower_tangent(x: np.ndarray, bottom_y: np.ndarray, x_from: float, x_to: float) -> tuple[float, float] | None:
@@ -242,47 +231,24 @@ def compute_floor_line(
 
     Returns the FloorLine, the posture ("lying" or "upright") and the (N,) mask of
     frames in which the trunk lies within ``lying_max_trunk_tilt_deg`` of horizontal.
+    A :class:`FloorEstimator` fed every frame, asked once at the end (the look-ahead:
+    live mode asks it at every frame).
     """
+    estimator = FloorEstimator(settings)
+    mask_x = track.mask_x_px if track.mask_bottom_y_px is not None else None
     mv = settings.min_visibility
     shoulder = midpoint(xy, vis, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, mv)
     hip = midpoint(xy, vis, L.LEFT_HIP, L.RIGHT_HIP, mv)
-    trunk = shoulder - hip
-    ok = np.isfinite(trunk).all(axis=1)
-    if not ok.any():
-        raise VideoContentError(
-            "The person's hips and shoulders are never visible together: film the whole "
-            "body from the side."
-        )
-    tilt = np.degrees(np.arctan2(np.abs(trunk[:, 1]), np.abs(trunk[:, 0])))
-    # lying: the trunk near the floor's plane in the picture, or in the 3-D skeleton (a
-    # diagonal mat seen from above tilts the trunk in the picture, not in the body's frame)
     world_tilt = trunk_elevation_deg(track)
-    lying = ok & ((tilt <= settings.lying_max_trunk_tilt_deg) | (world_tilt <= settings.lying_max_trunk_tilt_deg))
-    if lying.sum() < 0.5 * ok.sum():
-        feet_sign = 1
-        return FloorLine(0.0, feet_sign, "vertical"), "upright", lying
-
-    feet_sign = int(np.sign(np.nanmedian(hip[lying, 0] - shoulder[lying, 0])) or 1)
-    trunk_line = np.degrees(np.arctan2(trunk[lying, 1], trunk[lying, 0]))
-    trunk_roll = float(np.median((trunk_line + 90) % 180 - 90))  # as a line angle in (-90, 90]
-    floor = FloorLine(trunk_roll, feet_sign, "trunk")
-    slopes = []
-    if track.mask_bottom_y_px is not None:
-        for i in np.flatnonzero(lying):
-            bottom = without_arms(track.mask_x_px, track.mask_bottom_y_px[i], xy[i], shoulder[i], hip[i],
-                                  settings.arm_underside_ratio)
-            line = lower_tangent(track.mask_x_px, bottom, *floor_contact_x(hip[i, 0], shoulder[i, 0]))
-            if line is not None:
-                slopes.append(line[0])
-    if len(slopes) >= max(3, 0.2 * lying.sum()):
-        roll = float(np.degrees(np.arctan(np.median(slopes))))
-        # The mask tangent is the better floor, unless something other than the back
-        # (a hand, a cushion) touches the floor under the body and tilts it.
-        if abs(roll - trunk_roll) <= settings.floor_agree_deg:
-            floor = FloorLine(roll, feet_sign, "mask", roll)
-        else:  # the contacts' line disagrees with the trunk's: the trunk for the angles, the contacts for the gap
-            floor = FloorLine(trunk_roll, feet_sign, "trunk", roll)
-    return floor, "lying", lying
+    bottoms = track.mask_bottom_y_px
+    lying = np.array([
+        estimator.update(
+            xy[i], vis[i], mask_x, None if bottoms is None else bottoms[i], shoulder[i], hip[i], float(world_tilt[i]),
+        )
+        for i in range(len(xy))
+    ], dtype=bool)
+    floor, posture = estimator.estimate()
+    return floor, posture, lying
 
 
 def without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio: float) -> np.ndarray:
@@ -488,3 +454,205 @@ def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibil
     source = np.where(both, np.minimum(sl, sr), np.maximum(sl, sr))
     source = np.where(apart, np.where(pick_left, sl, sr), source)
     return leg, source.astype(np.int8), knee
+
+
+# --- streaming: per-frame geometry objects live and offline share ---------------------
+
+
+class LeftRightRepair:
+    """Left/right label repair, one frame at a time, by continuity of the legs.
+
+    ``update(xy (33, 2) px, vis (33,))`` returns new (xy, vis, swapped): the labels are
+    exchanged when that moves the knees and ankles less than ``margin`` times the
+    unexchanged motion since the last frame with both legs seen. ``reset()`` forgets it.
+    """
+
+    _LEFT = np.array([L.LEFT_KNEE, L.LEFT_ANKLE])
+    _RIGHT = np.array([L.RIGHT_KNEE, L.RIGHT_ANKLE])
+    _LI = np.array([p[0] for p in LEFT_RIGHT_PAIRS])
+    _RI = np.array([p[1] for p in LEFT_RIGHT_PAIRS])
+
+    def __init__(self, margin: float):
+        self.margin = margin
+        self.reset()
+
+    def reset(self) -> None:
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None  # (left, right) knee and ankle, px
+
+    def update(self, xy: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        xy, vis = xy.copy(), vis.copy()
+        cur_l, cur_r = xy[self._LEFT], xy[self._RIGHT]
+        if not (np.isfinite(cur_l).all() and np.isfinite(cur_r).all()):
+            return xy, vis, False
+        swapped = False
+        if self._prev is not None:
+            prev_l, prev_r = self._prev
+            same = np.linalg.norm(cur_l - prev_l, axis=1).sum() + np.linalg.norm(cur_r - prev_r, axis=1).sum()
+            cross = np.linalg.norm(cur_l - prev_r, axis=1).sum() + np.linalg.norm(cur_r - prev_l, axis=1).sum()
+            if cross < self.margin * same:
+                xy[self._LI], xy[self._RI] = xy[self._RI].copy(), xy[self._LI].copy()
+                vis[self._LI], vis[self._RI] = vis[self._RI].copy(), vis[self._LI].copy()
+                swapped = True
+        self._prev = (xy[self._LEFT].copy(), xy[self._RIGHT].copy())
+        return xy, vis, swapped
+
+
+class FloorEstimator:
+    """The floor line and posture from the frames seen so far (DESIGN.md, "Floor line").
+
+    ``update(xy, vis, mask_x_px, mask_bottom_y_px)`` takes one frame (after left/right
+    repair) and returns whether its trunk lies within ``lying_max_trunk_tilt_deg`` of
+    horizontal. The estimate is the rules of :func:`compute_floor_line`, over what was
+    seen: the person is upright unless at least half the frames with a trunk are lying;
+    the feet side is the median hip-minus-shoulder x; the roll is the median trunk line,
+    replaced by the median underside tangent of the mask (frames whose buttocks and
+    upper back give one, at least 3 and a fifth of the lying frames) when the two agree
+    within ``floor_agree_deg``. Memory: three numbers per lying frame.
+    """
+
+    def __init__(self, settings: GeometrySettings | None = None):
+        self.settings = settings or GeometrySettings()
+        self.reset()
+
+    def reset(self) -> None:
+        self._trunk_frames = 0  # frames with hips and shoulders seen
+        self._feet_dx: list[float] = []  # hip x - shoulder x of lying frames, px
+        self._trunk_line: list[np.floating] = []  # trunk line angle of lying frames, deg in [-90, 90)
+        self._slopes: list[float] = []  # underside tangent slopes of lying frames (dy/dx)
+
+    def update(
+        self, xy: np.ndarray, vis: np.ndarray, mask_x_px: np.ndarray | None = None,
+        mask_bottom_y_px: np.ndarray | None = None, shoulder: np.ndarray | None = None,
+        hip: np.ndarray | None = None, world_tilt_deg: float = float("nan"),
+    ) -> bool:
+        """Add one frame: landmarks (33, 2) px, visibility (33,), and the mask's underside
+        (columns ``mask_x_px`` px, bottom y per column px, NaN where none); True if lying.
+        ``shoulder`` / ``hip`` (2,) px: the frame's :func:`midpoint` s, when already known;
+        ``world_tilt_deg``: the trunk's elevation in the 3-D skeleton (:func:`trunk_elevation_deg`):
+        lying is the trunk near the floor's plane in the picture or in the skeleton (a diagonal
+        mat seen from above tilts the trunk in the picture, not in the body's frame)."""
+        if shoulder is None or hip is None:
+            shoulder, hip = shoulder_hip(xy, vis, self.settings.min_visibility)
+        trunk = shoulder - hip
+        if not np.isfinite(trunk).all():
+            return False
+        self._trunk_frames += 1
+        tilt = np.degrees(np.arctan2(np.abs(trunk[1]), np.abs(trunk[0])))
+        limit = self.settings.lying_max_trunk_tilt_deg
+        if not (tilt <= limit or world_tilt_deg <= limit):
+            return False
+        self._feet_dx.append(float(hip[0] - shoulder[0]))
+        # kept in the landmarks' dtype, so the median matches the vectorised one bit for bit
+        self._trunk_line.append(((np.degrees(np.arctan2(trunk[1:], trunk[:1])) + 90) % 180 - 90)[0])
+        if mask_x_px is not None and mask_bottom_y_px is not None:
+            bottom = without_arms(mask_x_px, mask_bottom_y_px, xy, shoulder, hip, self.settings.arm_underside_ratio)
+            line = lower_tangent(mask_x_px, bottom, *floor_contact_x(hip[0], shoulder[0]))
+            if line is not None:
+                self._slopes.append(line[0])
+        return True
+
+    @property
+    def posture(self) -> Literal["lying", "upright"] | None:
+        """None before any trunk was seen."""
+        if not self._trunk_frames:
+            return None
+        return "upright" if len(self._feet_dx) < 0.5 * self._trunk_frames else "lying"
+
+    def current(self) -> FloorLine | None:
+        """The floor line so far, or None while unknown (no trunk yet, or the tilt is
+        beyond ``max_camera_roll_deg``); never raises, for live use."""
+        if self.posture is None:
+            return None
+        floor = self._floor()
+        return None if abs(floor.roll_deg) > self.settings.max_camera_roll_deg else floor
+
+    def estimate(self) -> tuple[FloorLine, Literal["lying", "upright"]]:
+        """The floor line and posture of everything seen (offline: the whole clip).
+
+        Raises VideoContentError when no trunk was ever seen. (A floor tilted beyond
+        ``max_camera_roll_deg`` is judged by the caller, which may have the 3-D skeleton's
+        floor to measure by instead.)
+        """
+        posture = self.posture
+        if posture is None:
+            raise VideoContentError(
+                "The person's hips and shoulders are never visible together: film the whole "
+                "body from the side."
+            )
+        return self._floor(), posture
+
+    def _floor(self) -> FloorLine:
+        if self.posture == "upright":
+            return FloorLine(0.0, 1, "vertical")
+        feet_sign = int(np.sign(np.median(self._feet_dx)) or 1)
+        trunk_roll = float(np.median(self._trunk_line))
+        floor = FloorLine(trunk_roll, feet_sign, "trunk")
+        if len(self._slopes) >= max(3, 0.2 * len(self._feet_dx)):
+            roll = float(np.degrees(np.arctan(np.median(self._slopes))))
+            # The mask tangent is the better floor, unless something other than the back
+            # (a hand, a cushion) touches the floor under the body and tilts it.
+            if abs(roll - trunk_roll) <= self.settings.floor_agree_deg:
+                floor = FloorLine(roll, feet_sign, "mask", roll)
+            else:  # the contacts' line disagrees with the trunk's: the trunk for the angles, the contacts for the gap
+                floor = FloorLine(trunk_roll, feet_sign, "trunk", roll)
+        return floor
+
+
+@dataclass(frozen=True)
+class FrameLegs:
+    """One frame's working-leg measurements: leg angle, deg (NaN if unseen), its source
+    (0 none, 1 hip-to-ankle, 2 thigh only), knee flexion, deg, the shoulder and hip
+    midpoints, px (NaN if unseen), and the hip's height along the floor's up direction, px."""
+
+    leg_angle_deg: float
+    leg_source: int
+    knee_flexion_deg: float
+    shoulder_px: np.ndarray
+    hip_px: np.ndarray
+    hip_height_px: float
+
+
+def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
+    """One frame's shoulder and hip midpoints (:func:`midpoint`), (2,) px each."""
+    xy1, vis1 = xy[None], vis[None]
+    return (
+        midpoint(xy1, vis1, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, min_visibility)[0],
+        midpoint(xy1, vis1, L.LEFT_HIP, L.RIGHT_HIP, min_visibility)[0],
+    )
+
+
+def frame_leg_angles(
+    xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings,
+    shoulder: np.ndarray | None = None, hip: np.ndarray | None = None,
+) -> FrameLegs:
+    """The working leg of one frame (landmarks (33, 2) px after left/right repair,
+    visibility (33,) with out-of-picture points at 0) against a known floor line: the
+    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode).
+    Upright, the reference is straight down, facing the way the nose points."""
+    mv = settings.min_visibility
+    xy1, vis1 = xy[None], vis[None]
+    if shoulder is None or hip is None:
+        shoulder, hip = shoulder_hip(xy, vis, mv)
+    shoulder, hip = shoulder[None], hip[None]
+    if posture == "lying":
+        along, up = floor.feet_dir, floor.up_dir
+    else:
+        facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
+        along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
+    per_leg = []
+    for side in ("LEFT", "RIGHT"):
+        h, k, a = (Landmark[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
+        seen = (vis1[:, a] >= mv) & (vis1[:, k] >= mv)
+        knee = np.where((vis1[:, k] >= settings.partial_min_visibility)[:, None], xy1[:, k], np.nan)
+        angle, source = compute_leg_angles(xy1[:, h], knee, xy1[:, a], seen, along, up)
+        weight = np.minimum(vis1[:, k], np.where(seen, vis1[:, a], vis1[:, k]))
+        knee_flexion = np.where(seen, compute_angle(xy1, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        if posture == "upright":
+            angle = np.where(angle < -90, angle + 360, angle)
+        per_leg += [angle, source, weight, knee_flexion]
+    al, sl, wl, kl, ar, sr, wr, kr = per_leg
+    leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
+                                     settings.legs_clear_visibility)
+    return FrameLegs(
+        float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up)
+    )
