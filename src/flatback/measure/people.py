@@ -47,9 +47,9 @@ class PeopleSettings:
     ``lying_max_tilt_deg``: trunk within this of the picture's horizontal is lying;
     ``min_posture_fraction``: share of a track's frames lying or hanging to count as doing
     a floor or bar exercise. ``min_leg_range_deg``: trunk-leg angle range (5th to 95th
-    percentile) that counts as legs moving. ``min_motion_ratio``: median frame-to-frame
-    landmark motion, as a fraction of size, under which a figure is still (a graphic or
-    a photo). ``small_ratio``: an exercising figure under this fraction of the largest
+    percentile) that counts as legs moving. ``min_motion_ratio``: travel of the most-moving landmark
+    over the clip, as a fraction of size, under which a figure is still (a graphic or a
+    photo). ``small_ratio``: an exercising figure under this fraction of the largest
     one's size is an inset or graphic. ``same_person_corr``: trunk-leg angle series that
     correlate this well at zero lag (and differ by under ``same_person_deg`` on average)
     are two pictures of one person. ``min_overlap_s``: exercisers seen together for less
@@ -64,7 +64,7 @@ class PeopleSettings:
     lying_max_tilt_deg: float = 45.0
     min_posture_fraction: float = 0.5
     min_leg_range_deg: float = 25.0
-    min_motion_ratio: float = 0.002
+    min_motion_ratio: float = 0.02
     small_ratio: float = 0.5
     same_person_corr: float = 0.9
     same_person_deg: float = 10.0
@@ -306,13 +306,18 @@ def summarize(track: PoseTrack, index: int, settings: PeopleSettings | None = No
 
 
 def _motion_ratio(track: PoseTrack, seen: np.ndarray, size_px: float) -> float:
-    """Median landmark motion between consecutive seen frames, in person sizes."""
+    """How far the most-moving landmark travels over the clip, in person sizes.
+
+    Per landmark, the distance between the 5th and 95th percentile of its position; the
+    largest of these over the landmarks, divided by the person's size. A drawn or frozen
+    figure stays near 0; a person breathing, swaying or lifting does not.
+    """
     idx = np.flatnonzero(seen)
     if len(idx) < 2 or not size_px > 0:
         return 0.0
-    step = np.linalg.norm(np.diff(track.xy_px[idx], axis=0), axis=2)
     with _quiet():
-        return float(np.nanmedian(np.nanmedian(step, axis=1)) / size_px)
+        span = np.nanpercentile(track.xy_px[idx], 95, axis=0) - np.nanpercentile(track.xy_px[idx], 5, axis=0)
+        return float(np.nanmax(np.linalg.norm(span, axis=1)) / size_px)
 
 
 def _where(x_px: float, width: int) -> str:
