@@ -354,11 +354,13 @@ def describe(summary: TrackSummary) -> str:
 # ---------------------------------------------------------------- choosing
 
 
-def co_present_s(a: PoseTrack, b: PoseTrack) -> float:
-    """Seconds during which both tracks (same frames) are seen."""
-    both = a.detected & b.detected
-    dt = np.diff(a.t_s, append=a.t_s[-1] + (np.median(np.diff(a.t_s)) if len(a) > 1 else 0.0))
-    return float(dt[both].sum())
+def overlap_s(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> float:
+    """Seconds shared by two lists of (start_s, end_s) spans.
+
+    Spans, not co-detected frames: a person found only by the backend's 1 s searches is
+    seen in few frames but present throughout.
+    """
+    return float(sum(max(0.0, min(a1, b1) - max(a0, b0)) for a0, a1 in a for b0, b1 in b))
 
 
 def same_person(a: PoseTrack, b: PoseTrack, s: PeopleSettings) -> bool:
@@ -370,7 +372,7 @@ def same_person(a: PoseTrack, b: PoseTrack, s: PeopleSettings) -> bool:
     """
     ra, rb = trunk_leg_deg(a), trunk_leg_deg(b)
     ok = np.isfinite(ra) & np.isfinite(rb)
-    if ok.sum() < 5 or co_present_s(a, b) < s.min_overlap_s:
+    if ok.sum() < 5 or float(np.ptp(a.t_s[ok])) < s.min_overlap_s:
         return False
     x, y = ra[ok], rb[ok]
     if np.std(x) < 1e-6 or np.std(y) < 1e-6:
@@ -442,7 +444,7 @@ def choose_exerciser(
             notes.append(
                 f"{_cap(_describe_as(m, 'a second picture of the same person (split screen)'))} was ignored."
             )
-    chosen, pieces = _join_pieces(kept, tracks, s)
+    chosen, pieces = _join_pieces(kept, s)
     if len(chosen) > 1:
         best = max(chosen, key=lambda m: m.score)
         if all(best.score >= s.dominance * m.score for m in chosen if m is not best):
@@ -451,6 +453,7 @@ def choose_exerciser(
             ]
             chosen = [best]
         else:
+            chosen.sort(key=lambda m: (("left", "middle", "right").index(m.where), m.spans_s[0][0]))
             raise VideoContentError(
                 "Two people do the exercise side by side and flatback cannot tell which one to coach: "
                 + "; ".join(f"person {i + 1} ({m.where} of the picture) at {fmt_spans(m.spans_s)}" for i, m in enumerate(chosen))
@@ -468,7 +471,7 @@ def choose_exerciser(
     return track, notes
 
 
-def _join_pieces(kept: list[TrackSummary], tracks: Sequence[PoseTrack], s: PeopleSettings):
+def _join_pieces(kept: list[TrackSummary], s: PeopleSettings):
     """Group candidates never seen together (under ``min_overlap_s``) into one exerciser.
 
     Returns the group heads and, per head index, the summaries of its pieces in time order.
@@ -476,7 +479,7 @@ def _join_pieces(kept: list[TrackSummary], tracks: Sequence[PoseTrack], s: Peopl
     groups: list[list[TrackSummary]] = []
     for m in kept:
         for g in groups:
-            if all(co_present_s(tracks[m.index], tracks[o.index]) < s.min_overlap_s for o in g):
+            if all(overlap_s(m.spans_s, o.spans_s) < s.min_overlap_s for o in g):
                 g.append(m)
                 break
         else:
