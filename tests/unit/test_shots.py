@@ -8,9 +8,11 @@ import pytest
 from flatback.measure.shots import (
     Shot,
     ShotSettings,
+    exercise_only,
     find_shots,
     shot_bounds,
     skipped_notes,
+    track_cuts,
 )
 from flatback.types import N_LANDMARKS
 from tests.unit.test_people import FPS, H, W, figure, person_series, track_of
@@ -94,3 +96,16 @@ def test_nobody_at_all_is_one_title_shot():
     shots = find_shots([track_of(np.full((n, N_LANDMARKS, 2), np.nan))], np.zeros(n, bool))
     assert shots == [Shot(0, 30, 0.0, 29 / FPS, "title")]
     assert W == 1280 and H == 720  # the picture the constructed figures are placed in
+
+
+def test_cuts_of_a_track_and_the_exercise_frames_only():
+    # the same lifter filmed from two distances: the editor cut at 3 s
+    near = person_series("lifter", 90, hip_xy=(500, 600), torso_px=220)
+    far = person_series("lifter", 90, hip_xy=(700, 500), torso_px=110, phase_s=3)
+    track = track_of(np.concatenate([near, far]))
+    cuts = track_cuts(track)
+    assert np.flatnonzero(cuts).tolist() == [90]
+    shots = [Shot(0, 90, 0.0, 89 / FPS, "close_up"), Shot(90, 180, 3.0, 179 / FPS, "exercise")]
+    kept = exercise_only(track, shots)
+    assert not kept.detected[:90].any() and kept.detected[90:].all()
+    np.testing.assert_array_equal(kept.t_s, track.t_s)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flatback.measure.geometry import detect_cuts
 from flatback.measure.people import (
     PeopleSettings,
     fmt_spans,
@@ -32,6 +33,7 @@ from flatback.measure.people import (
     same_person,
     trunk_tilt_deg,
 )
+from flatback.settings import GeometrySettings
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
 
@@ -198,3 +200,32 @@ def skipped_notes(shots: Sequence[Shot]) -> list[str]:
         if not sh.analysed:
             spans.setdefault(sh.kind, []).append((sh.start_s, sh.end_s))
     return [f"Skipped {SHOT_KINDS[kind]} at {fmt_spans(sp)}." for kind, sp in spans.items()]
+
+
+def track_cuts(track: PoseTrack, settings: GeometrySettings | None = None) -> np.ndarray:
+    """(N,) bool cuts seen in one person's track (``geometry.detect_cuts`` on its hip
+    midpoint and torso length, px), before any geometry is computed: the exerciser's
+    body jumps in size or place where the editor cut."""
+    g = settings or GeometrySettings()
+    hip = track.xy_px[:, HIPS].mean(axis=1)
+    torso = np.linalg.norm(track.xy_px[:, SHOULDERS].mean(axis=1) - hip, axis=1)
+    return detect_cuts(hip, torso, g.cut_size_change, g.cut_jump_ratio)
+
+
+def exercise_only(track: PoseTrack, shots: Sequence[Shot]) -> PoseTrack:
+    """The track with every frame outside the exercise shots set to 'not found' (NaN),
+    times unchanged, so a report keeps the clip's own times."""
+    keep = np.zeros(len(track), bool)
+    for sh in shots:
+        if sh.analysed:
+            keep[sh.start : sh.stop] = True
+    changes = {
+        "xy_px": np.where(keep[:, None, None], track.xy_px, np.nan).astype(np.float32),
+        "z": np.where(keep[:, None], track.z, np.nan).astype(np.float32),
+        "visibility": np.where(keep[:, None], track.visibility, 0.0).astype(np.float32),
+        "world_xyz_m": np.where(keep[:, None, None], track.world_xyz_m, np.nan).astype(np.float32),
+    }
+    for name in ("mask_top_y_px", "mask_bottom_y_px"):
+        if getattr(track, name) is not None:
+            changes[name] = np.where(keep[:, None], getattr(track, name), np.nan).astype(np.float32)
+    return track.replaced(**changes)
