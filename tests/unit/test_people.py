@@ -267,11 +267,21 @@ def test_pieces_of_one_exerciser_are_joined():
     assert notes == ["The exerciser was followed in 2 pieces (0.0-2.6 s, 3.3-6.0 s), joined as one person."]
 
 
-def test_with_nobody_exercising_the_person_seen_longest_is_returned_with_a_note():
-    standing = track_of(person_series("standing", 120))
-    chosen, notes = choose_exerciser([standing])
-    assert chosen is standing
-    assert notes[0].startswith("No one was seen lying or hanging with the legs moving")
+def test_with_nobody_exercising_a_lying_person_is_preferred_and_named_only_among_others():
+    n = 120
+    holder = track_of(person_series("resting", n, hip_xy=(400, 600)))  # a hollow hold
+    standing = track_of(person_series("standing", n, hip_xy=(1100, 400), torso_px=120))
+    alone, alone_notes = choose_exerciser([holder])
+    assert alone is holder and alone_notes == []
+    chosen, notes = choose_exerciser([standing, holder])
+    assert chosen is holder
+    assert notes == [
+        (
+            "No one was seen lying or hanging with the legs moving; analysed a person lying with the legs "
+            "still (left of the picture) at 0.0-4.0 s."
+        ),
+        "A standing person (right of the picture) at 0.0-4.0 s was ignored.",
+    ]
 
 
 @pytest.mark.parametrize(

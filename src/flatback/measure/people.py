@@ -410,7 +410,8 @@ def choose_exerciser(
     exerciser followed in pieces (after a cut, a lost track): joined. (5) A candidate
     whose score is ``dominance`` times every other's is the one. (6) Otherwise two people
     exercise side by side: :class:`VideoContentError`, naming where and when each is.
-    With no candidate, the track seen longest is returned with a note saying so.
+    With no candidate, the person lying or hanging seen longest is returned (a hold),
+    else the person seen longest; a note says so when anyone else was seen.
     """
     s = settings or PeopleSettings()
     if not tracks:
@@ -423,13 +424,7 @@ def choose_exerciser(
     candidates = [m for m in summaries if m.role == "exercising"]
     others = [m for m in summaries if m.role != "exercising"]
     if not candidates:
-        longest = max(summaries, key=lambda m: (m.present_s, m.score))
-        notes.append(
-            "No one was seen lying or hanging with the legs moving; analysed "
-            f"{describe(longest)}."
-        )
-        notes += _ignored_notes([m for m in summaries if m is not longest])
-        return tracks[longest.index], notes
+        return _fallback(tracks, summaries)
     biggest = max(m.size_px for m in candidates)
     small = [m for m in candidates if m.size_px < s.small_ratio * biggest]
     candidates = [m for m in candidates if m not in small]
@@ -469,6 +464,18 @@ def choose_exerciser(
         )
     notes += _ignored_notes(others)
     return track, notes
+
+
+def _fallback(tracks: Sequence[PoseTrack], summaries: list[TrackSummary]) -> tuple[PoseTrack, list[str]]:
+    """Nobody exercising (a hold, another exercise): the person lying or hanging seen
+    longest, else the person seen longest. Named in a note only when others were seen."""
+    down = ("lying_still", "hanging_still")
+    pick = max(summaries, key=lambda m: (m.role in down, m.role != "brief", m.present_s))
+    others = [m for m in summaries if m is not pick]
+    notes = []
+    if any(m.role != "brief" for m in others):
+        notes.append(f"No one was seen lying or hanging with the legs moving; analysed {describe(pick)}.")
+    return tracks[pick.index], notes + _ignored_notes(others)
 
 
 def _join_pieces(kept: list[TrackSummary], s: PeopleSettings):
