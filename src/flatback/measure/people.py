@@ -49,7 +49,7 @@ class PeopleSettings:
     a floor or bar exercise. ``min_leg_range_deg``: trunk-leg angle range (5th to 95th
     percentile) that counts as legs moving. ``min_motion_ratio``: travel of the most-moving landmark
     over the clip, as a fraction of size, under which a figure is still (a graphic or a
-    photo). ``small_ratio``: an exercising figure under this fraction of the largest
+    photo; a real plank hold still moves 0.008). ``small_ratio``: an exercising figure under this fraction of the largest
     one's size is an inset or graphic. ``same_person_corr``: trunk-leg angle series that
     correlate this well at zero lag (and differ by under ``same_person_deg`` on average)
     are two pictures of one person. ``min_overlap_s``: exercisers seen together for less
@@ -64,7 +64,7 @@ class PeopleSettings:
     lying_max_tilt_deg: float = 45.0
     min_posture_fraction: float = 0.5
     min_leg_range_deg: float = 25.0
-    min_motion_ratio: float = 0.02
+    min_motion_ratio: float = 0.003
     small_ratio: float = 0.5
     same_person_corr: float = 0.9
     same_person_deg: float = 10.0
@@ -164,6 +164,15 @@ def associate(
 # ---------------------------------------------------------------- features
 
 
+@contextmanager
+def _quiet():
+    """Silence numpy's all-NaN slice warnings inside a block (missing frames are NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+
 def _mid(track: PoseTrack, pair: list[L]) -> np.ndarray:
     """(N, 2) midpoint of two landmarks, px (NaN where either is missing)."""
     return track.xy_px[:, pair].mean(axis=1)
@@ -176,16 +185,21 @@ def trunk_tilt_deg(track: PoseTrack) -> np.ndarray:
 
 
 def trunk_leg_deg(track: PoseTrack) -> np.ndarray:
-    """(N,) angle between the trunk's line and the legs (hip to ankles), deg, body frame.
+    """(N,) angle between the trunk's line and the more raised leg (hip to ankle), deg.
 
-    0 = legs continue the trunk (lying flat, standing), 90 = legs at right angles (legs
-    vertical while lying, or raised to horizontal while hanging).
+    Body frame: 0 = legs continue the trunk (lying flat, standing), 90 = a leg at right
+    angles (vertical while lying, horizontal while hanging). The larger of the two legs,
+    so a single-leg lift counts its working leg.
     """
     hip = _mid(track, HIPS)
     down = hip - _mid(track, SHOULDERS)
-    leg = _mid(track, ANKLES) - hip
-    cos = np.sum(down * leg, axis=1) / (np.linalg.norm(down, axis=1) * np.linalg.norm(leg, axis=1))
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    angles = []
+    for ankle in ANKLES:
+        leg = track.xy_px[:, ankle] - hip
+        cos = np.sum(down * leg, axis=1) / (np.linalg.norm(down, axis=1) * np.linalg.norm(leg, axis=1))
+        angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    with _quiet():
+        return np.nanmax(np.stack(angles), axis=0)
 
 
 def hands_above_head(track: PoseTrack) -> np.ndarray:
@@ -203,14 +217,6 @@ def person_size_px(track: PoseTrack) -> np.ndarray:
     with _quiet():
         span = np.nanmax(xy, axis=1) - np.nanmin(xy, axis=1)
     return np.linalg.norm(span, axis=1)
-
-
-@contextmanager
-def _quiet():
-    """Silence numpy's all-NaN slice warnings inside a block (missing frames are NaN)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
 
 
 @dataclass(frozen=True)
@@ -468,9 +474,10 @@ def choose_exerciser(
 
 def _fallback(tracks: Sequence[PoseTrack], summaries: list[TrackSummary]) -> tuple[PoseTrack, list[str]]:
     """Nobody exercising (a hold, another exercise): the person lying or hanging seen
-    longest, else the person seen longest. Named in a note only when others were seen."""
-    down = ("lying_still", "hanging_still")
-    pick = max(summaries, key=lambda m: (m.role in down, m.role != "brief", m.present_s))
+    longest, else a person standing or otherwise, else a still figure, each the longest
+    seen. Named in a note only when others were seen."""
+    rank = {"lying_still": 3, "hanging_still": 3, "standing": 2, "other": 2, "still": 1, "brief": 0}
+    pick = max(summaries, key=lambda m: (rank[m.role], m.present_s))
     others = [m for m in summaries if m is not pick]
     notes = []
     if any(m.role != "brief" for m in others):
@@ -513,13 +520,6 @@ def _cap(text: str) -> str:
 
 
 def _ignored_notes(others: Sequence[TrackSummary]) -> list[str]:
-    """One note per ignored person; stray short detections counted in one note."""
-    notes = [f"{_cap(describe(m))} was ignored." for m in others if m.role != "brief"]
-    brief = [m for m in others if m.role == "brief"]
-    if brief:
-        notes.append(
-            f"{len(brief)} short detection{'s' if len(brief) > 1 else ''} (under a second, at "
-            f"{fmt_spans([sp for m in brief for sp in m.spans_s][:3])}) "
-            f"{'were' if len(brief) > 1 else 'was'} ignored."
-        )
-    return notes
+    """One note per ignored person. Stray detections (under ``min_present_s``: the search
+    finding a fragment, a face in a poster for a moment) are not people: not named."""
+    return [f"{_cap(describe(m))} was ignored." for m in others if m.role != "brief"]

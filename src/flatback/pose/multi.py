@@ -141,11 +141,29 @@ def person_size_px(xy_px: np.ndarray) -> float:
 def is_same_person(a: np.ndarray, b: np.ndarray, ratio: float) -> bool:
     """True if landmark sets ``a`` and ``b`` (33, 2) px lie on one person.
 
-    Their median landmark distance is under ``ratio`` times the smaller person's size.
+    Their median landmark distance is under ``ratio`` times the smaller person's size, or
+    the smaller one's landmark box lies mostly (over half its area) inside the other's: a
+    tile that holds part of a person yields a fragment of them, not a second person.
     """
     d = np.linalg.norm(a - b, axis=1)
     size = min(person_size_px(a), person_size_px(b))
-    return bool(np.isfinite(d).any() and np.nanmedian(d) < ratio * size)
+    if np.isfinite(d).any() and np.nanmedian(d) < ratio * size:
+        return True
+    return box_cover(a, b) > 0.5
+
+
+def box_cover(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection of the landmark boxes of ``a`` and ``b`` (33, 2) px over the smaller box's area."""
+    boxes = []
+    for xy in (a, b):
+        ok = np.isfinite(xy[:, 0])
+        if not ok.any():
+            return 0.0
+        boxes.append(np.concatenate([xy[ok].min(axis=0), xy[ok].max(axis=0)]))
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes
+    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return float(inter / smaller) if smaller > 0 else 0.0
 
 
 class MultiPose:
