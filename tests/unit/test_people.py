@@ -9,6 +9,8 @@ import pytest
 
 from flatback.errors import VideoContentError
 from flatback.measure.people import (
+    PeopleSettings,
+    PeopleTracker,
     associate,
     choose_exerciser,
     same_person,
@@ -158,6 +160,19 @@ def test_people_crossing_close_by_keep_their_identity():
     np.testing.assert_allclose(first.xy_px, a, atol=1e-3)
 
 
+def test_the_streaming_tracker_gives_steady_ids_frame_by_frame_and_forgets_on_reset():
+    n = 30
+    a = person_series("lifter", n, hip_xy=(400, 550))
+    b = person_series("standing", n, hip_xy=(1050, 400), torso_px=150)
+    frames = people_frames(a, b)
+    tracker = PeopleTracker()
+    ids = [dict(zip((round(float(p.xy_px[0, 0])) for p in f.people), tracker.update(f))) for f in frames]
+    first_a = ids[0][round(float(a[0, 0, 0]))]
+    assert all(d[round(float(a[i, 0, 0]))] == first_a for i, d in enumerate(ids))
+    tracker.reset()
+    assert sorted(tracker.update(frames[0])) == [0, 1]
+
+
 # ------------------------------------------------------------ features
 
 
@@ -227,7 +242,7 @@ def test_a_second_panel_of_the_same_person_is_ignored():
     n = 150
     left = track_of(person_series("lifter", n, hip_xy=(300, 500), torso_px=130, seed=1))
     right = track_of(person_series("lifter", n, hip_xy=(950, 500), torso_px=130, seed=2))
-    assert same_person(left, right, __import__("flatback.measure.people", fromlist=["x"]).PeopleSettings())
+    assert same_person(left, right, PeopleSettings())
     chosen, notes = choose_exerciser([left, right])
     assert chosen is left or chosen is right
     assert len(notes) == 1 and "second picture of the same person (split screen)" in notes[0]

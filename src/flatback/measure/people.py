@@ -2,7 +2,8 @@
 
 Two pure steps after the multi-person backend (``flatback.pose.multi``):
 
-- :func:`associate` turns per-frame people (:class:`PeopleFrame`) into person tracks
+- :func:`associate` (:class:`PeopleTracker` frame by frame) turns per-frame people
+  (:class:`PeopleFrame`) into person tracks
   (:class:`PoseTrack`, one per person, as long as the clip, NaN where that person is not
   seen), matching each frame's people to the tracks by landmark distance relative to the
   person's size, or by box overlap, through gaps of up to ``max_gap_s``;
@@ -117,42 +118,68 @@ def assign(costs: np.ndarray, max_cost: float) -> list[tuple[int, int]]:
     return [(int(r), int(c)) for r, c in zip(rows, cols) if costs[r, c] < max_cost]
 
 
+class PeopleTracker:
+    """Streaming association: ``update(people_frame) -> track id per person``.
+
+    A detection continues the track whose last landmarks it is closest to
+    (:func:`match_cost` under ``max(max_match_ratio, 1 - min_iou)``, one-to-one), if that
+    track was seen in the last ``max_gap_s`` seconds; otherwise it starts a new track.
+    Live mode calls :meth:`update` per frame; :func:`associate` does a whole clip.
+    """
+
+    def __init__(self, settings: PeopleSettings | None = None):
+        self.settings = settings or PeopleSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track (a new clip or stream)."""
+        self._last_xy: list[np.ndarray] = []
+        self._last_t: list[float] = []
+
+    def update(self, frame: PeopleFrame) -> list[int | None]:
+        """Track id of each person in ``frame.people`` (None for an empty detection)."""
+        s = self.settings
+        max_cost = max(s.max_match_ratio, 1.0 - s.min_iou)
+        live = [j for j, t in enumerate(self._last_t) if frame.t_s - t <= s.max_gap_s]
+        costs = np.array(
+            [[match_cost(self._last_xy[j], p.xy_px) for p in frame.people] for j in live]
+        ).reshape(len(live), len(frame.people))
+        matched = {c: live[r] for r, c in assign(costs, max_cost)}
+        ids: list[int | None] = []
+        for c, person in enumerate(frame.people):
+            if not person.detected:
+                ids.append(None)
+                continue
+            j = matched.get(c)
+            if j is None:
+                j = len(self._last_t)
+                self._last_xy.append(person.xy_px)
+                self._last_t.append(frame.t_s)
+            self._last_xy[j], self._last_t[j] = person.xy_px, frame.t_s
+            ids.append(j)
+        return ids
+
+
 def associate(
     frames: Sequence[PeopleFrame],
     info: VideoInfo,
     backend: str,
     settings: PeopleSettings | None = None,
 ) -> list[PoseTrack]:
-    """Person tracks from per-frame people, in order of first appearance.
+    """Person tracks from per-frame people (:class:`PeopleTracker`), in order of first appearance.
 
     Each track spans every frame of ``frames`` (same ``t_s``), NaN (and no mask) where
     its person is not seen, so any of them can go straight to the single-person analysis.
-    A detection continues the track whose last landmarks it is closest to
-    (:func:`match_cost` under ``1 - min_iou`` or ``max_match_ratio``, one-to-one), if that
-    track was seen in the last ``max_gap_s`` seconds; otherwise it starts a new track.
     """
-    s = settings or PeopleSettings()
-    max_cost = max(s.max_match_ratio, 1.0 - s.min_iou)
-    last_xy: list[np.ndarray] = []
-    last_t: list[float] = []
+    tracker = PeopleTracker(settings)
     members: list[dict[int, PoseFrame]] = []
     for k, frame in enumerate(frames):
-        live = [j for j in range(len(members)) if frame.t_s - last_t[j] <= s.max_gap_s]
-        costs = np.array(
-            [[match_cost(last_xy[j], p.xy_px) for p in frame.people] for j in live]
-        ).reshape(len(live), len(frame.people))
-        matched = {c: live[r] for r, c in assign(costs, max_cost)}
-        for c, person in enumerate(frame.people):
-            if not person.detected:
-                continue
-            j = matched.get(c)
+        for person, j in zip(frame.people, tracker.update(frame)):
             if j is None:
-                j = len(members)
+                continue
+            while len(members) <= j:
                 members.append({})
-                last_xy.append(person.xy_px)
-                last_t.append(frame.t_s)
             members[j][k] = person
-            last_xy[j], last_t[j] = person.xy_px, frame.t_s
     tracks = []
     for m in members:
         rows = [m.get(k) or PoseFrame.empty(f.index, f.t_s) for k, f in enumerate(frames)]
