@@ -91,6 +91,13 @@ def test_a_pose_blink_does_not_split_a_shot_but_a_short_shot_joins_the_one_befor
     assert shot_bounds(cuts_at(n, 30, 35), np.ones(n, bool), t, ShotSettings()) == [(0, 35), (35, 90)]
 
 
+def test_an_opening_title_is_its_own_shot():
+    n = 90
+    xy = splice((None, 30), (person_series("lifter", 60), 60))
+    shots = find_shots([track_of(xy)], np.zeros(n, bool))
+    assert [(s.kind, s.start, s.stop) for s in shots] == [("title", 0, 30), ("exercise", 30, 90)]
+
+
 def test_nobody_at_all_is_one_title_shot():
     n = 30
     shots = find_shots([track_of(np.full((n, N_LANDMARKS, 2), np.nan))], np.zeros(n, bool))

@@ -133,7 +133,7 @@ def shot_bounds(cuts: np.ndarray, present: np.ndarray, t_s: np.ndarray, s: ShotS
     starts = {0, *np.flatnonzero(cuts).tolist()}
     edges = np.flatnonzero(np.diff(present.astype(np.int8))) + 1
     runs = np.split(np.arange(n), edges)
-    for run in runs[1:]:
+    for run in runs:
         if not present[run[0]] and t_s[run[-1]] - t_s[run[0]] >= s.min_absent_s:
             starts.add(int(run[0]))
             after = run[-1] + 1
