@@ -54,7 +54,7 @@ def test_an_edited_tutorial_is_split_into_its_shots_and_classified():
     assert [s.analysed for s in shots] == [False, False, True, False, True]
     assert skipped_notes(shots) == [
         "Skipped a talking head at 0.0-2.0 s.",
-        "Skipped a title or graphic with nobody in it at 2.0-3.0 s.",
+        "Skipped shots with no person found (a title, a graphic, or a close-up too tight to find one) at 2.0-3.0 s.",
         "Skipped a close-up at 7.0-9.0 s.",
     ]
 
@@ -96,6 +96,13 @@ def test_an_opening_title_is_its_own_shot():
     xy = splice((None, 30), (person_series("lifter", 60), 60))
     shots = find_shots([track_of(xy)], np.zeros(n, bool))
     assert [(s.kind, s.start, s.stop) for s in shots] == [("title", 0, 30), ("exercise", 30, 90)]
+
+
+def test_a_glimpse_of_the_exercise_shorter_than_a_second_is_skipped():
+    n = 120
+    xy = splice((talking_head(45), 45), (person_series("lifter", 15), 15), (talking_head(60), 60))
+    shots = find_shots([track_of(xy)], cuts_at(n, 45, 60))
+    assert [s.kind for s in shots] == ["talking_head", "brief", "talking_head"]
 
 
 def test_nobody_at_all_is_one_title_shot():

@@ -8,9 +8,12 @@ track seen in it (``flatback.measure.people.associate``), frame by frame, by maj
   the legs in the picture: analysed;
 - ``talking_head``: an upright face and shoulders, no legs in the picture;
 - ``close_up``: body parts only (hands, feet, a knee), not the trunk and the legs;
-- ``title``: nobody in the picture (a title card, a graphic, an empty room);
+- ``title``: nobody in the picture (a title card, a graphic, an empty room; also a
+  close-up of the legs, which the face-led person detector does not find);
 - ``split_screen``: two pictures of the same person side by side, moving in step;
-- ``other``: a whole person, neither lying nor hanging (standing, demonstrating).
+- ``other``: a whole person, neither lying nor hanging (standing, demonstrating);
+- ``brief``: an exercise shot shorter than ``min_exercise_s`` (no rep fits; on a real
+  edited clip, a close-up read as lying for 0.5 s).
 
 Everything but ``exercise`` is skipped and named with its times. Pure functions: the
 tracks in, a list of :class:`Shot` out. "Lying" is judged against the picture's
@@ -41,9 +44,10 @@ SHOT_KINDS: dict[str, str] = {
     "exercise": "the exercise",
     "talking_head": "a talking head",
     "close_up": "a close-up",
-    "title": "a title or graphic with nobody in it",
+    "title": "shots with no person found (a title, a graphic, or a close-up too tight to find one)",
     "split_screen": "a split screen of the same person",
     "other": "a person neither lying nor hanging",
+    "brief": "a glimpse of the exercise too short to hold a rep",
 }
 
 FACE = [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR]
@@ -61,13 +65,15 @@ class ShotSettings:
     shorter loss is the pose model blinking). ``min_visibility``: a landmark counts as
     seen at this visibility or more. ``lying_max_tilt_deg``: trunk within this of the
     picture's horizontal is lying. ``min_shot_s``: shorter shots are joined to the one
-    before (a cross-fade read as two cuts).
+    before (a cross-fade read as two cuts). ``min_exercise_s``: a shot of the exercise
+    shorter than this holds no rep and is skipped as ``brief``.
     """
 
     min_absent_s: float = 0.5
     min_visibility: float = 0.5
     lying_max_tilt_deg: float = 45.0
     min_shot_s: float = 0.3
+    min_exercise_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,10 @@ def find_shots(tracks: Sequence[PoseTrack], cuts: np.ndarray, settings: ShotSett
     present = np.any([t.detected for t in tracks], axis=0)
     shots = []
     for a, b in shot_bounds(cuts, present, t_s, s):
-        shots.append(Shot(a, b, float(t_s[a]), float(t_s[b - 1]), classify_shot(tracks, a, b, s)))
+        kind = classify_shot(tracks, a, b, s)
+        if kind == "exercise" and t_s[b - 1] - t_s[a] < s.min_exercise_s:
+            kind = "brief"
+        shots.append(Shot(a, b, float(t_s[a]), float(t_s[b - 1]), kind))
     return shots
 
 
