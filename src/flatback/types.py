@@ -365,3 +365,25 @@ class PoseTrack:
             world_xyz_m=extra.pop("world_xyz_m", np.full((n, N_LANDMARKS, 3), np.nan, np.float32)),
             **extra,
         )
+
+
+@dataclass(frozen=True)
+class PeopleFrame:
+    """Every person the multi-person backend found in one frame.
+
+    ``people`` holds one :class:`PoseFrame` per person (same ``index`` and ``t_s`` as the
+    frame, each with its own mask contours), in no particular order: which person is which
+    across frames is decided later by association (``flatback.measure.people``).
+    ``searched`` is True when the frame was also searched for smaller people (tiles), so
+    an empty result there means "nobody", not "not looked for".
+    """
+
+    index: int
+    t_s: float
+    people: tuple[PoseFrame, ...] = ()
+    searched: bool = False
+
+    def __post_init__(self) -> None:
+        wrong = [p.index for p in self.people if p.index != self.index]
+        if wrong:
+            raise ValueError(f"Invalid PeopleFrame {self.index}: people carry frame indices {wrong}")
