@@ -74,6 +74,8 @@ class NoteCode(StrEnum):
     OUT_OF_FRAME = "out_of_frame"
     FEET_OUT_OF_FRAME = "feet_out_of_frame"
     CUT = "cut"
+    PEOPLE = "people"  # someone else in the picture, ignored
+    SHOTS = "shots"  # parts of an edited video that do not show the exercise, skipped
     VIEW_OBLIQUE = "view_oblique"
     BACK_OUT_OF_SIGHT = "back_out_of_sight"
     LEFT_RIGHT_SWAPPED = "left_right_swapped"
@@ -178,6 +180,8 @@ class PoseTrack:
     ``visibility`` (N, 33); ``world_xyz_m`` (N, 33, 3); ``mask_x_px`` (C,) shared
     column positions and ``mask_top_y_px`` / ``mask_bottom_y_px`` (N, C), NaN where a
     frame had no mask; ``second_person`` (N,) int8: 1 seen, 0 not seen, -1 not searched.
+    ``skipped`` (N,) bool: frames of shots that do not show the exercise (an edited
+    video's titles, talking heads, close-ups), blanked on purpose: not counted as lost.
     """
 
     info: VideoInfo
@@ -191,6 +195,7 @@ class PoseTrack:
     mask_top_y_px: np.ndarray | None = None
     mask_bottom_y_px: np.ndarray | None = None
     second_person: np.ndarray | None = None
+    skipped: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t_s)
@@ -210,6 +215,11 @@ class PoseTrack:
 
     def __len__(self) -> int:
         return len(self.t_s)
+
+    @property
+    def in_scope(self) -> np.ndarray:
+        """(N,) bool: frames of the shots that show the exercise (all, unless some were skipped)."""
+        return np.ones(len(self), bool) if self.skipped is None else ~self.skipped
 
     @property
     def detected(self) -> np.ndarray:
@@ -261,6 +271,7 @@ class PoseTrack:
             mask_top_y_px=cut(self.mask_top_y_px),
             mask_bottom_y_px=cut(self.mask_bottom_y_px),
             second_person=cut(self.second_person),
+            skipped=cut(self.skipped),
         )
 
     def replaced(self, **changes) -> PoseTrack:
@@ -310,6 +321,8 @@ class PoseTrack:
             arrays["mask_bottom_y_px"] = self.mask_bottom_y_px
         if self.second_person is not None:
             arrays["second_person"] = self.second_person
+        if self.skipped is not None:
+            arrays["skipped"] = self.skipped
         try:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)

@@ -40,19 +40,21 @@ def trunk_in_frame(track: PoseTrack, min_visibility: float) -> np.ndarray:
 
 
 def check_people(track: PoseTrack, checks: CheckSettings) -> None:
-    """Raise unless the video shows one person for most of its length."""
+    """Raise unless the video shows one person for most of the shots that show the exercise."""
     n = len(track)
     if n == 0:
         raise VideoContentError("The video has no frames to analyse.")
+    scope = track.in_scope
     detected = track.detected
     if not detected.any():
         raise VideoContentError(
             "No person found in the video. Film the whole body from the side, in good light, "
             "with nothing in front of the camera."
         )
-    if detected.mean() < checks.min_person_fraction:
+    found = float(detected[scope].mean()) if scope.any() else 0.0
+    if found < checks.min_person_fraction:
         raise VideoContentError(
-            f"A person is found in only {detected.mean():.0%} of the video (at "
+            f"A person is found in only {found:.0%} of the video (at "
             f"{_fmt_spans(_spans(track.t_s, detected))}). Film the whole exercise with the "
             "whole body in frame."
         )
@@ -72,10 +74,12 @@ def check_people(track: PoseTrack, checks: CheckSettings) -> None:
 def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[Note]:
     """Raise if the trunk is out of the picture too often; warn about shorter spells."""
     in_frame = trunk_in_frame(track, geometry.min_visibility)
-    out = ~in_frame
-    if out.mean() > checks.max_out_of_frame_fraction:
+    scope = track.in_scope
+    out = ~in_frame & scope  # skipped shots are left out on purpose, not lost
+    share = float(out[scope].mean()) if scope.any() else 1.0
+    if share > checks.max_out_of_frame_fraction:
         raise VideoContentError(
-            f"The person's trunk is outside the picture or lost in {out.mean():.0%} of the "
+            f"The person's trunk is outside the picture or lost in {share:.0%} of the "
             f"video (at {_fmt_spans(_spans(track.t_s, out))}). Keep the whole body in frame: "
             "step the camera back or turn it to landscape."
         )

@@ -218,7 +218,7 @@ def track_cuts(track: PoseTrack, settings: GeometrySettings | None = None) -> np
     g = settings or GeometrySettings()
     hip = track.xy_px[:, HIPS].mean(axis=1)
     torso = np.linalg.norm(track.xy_px[:, SHOULDERS].mean(axis=1) - hip, axis=1)
-    return detect_cuts(hip, torso, g.cut_size_change, g.cut_jump_ratio)
+    return detect_cuts(hip, torso, g.cut_size_change, g.cut_jump_ratio, g.cut_window_frames)
 
 
 def exercise_only(track: PoseTrack, shots: Sequence[Shot]) -> PoseTrack:
@@ -237,4 +237,4 @@ def exercise_only(track: PoseTrack, shots: Sequence[Shot]) -> PoseTrack:
     for name in ("mask_top_y_px", "mask_bottom_y_px"):
         if getattr(track, name) is not None:
             changes[name] = np.where(keep[:, None], getattr(track, name), np.nan).astype(np.float32)
-    return track.replaced(**changes)
+    return track.replaced(skipped=~keep, **changes)

@@ -32,10 +32,13 @@ from flatback.analyse.results import (
 )
 from flatback.analyse.variations import Variation, variation_for
 from flatback.coach.cues import Cue, CueCode, make_cue, session_cues
+from flatback.errors import VideoContentError
 from flatback.io.source import check_readable_file, open_source, prefetch
 from flatback.measure.checks import check_in_frame, check_people, check_view
 from flatback.measure.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.measure.geometry import BodyGeometry, LegSource, compute_body_geometry
+from flatback.measure.people import associate, choose_exerciser
+from flatback.measure.shots import exercise_only, find_shots, skipped_notes, track_cuts
 from flatback.measure.signals import SignalSet, compute_signals
 from flatback.pipeline.frames import FrameTable, frame_table
 from flatback.pose import PoseBackend
@@ -122,30 +125,58 @@ class Analyzer:
         self._backend = backend
 
     def track(self, path: str | Path, progress: Progress | None = None) -> PoseTrack:
-        """Pose of every frame of a video file, webcam index or keypoint file."""
+        """Pose of the exerciser in every frame of a video file, webcam index or keypoint file."""
+        return self.track_exerciser(path, progress)[0]
+
+    def track_exerciser(self, path: str | Path, progress: Progress | None = None) -> tuple[PoseTrack, list[Note]]:
+        """The exerciser's pose track and notes on who and what was left out.
+
+        With the default backend every person is followed (``pose/multi.py``), the one
+        doing the exercise is chosen (``measure/people.py``) and the shots that do not
+        show the exercise (talking heads, close-ups, titles) are blanked, keeping the
+        clip's times (``measure/shots.py``). A backend passed in is used as it is.
+        """
         if is_keypoint_file(path):
-            return PoseTrack.from_keypoint_file(check_readable_file(path))
+            return PoseTrack.from_keypoint_file(check_readable_file(path)), []
         source = open_source(
             path,
             truncated_fraction=self.settings.source.truncated_fraction,
             min_duration_s=self.settings.source.min_duration_s,
         )
-        backend = self._backend
-        if backend is None:
-            from flatback.pose.mediapipe import MediaPipePose
-
-            backend = MediaPipePose(self.settings.pose)
-        frames = []
         total = source.info.duration_s
+        if self._backend is not None:
+            frames = []
+            for frame in prefetch(iter(source)):
+                frames.append(self._backend(frame))
+                if progress is not None:
+                    progress(frame.t_s, total)
+            return PoseTrack.from_frames(frames, source.info, self._backend.name), []
+        from flatback.pose.multi import MultiPose
+
+        backend = MultiPose(self.settings.pose)
+        people = []
         try:
             for frame in prefetch(iter(source)):
-                frames.append(backend(frame))
+                people.append(backend(frame))
                 if progress is not None:
                     progress(frame.t_s, total)
         finally:
-            if self._backend is None:
-                backend.close()
-        return PoseTrack.from_frames(frames, source.info, backend.name)
+            backend.close()
+        if not people:
+            raise VideoContentError(f"{source.info.path} has no frames to analyse.")
+        tracks = associate(people, source.info, backend.name)
+        if not tracks:
+            raise VideoContentError(
+                "No person found in the video. Film the whole body from the side, in good light, "
+                "with nothing in front of the camera."
+            )
+        track, who = choose_exerciser(tracks)
+        shots = find_shots(tracks, track_cuts(track, self.settings.geometry))
+        notes = [Note(NoteCode.PEOPLE, text) for text in who]
+        notes += [Note(NoteCode.SHOTS, text) for text in skipped_notes(shots)]
+        if any(s.analysed for s in shots):
+            track = exercise_only(track, shots)
+        return track, notes
 
     def choose_exercise(self, track: PoseTrack) -> ExerciseChoice:
         """The exercise, recognised or forced (``recognition.exercise``)."""
@@ -161,16 +192,18 @@ class Analyzer:
         return ExerciseChoice(Exercise(rec.name), round(rec.confidence, 3), rec.reason, measured_as=fallback,
                               doubt=doubt)
 
-    def analyze_track(self, track: PoseTrack) -> Analysis:
-        """Everything after pose: checks, geometry, signals, the variation's reps, coaching."""
+    def analyze_track(self, track: PoseTrack, notes: list[Note] | None = None) -> Analysis:
+        """Everything after pose: checks, geometry, signals, the variation's reps, coaching.
+        ``notes``: what the pose stage has to say (who was ignored, which shots skipped)."""
+        pose_notes = list(notes or [])
         s = self.settings
         check_people(track, s.checks)
         check_view(track, s.checks)
         exercise = self.choose_exercise(track)
         variation = variation_for(exercise.analysed_as)
         if exercise.analysed_as is Exercise.NOT_LEG_LIFT:
-            return not_leg_lift_analysis(track, s, exercise, variation)
-        notes = check_in_frame(track, s.checks, s.geometry)
+            return not_leg_lift_analysis(track, s, exercise, variation, pose_notes)
+        notes = pose_notes + check_in_frame(track, s.checks, s.geometry)
         if exercise.doubt:
             notes.append(Note(NoteCode.RECOGNITION_DOUBT, f"{exercise.doubt} ({exercise.reason})."))
         elif exercise.name is Exercise.UNKNOWN:
@@ -202,17 +235,20 @@ class Analyzer:
         )
 
     def run(self, path: str | Path, progress: Progress | None = None) -> Analysis:
-        return self.analyze_track(self.track(path, progress))
+        track, notes = self.track_exerciser(path, progress)
+        return self.analyze_track(track, notes)
 
 
-def not_leg_lift_analysis(track: PoseTrack, settings: Settings, exercise: ExerciseChoice, variation: Variation) -> Analysis:
+def not_leg_lift_analysis(
+    track: PoseTrack, settings: Settings, exercise: ExerciseChoice, variation: Variation, notes: list[Note],
+) -> Analysis:
     """An analysis that stops at recognition: no leg-lift verdicts for other exercises."""
     note = Note(NoteCode.NOT_LEG_LIFT, (
         f"This does not look like a leg lift ({exercise.reason}). flatback measures lying leg lifts and their "
         "variations; nothing else was measured. If it is one, say which with --exercise."
     ))
     return Analysis(track, settings, exercise, variation, [], [], [], EndRange(None, EndRangeMethod.NOT_MEASURED),
-                    [], [note])
+                    [], [note, *notes])
 
 
 def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[Note]:

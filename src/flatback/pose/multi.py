@@ -39,6 +39,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ class MultiPose:
         start = 1 if self.options.escalate else self.options.num_poses
         self._tracker = self._landmarker(vision.RunningMode.VIDEO, start)
         self._following = start
-        self._searcher = None  # IMAGE mode, made on the first search
+        self._searcher: Any = None  # IMAGE mode, made on the first search
         self._next_search_t_s = 0.0
         self._last_ms = -1
 
