@@ -68,7 +68,8 @@ class Body:
     vertices_m: (V, 3) float64, metres, z up. faces: (F, 3) int32 into vertices (rendered
     parts only). bone_names: B names; parents: (B,) int, -1 for the root, parents before
     children. heads_m: (B, 3) bone head positions, metres. weights: (V, B) float32, rows sum
-    to 1. part: (V,) int8 vertex part code (see ``PARTS``).
+    to 1. part: (V,) int8 vertex part code (see ``PARTS``). top_bones, top_weights: (V, K) the
+K heaviest bones per vertex and their weights (renormalised), for fast skinning.
     """
 
     vertices_m: np.ndarray
@@ -79,6 +80,8 @@ class Body:
     weights: np.ndarray
     part: np.ndarray
     shape: BodyShape
+    top_bones: np.ndarray
+    top_weights: np.ndarray
 
     def bone(self, name: str) -> int:
         """Index of bone ``name``."""
@@ -232,7 +235,13 @@ def build_body(shape: BodyShape = BodyShape()) -> Body:
     head_h = heads[head_i]
     hair = on_head & (verts[:, 2] > head_h[2] + 0.06) & (verts[:, 1] > head_h[1] - 0.06)
     part[hair & (part == PARTS["skin"])] = PARTS["hair"]
+    k = int((weights > 0).sum(axis=1).max())
+    top = np.argsort(-weights, axis=1)[:, :k]
+    top_w = np.take_along_axis(weights, top, axis=1).astype(np.float64)
+    top_w /= top_w.sum(axis=1, keepdims=True)
     return Body(
+        top_bones=top,
+        top_weights=top_w,
         vertices_m=verts,
         faces=faces.astype(np.int32),
         bone_names=names,

@@ -134,7 +134,7 @@ def skin(body: Body, rotations: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
         else:
             pr, pt = glob[par][:, :3], glob[par][:, 3]
             glob[b] = np.concatenate([pr @ r, (pr @ local[:, 3] + pt)[:, None]], axis=1)
-    blended = (body.weights @ glob.reshape(n, 12)).reshape(-1, 3, 4)
+    blended = np.einsum("vk,vkij->vij", body.top_weights, glob[body.top_bones])
     verts = np.einsum("vij,vj->vi", blended[:, :, :3], body.vertices_m) + blended[:, :, 3]
     posed_heads = np.einsum("bij,bj->bi", glob[:, :, :3], heads) + glob[:, :, 3]
     return verts, posed_heads

@@ -176,6 +176,15 @@ def vertex_colours(body: Body, app: Appearance) -> np.ndarray:
     return table[body.part]
 
 
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (V, 3) float32 of a triangle mesh."""
+    tri = vertices[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    vn = np.stack([np.bincount(faces.ravel(), np.repeat(fn[:, d], 3), len(vertices))
+                   for d in range(3)], axis=1)
+    return (vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 class TwinRenderer:
     """Renders posed bodies of one ``Body`` with fixed camera, appearance and lights.
 
@@ -212,33 +221,30 @@ class TwinRenderer:
         self.scene.add(pyrender.DirectionalLight(intensity=lights.fill_intensity),
                        pose=look_at(fill, np.zeros(3), 0.0))
         self._body_node = None
-        self._sil_scene = pyrender.Scene()
-        self._sil_scene.add(cam, pose=self._cam_pose)
-        self._sil_node = None
         self._r = pyrender.OffscreenRenderer(width, height)
+        self._room_depth = self._r.render(self.scene, flags=pyrender.RenderFlags.DEPTH_ONLY)
 
     def _mesh(self, posed: PosedBody):
-        import trimesh
-
-        tm = trimesh.Trimesh(posed.vertices_m, self.body.faces, vertex_colors=self._colours,
-                             process=False)
-        return self._pr.Mesh.from_trimesh(tm, smooth=True)
+        pos = posed.vertices_m.astype(np.float32)
+        return self._pr.Mesh([self._pr.Primitive(
+            positions=pos, normals=vertex_normals(pos, self.body.faces),
+            color_0=self._colours, indices=self.body.faces,
+            material=self._pr.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8),
+        )])
 
     def __call__(self, posed: PosedBody) -> RenderOutput:
         flags = self._pr.RenderFlags
-        mesh = self._mesh(posed)
         if self._body_node is not None:
             self.scene.remove_node(self._body_node)
-            self._sil_scene.remove_node(self._sil_node)
-        self._body_node = self.scene.add(mesh)
-        self._sil_node = self._sil_scene.add(mesh)
+        self._body_node = self.scene.add(self._mesh(posed))
         rgb_flags = flags.SHADOWS_DIRECTIONAL if self.lights.shadows else flags.NONE
-        rgb, _ = self._r.render(self.scene, flags=rgb_flags)
-        depth = self._r.render(self._sil_scene, flags=flags.DEPTH_ONLY)
+        rgb, depth = self._r.render(self.scene, flags=rgb_flags)
+        # The body is whatever now lies in front of the empty room (1 mm margin).
+        silhouette = (depth > 0) & ((self._room_depth == 0) | (depth < self._room_depth - 1e-3))
         names = list(posed.joints_m)
         px = project_px(np.stack([posed.joints_m[n] for n in names]), self.view_proj,
                         self.width, self.height)
-        return RenderOutput(rgb=np.ascontiguousarray(rgb), silhouette=depth > 0,
+        return RenderOutput(rgb=np.ascontiguousarray(rgb), silhouette=silhouette,
                             joints_px=dict(zip(names, px)), view_proj=self.view_proj)
 
     def close(self) -> None:
