@@ -51,7 +51,8 @@ def constant(value: float) -> Channel:
 @dataclass(frozen=True)
 class MovementScript:
     """The movement over ``duration_s`` seconds. ``lift`` maps leg angle (deg) to the lumbar
-    arch (cm) as (onset_deg, ramp_deg, lift_cm): zero above onset, full below onset - ramp."""
+    arch (cm) as (onset_deg, ramp_deg, lift_cm): zero above onset, full below onset - ramp.
+    ``reps_s``: (start, bottom, end) times, s, of the reps a person would count."""
 
     duration_s: float
     leg_angle_deg: Channel
@@ -60,6 +61,7 @@ class MovementScript:
     head_lift_deg: Channel = field(default_factory=lambda: constant(0.0))
     arms: str = "chest"
     lift: tuple[float, float, float] = (45.0, 8.0, 0.0)
+    reps_s: tuple[tuple[float, float, float], ...] = ()
 
     def lumbar_lift_cm(self, leg_angle_deg: float | np.ndarray) -> np.ndarray:
         """Arch of the lower back (cm) as a function of the leg angle (deg)."""
@@ -107,7 +109,10 @@ def leg_lowering_script(
     """The DESIGN.md protocol: set-up lift to vertical, baseline hold, ``n_reps`` lowerings to
     ``bottom_deg`` and returns to vertical, then the set-down to the floor. Times in s."""
     t, legs = [0.0, 1.0, 3.0, 4.5], [0.0, 0.0, 90.0, 90.0]
+    reps = []
     for _ in range(n_reps):
+        reps.append((t[-1], t[-1] + descent_s + pause_s / 2,
+                     t[-1] + descent_s + pause_s + ascent_s))
         t += [t[-1] + descent_s, t[-1] + descent_s + pause_s,
               t[-1] + descent_s + pause_s + ascent_s, t[-1] + descent_s + 2 * pause_s + ascent_s]
         legs += [bottom_deg, bottom_deg, 90.0, 90.0]
@@ -120,4 +125,5 @@ def leg_lowering_script(
         head_lift_deg=constant(head_lift_deg),
         arms=arms,
         lift=(onset_deg, ramp_deg, lift_cm),
+        reps_s=tuple(reps),
     )
