@@ -29,10 +29,10 @@ class ClipSpec:
     """Everything that makes a clip: movement, body, camera, looks, size (px), frame rate (1/s)."""
 
     script: MovementScript = field(default_factory=leg_lowering_script)
-    shape: BodyShape = BodyShape()
-    camera: CameraSpec = CameraSpec()
-    appearance: Appearance = Appearance()
-    lights: Lights = Lights()
+    shape: BodyShape = field(default_factory=BodyShape)
+    camera: CameraSpec = field(default_factory=CameraSpec)
+    appearance: Appearance = field(default_factory=Appearance)
+    lights: Lights = field(default_factory=Lights)
     width: int = 640
     height: int = 360
     fps: float = 15.0
@@ -98,7 +98,7 @@ def render_clip(spec: ClipSpec, out_mp4: Path | str, crf: int = 20) -> ClipTruth
     body = build_body(spec.shape)
     renderer = TwinRenderer(body, spec.width, spec.height, spec.camera, spec.appearance,
                             spec.lights)
-    n = int(round(spec.script.duration_s * spec.fps)) + 1
+    n = round(spec.script.duration_s * spec.fps) + 1
     rows: dict[str, list] = {k: [] for k in ("t_s", "leg", "knee", "lift", "clr_cm", "clr_r",
                                              "torso", "joints", "top", "bottom")}
     tmp = out_mp4.with_suffix(".tmp.mp4")

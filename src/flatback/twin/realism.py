@@ -94,4 +94,4 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     v = v[np.isfinite(v)]
     if not len(v):
         return {"median": float("nan"), "p90": float("nan"), "n": 0}
-    return {"median": float(np.median(v)), "p90": float(np.percentile(v, 90)), "n": int(len(v))}
+    return {"median": float(np.median(v)), "p90": float(np.percentile(v, 90)), "n": len(v)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes.util
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,8 +78,18 @@ class RenderOutput:
 
 
 def _choose_platform() -> None:
-    if "PYOPENGL_PLATFORM" not in os.environ:
-        os.environ["PYOPENGL_PLATFORM"] = "osmesa" if ctypes.util.find_library("OSMesa") else "egl"
+    """OSMesa when Debian's libosmesa6 and PyOpenGL >= 3.1.4 are there (faster), else EGL.
+
+    pyrender pins PyOpenGL 3.1.0, whose OSMesa binding lacks OSMesaCreateContextAttribs;
+    EGL on Mesa's llvmpipe works with it. An explicit PYOPENGL_PLATFORM wins.
+    """
+    if "PYOPENGL_PLATFORM" in os.environ:
+        return
+    from importlib.metadata import version
+
+    pyopengl = tuple(int(p) for p in version("PyOpenGL").split(".")[:3] if p.isdigit())
+    osmesa = ctypes.util.find_library("OSMesa") is not None and pyopengl >= (3, 1, 4)
+    os.environ["PYOPENGL_PLATFORM"] = "osmesa" if osmesa else "egl"
 
 
 def look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray:
