@@ -31,7 +31,7 @@ class Realism:
     """Realism of one clip. found_fraction: frames with a person. joint_err_px: joint -> (N,)
     px error (NaN where not found; left/right merged by joint kind). swap_fraction: frames
     scored with left and right swapped. underside_err_px: (N,) median |mask bottom - render
-    bottom| over the lumbar span's columns, px. underside_bias_px: (N,) median signed
+    bottom| over the lumbar span's columns (mean per frame), px. underside_bias_px: (N,) median signed
     difference (mask - render; + = the mask reaches lower)."""
 
     found_fraction: float
@@ -55,7 +55,7 @@ def landmark_errors(track: PoseTrack, truth: ClipTruth) -> tuple[dict[str, np.nd
 
 
 def underside_errors(track: PoseTrack, truth: ClipTruth) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame median absolute and signed (mask - render) underside difference, px,
+    """Per-frame mean absolute and median signed (mask - render) underside difference, px,
     over the columns of the lumbar span (DESIGN.md: 20-60 % from hip to shoulder)."""
     n = min(len(track), len(truth.t_s))
     abs_err = np.full(n, np.nan)
@@ -74,7 +74,7 @@ def underside_errors(track: PoseTrack, truth: ClipTruth) -> tuple[np.ndarray, np
         mask = np.interp(x[sel], track.mask_x_px, track.mask_bottom_y_px[i])
         d = mask - render
         if np.isfinite(d).any():
-            abs_err[i] = np.nanmedian(np.abs(d))
+            abs_err[i] = np.nanmean(np.abs(d))
             bias[i] = np.nanmedian(d)
     return abs_err, bias
 

@@ -63,7 +63,59 @@ def grid() -> list[Cell]:
              for arms in ("chest", "sides") for h, yaw in views
              for lift in (1.0, 3.0) for onset in (40.0, 60.0)]
     cells += [Cell(0.0, 45.0, arms, h, yaw) for arms in ("chest", "sides") for h, yaw in views]
+    cells += [Cell(3.0, 60.0, arms, 0.1, 0.0) for arms in ("overhead", "glutes")]
+    cells += [Cell(3.0, 60.0, "chest", 0.1, 0.0, shape) for shape in ("heavy_male", "slim_female")]
     return cells
+
+
+def _fmt(v: float | None, nd: int = 1) -> str:
+    return "-" if v is None or not np.isfinite(v) else f"{v:.{nd}f}"
+
+
+def validity_table(rows: list[dict]) -> str:
+    """Markdown: per cell, reps judged / right, onset error (deg), lift and view."""
+    out = [("| lift cm | onset deg | arms | cam h m | yaw deg | shape | states | judged | right "
+            "| onset err deg | clearance err median / p90 (ratio) |"),
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        c, reps = r["cell"], r["reps"]
+        errs = [x["onset_err_deg"] for x in reps if x["onset_err_deg"] is not None]
+        out.append(
+            f"| {c['lift_cm']:g} | {c['onset_deg']:g} | {c['arms']} | {c['cam_height_m']:g} | "
+            f"{c['yaw_deg']:g} | {c['shape']} | {', '.join(x['state'] for x in reps)} | "
+            f"{sum(x['judged'] for x in reps)}/{len(reps)} | {sum(x['right'] for x in reps)}/"
+            f"{len(reps)} | {', '.join(f'{e:+.1f}' for e in errs) or '-'} | "
+            f"{_clearance_cell(r)} |")
+    return "\n".join(out)
+
+
+def _clearance_cell(r: dict) -> str:
+    e = r.get("clearance_err_ratio")
+    if not e:
+        return "-"
+    return f"{_fmt(e['median'], 3)} / {_fmt(e['p90'], 3)} ({e['n']} fr)"
+
+
+def realism_table(rows: list[dict]) -> str:
+    """Markdown: realism per view (camera height, yaw) and arms, per joint kind, px."""
+    out = [("| view | arms | found % | L/R swap % | joint | median px | p90 px | low/mid/high "
+            "median px | underside mean abs px: median / p90 |"),
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        c, re = r["cell"], r["realism"]
+        view = f"h {c['cam_height_m']:g} m, yaw {c['yaw_deg']:g}"
+        for j in ("hip_l", "knee_l", "ankle_l", "shoulder_l", "hip_r", "knee_r", "ankle_r"):
+            e = re["joints"][j]
+            bands = "/".join(_fmt(e[b]["median"]) for b in ("low", "mid", "high"))
+            first = j == "hip_l"
+            out.append(
+                f"| {view if first else ''} | {c['arms'] if first else ''} | "
+                f"{_fmt(100 * re['found_fraction'], 0) if first else ''} | "
+                f"{_fmt(100 * re['swap_fraction'], 0) if first else ''} | {j} | "
+                f"{_fmt(e['all']['median'])} | {_fmt(e['all']['p90'])} | {bands} | "
+                + (f"{_fmt(re['underside_err_px']['median'])} / "
+                   f"{_fmt(re['underside_err_px']['p90'])} |" if first else " |"))
+    return "\n".join(out)
 
 
 def score_reps(script: MovementScript, report) -> list[dict]:
@@ -90,20 +142,33 @@ def score_reps(script: MovementScript, report) -> list[dict]:
     return rows
 
 
+def load_truth(npz: Path) -> ClipTruth:
+    """A clip's truth as written by ``render_clip``."""
+    z = np.load(npz)
+    arrays = {k: z[k] for k in z.files if k != "onsets"}
+    return ClipTruth(**arrays, onsets=[tuple(map(float, o)) for o in z["onsets"]])
+
+
 def run_cell(cell: Cell, out_dir: Path, width: int = 640, height: int = 360,
-             fps: float = 10.0) -> dict:
-    """Render, analyse and score one cell; returns its result row."""
+             fps: float = 10.0, reuse: bool = True) -> dict:
+    """Render (or reuse the clip already there), analyse and score one cell."""
     from flatback.pipeline import Analyzer
 
     spec = cell.spec(width, height, fps)
     mp4 = out_dir / f"{cell.name}.mp4"
     t0 = time.perf_counter()
-    truth = render_clip(spec, mp4)
+    npz = out_dir / f"{cell.name}.truth.npz"
+    truth = load_truth(npz) if reuse and mp4.exists() and npz.exists() else render_clip(spec, mp4)
     t1 = time.perf_counter()
     analysis = Analyzer().run(mp4)
     t2 = time.perf_counter()
     realism = measure_realism(analysis.track, truth)
+    measured = analysis.clearance.ratio if analysis.clearance is not None else np.full(1, np.nan)
+    n = min(len(measured), len(truth.t_s))
+    clr_err = measured[:n] - truth.clearance_ratio[:n]
     return {
+        "clearance_err_ratio": summarise(clr_err),
+        "clearance_abs_err_ratio": summarise(np.abs(clr_err)),
         "cell": asdict(cell), "name": cell.name,
         "render_s_per_frame": (t1 - t0) / len(truth.t_s),
         "analyze_s_per_frame": (t2 - t1) / len(truth.t_s),
@@ -133,7 +198,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("out_dir", type=Path)
     ap.add_argument("--only", nargs="*", default=None, help="cell names to run")
+    ap.add_argument("--tables", action="store_true", help="print the tables of results.jsonl")
     args = ap.parse_args(argv)
+    if args.tables:
+        rows = [json.loads(x) for x in (args.out_dir / "results.jsonl").read_text().splitlines()]
+        print(validity_table(rows), "", realism_table(rows), sep="\n")
+        return
     args.out_dir.mkdir(parents=True, exist_ok=True)
     done = set()
     results = args.out_dir / "results.jsonl"
