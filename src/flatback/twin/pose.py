@@ -79,8 +79,8 @@ def bone_rotations(body: Body, p: PoseParams, hip_flex_deg: float) -> dict[str, 
     for side in ("L", "R"):
         r[f"upperleg01.{side}"] = rot("x", -hip_flex_deg)
         r[f"lowerleg01.{side}"] = rot("x", p.knee_bend_deg)
-    r["neck01"] = rot("x", -p.head_lift_deg * 0.6)
-    r["head"] = rot("x", -p.head_lift_deg * 0.4)
+    r["neck01"] = rot("x", p.head_lift_deg * 0.6)
+    r["head"] = rot("x", p.head_lift_deg * 0.4)
     r.update(arm_rotations(body, p.arms))
     return r
 
