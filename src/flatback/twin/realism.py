@@ -41,17 +41,25 @@ class Realism:
     underside_bias_px: np.ndarray
 
 
-def landmark_errors(track: PoseTrack, truth: ClipTruth) -> tuple[dict[str, np.ndarray], float]:
-    """Per-joint pixel errors (N,) and the fraction of frames scored with sides swapped."""
+def landmark_offsets(track: PoseTrack, truth: ClipTruth) -> tuple[dict[str, np.ndarray], float]:
+    """Per-joint signed offsets (N, 2) px, BlazePose minus rig, with each frame's better
+    left/right assignment, and the fraction of frames where that was the swapped one."""
     n = min(len(track), len(truth.t_s))
     pred = {j: track.xy_px[:n, BLAZEPOSE_OF[j]] for j in TRUTH_JOINTS}
     true = {j: truth.joints_px[:n, k] for k, j in enumerate(TRUTH_JOINTS)}
     direct = {j: np.linalg.norm(pred[j] - true[j], axis=1) for j in TRUTH_JOINTS}
     swapped = {j: np.linalg.norm(pred[SWAP[j]] - true[j], axis=1) for j in TRUTH_JOINTS}
     use_swap = sum(swapped.values()) < sum(direct.values())
-    errs = {j: np.where(use_swap, swapped[j], direct[j]) for j in TRUTH_JOINTS}
+    offsets = {j: np.where(use_swap[:, None], pred[SWAP[j]], pred[j]) - true[j]
+               for j in TRUTH_JOINTS}
     found = np.isfinite(sum(direct.values()))
-    return errs, float(use_swap[found].mean()) if found.any() else float("nan")
+    return offsets, float(use_swap[found].mean()) if found.any() else float("nan")
+
+
+def landmark_errors(track: PoseTrack, truth: ClipTruth) -> tuple[dict[str, np.ndarray], float]:
+    """Per-joint pixel errors (N,) and the fraction of frames scored with sides swapped."""
+    offsets, swap = landmark_offsets(track, truth)
+    return {j: np.linalg.norm(o, axis=1) for j, o in offsets.items()}, swap
 
 
 def underside_errors(track: PoseTrack, truth: ClipTruth) -> tuple[np.ndarray, np.ndarray]:

@@ -163,6 +163,7 @@ def run_cell(cell: Cell, out_dir: Path, width: int = 640, height: int = 360,
     analysis = Analyzer().run(mp4)
     t2 = time.perf_counter()
     realism = measure_realism(analysis.track, truth)
+    analysis.track.save(out_dir / f"{cell.name}.keypoints.npz")
     measured = analysis.clearance.ratio if analysis.clearance is not None else np.full(1, np.nan)
     n = min(len(measured), len(truth.t_s))
     clr_err = measured[:n] - truth.clearance_ratio[:n]
