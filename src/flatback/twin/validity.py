@@ -65,6 +65,8 @@ def grid() -> list[Cell]:
     cells += [Cell(0.0, 45.0, arms, h, yaw) for arms in ("chest", "sides") for h, yaw in views]
     cells += [Cell(3.0, 60.0, arms, 0.1, 0.0) for arms in ("overhead", "glutes")]
     cells += [Cell(3.0, 60.0, "chest", 0.1, 0.0, shape) for shape in ("heavy_male", "slim_female")]
+    cells += [Cell(3.0, 50.0, arms, h, yaw) for arms in ("chest", "sides")
+              for h, yaw in ((0.3, 15.0), (0.1, 40.0))]
     return cells
 
 
