@@ -67,6 +67,8 @@ def grid() -> list[Cell]:
     cells += [Cell(3.0, 60.0, "chest", 0.1, 0.0, shape) for shape in ("heavy_male", "slim_female")]
     cells += [Cell(3.0, 50.0, arms, h, yaw) for arms in ("chest", "sides")
               for h, yaw in ((0.3, 15.0), (0.1, 40.0))]
+    cells += [Cell(lift, onset, "chest", 0.1, 0.0)
+              for lift, onset in ((0.5, 50.0), (2.0, 30.0), (4.0, 75.0))]
     return cells
 
 
