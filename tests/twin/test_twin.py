@@ -158,3 +158,23 @@ def test_blazepose_sees_the_twin_where_the_rig_is(tmp_path):
     near = {j: np.nanmedian(realism.joint_err_px[j]) for j in ("hip_l", "knee_l", "ankle_l")}
     assert max(near.values()) < 8.0, near
     assert np.nanmedian(realism.underside_err_px) < 3.0
+
+
+def test_validity_scoring_matches_reps_by_bottom_time():
+    from types import SimpleNamespace as NS
+
+    from flatback.twin.script import leg_lowering_script
+    from flatback.twin.validity import score_reps
+
+    script = leg_lowering_script(n_reps=1, onset_deg=50.0, lift_cm=2.0)
+    (_, bottom, _), = script.reps_s
+    lifted = NS(bottom_s=bottom + 0.3,
+                back_lift=NS(state="lifted", onset_leg_angle_deg=47.0))
+    set_down = NS(bottom_s=script.duration_s, back_lift=NS(state="lifted",
+                                                           onset_leg_angle_deg=45.0))
+    (row,) = score_reps(script, NS(reps=[set_down, lifted]))
+    assert row["judged"] and row["right"] and row["truth_lifted"]
+    assert row["onset_err_deg"] == pytest.approx(-3.0, abs=0.1)
+    (row,) = score_reps(script, NS(reps=[NS(bottom_s=bottom, back_lift=NS(
+        state="occluded", onset_leg_angle_deg=None))]))
+    assert not row["judged"] and not row["right"]
