@@ -95,7 +95,9 @@ PARTS = {"skin": 0, "top": 1, "bottom": 2, "hair": 3, "eye": 4, "shoe": 5}
 @functools.lru_cache(maxsize=1)
 def _load_obj() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Base mesh vertices (V, 3) in OBJ units (dm, y up) and faces (as quads/tris) per group."""
-    verts, groups, current = [], {}, "noname"
+    verts: list = []
+    groups: dict[str, list] = {}
+    current = "noname"
     with open(mpfb2_dir() / "3dobjs" / "base.obj") as f:
         for line in f:
             if line.startswith("v "):

@@ -136,7 +136,7 @@ def score_reps(script: MovementScript, report) -> list[dict]:
         judged = state in ("flat", "lifted")
         right = judged and (state == "lifted") == truth_lifted
         onset_err = None
-        if truth_lifted and state == "lifted" and match.back_lift.onset_leg_angle_deg is not None:
+        if truth_lifted and state == "lifted" and match is not None and match.back_lift.onset_leg_angle_deg is not None:
             onset_err = match.back_lift.onset_leg_angle_deg - inside[0]
         rows.append({"truth_lifted": truth_lifted, "truth_onset_deg": inside[0] if inside else None,
                      "state": state, "judged": judged, "right": right,
@@ -150,12 +150,13 @@ def load_truth(npz: Path) -> ClipTruth:
     """A clip's truth as written by ``render_clip``."""
     z = np.load(npz)
     arrays = {k: z[k] for k in z.files if k != "onsets"}
-    return ClipTruth(**arrays, onsets=[tuple(map(float, o)) for o in z["onsets"]])
+    return ClipTruth(**arrays, onsets=[(float(o[0]), float(o[1])) for o in z["onsets"]])
 
 
 def run_cell(cell: Cell, out_dir: Path, width: int = 640, height: int = 360,
              fps: float = 10.0, reuse: bool = True) -> dict:
     """Render (or reuse the clip already there), analyse and score one cell."""
+    from flatback.outputs.report import Report
     from flatback.pipeline import Analyzer
 
     spec = cell.spec(width, height, fps)
@@ -177,8 +178,8 @@ def run_cell(cell: Cell, out_dir: Path, width: int = 640, height: int = 360,
         "cell": asdict(cell), "name": cell.name,
         "render_s_per_frame": (t1 - t0) / len(truth.t_s),
         "analyze_s_per_frame": (t2 - t1) / len(truth.t_s),
-        "reps": score_reps(spec.script, analysis.report),
-        "rep_count": analysis.report.rep_count,
+        "reps": score_reps(spec.script, Report.from_result(analysis)),
+        "rep_count": analysis.rep_count,
         "realism": realism_row(realism, truth),
     }
 
