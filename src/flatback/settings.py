@@ -201,6 +201,12 @@ class RecognitionSettings(_Section):
         description="Median knee flexion of the straighter leg, deg, from which legs moving together are a "
         "bent-knee leg lift: halfway between a straight leg with a slight bend and tabletop's 90.",
     )
+    tucked_knee_min_deg: float = Field(
+        120.0,
+        description="Both knees flexed past this throughout, deg, keep the heels by the buttocks: feet planted "
+        "for a crunch. A bent-knee leg lift holds the knees at about 90 (DESIGN.md: heel taps from tabletop), "
+        "and straightens them at some point in most sets.",
+    )
     planted_knee_min_deg: float = Field(
         60.0,
         description="Knee flexion, deg, of a leg bent with the foot planted (crunch, single-leg lift's "

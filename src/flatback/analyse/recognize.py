@@ -591,6 +591,9 @@ def classify_lying(f: Features, s: RecognitionSettings) -> Call:
         return ("not_leg_lift", m((f.knee_min_bend_deg - s.planted_knee_min_deg, "deg"),
                                   (f.thigh_high_deg - s.reverse_crunch_min_thigh_high_deg, "deg"), (curl, "deg")),
                 "knees bent throughout, thighs curled past vertical to the chest: a reverse crunch")
+    if f.knee_min_bend_deg >= s.tucked_knee_min_deg:
+        return ("not_leg_lift", m((f.knee_min_bend_deg - s.tucked_knee_min_deg, "deg")),
+                "the knees stay bent tight throughout, heels by the buttocks: a crunch or similar, not a leg lift")
     moving = (f.leg_range_deg - s.moving_min_range_deg, "deg")
     together = (s.together_max_alternate - f.legs_alternate, "ratio")
     if f.knee_straighter_deg >= s.bent_knee_min_deg:
