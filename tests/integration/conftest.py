@@ -23,7 +23,7 @@ def clip_track(request):
             if not path.exists():
                 pytest.skip(f"{name} is not in {path.parent}")
             stat = path.stat()
-            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v1".encode()).hexdigest()[:16]
+            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v2".encode()).hexdigest()[:16]
             cached = cache_dir / f"{path.stem}-{key}.npz"
             if cached.exists():
                 memo[name] = PoseTrack.from_keypoint_file(cached)
