@@ -110,7 +110,7 @@ class VideoFile:
             for vf in self._container.decode(self._stream):
                 degrees = float(vf.rotation or 0.0)
                 # a damaged display matrix can say anything: keep the nearest quarter turn
-                rotation = int(round(degrees / 90.0)) * 90 % 360 if np.isfinite(degrees) else 0
+                rotation = round(degrees / 90.0) * 90 % 360 if np.isfinite(degrees) else 0
                 break
         except av.error.FFmpegError:
             pass  # a file that cannot decode even one frame fails, clearly, in __iter__
