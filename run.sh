@@ -47,6 +47,8 @@ apt_install() {  # apt_install PACKAGE... : install Debian packages; returns 1 (
 find_python() {
     if [ -n "${PYTHON:-}" ]; then
         command -v "$PYTHON" >/dev/null 2>&1 || die "PYTHON=$PYTHON is not a program."
+        "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+            || die "PYTHON=$PYTHON is not Python 3.11, which flatback needs (mediapipe 0.10.21)."
         echo "$PYTHON"; return
     fi
     local p
@@ -65,13 +67,15 @@ find_python() {
     exit 1
 }
 
-venv_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1; }
+venv_ok() {  # a venv with pip, on Python 3.11 (not one half-made, or left from an older Python)
+    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys, pip; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1
+}
 
 make_venv() {
     local python=$1
     venv_ok && return 0
     if [ -e "$VENV" ]; then
-        say "repairing $VENV (left half-made by an earlier run: no pip in it)"
+        say "repairing $VENV (left half-made by an earlier run, or not on Python 3.11): making it again"
         rm -rf "$VENV"
     fi
     if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then

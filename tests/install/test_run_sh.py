@@ -47,7 +47,9 @@ def place(user_home) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="flatback-setup-"))
     folder.chmod(0o755)
     yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    # about 2.5 GB of small files (wheelhouse, clone, venv): removed in the background, not waited for
+    subprocess.Popen(["rm", "-rf", str(folder)], start_new_session=True,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def chown_to_user(path: Path) -> None:
