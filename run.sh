@@ -143,6 +143,10 @@ setup_postgres() {  # the training-log tests run against a real PostgreSQL serve
     export FLATBACK_TEST_PG_URL="postgresql://flatback:flatback@127.0.0.1:${port}/flatback_test"
 }
 
+postgres_for_tests() {  # start PostgreSQL for the tests, or say why not (the tests then skip, or fail in CI)
+    setup_postgres || say "no PostgreSQL server: $PG_PROBLEM; its tests will be skipped (in CI: they fail)"
+}
+
 cmd=${1:-}
 case "$cmd" in
     test)
@@ -153,9 +157,7 @@ case "$cmd" in
         if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
             apt_install chromium chromium-driver || say "without chromium the browser tests are skipped (in CI: they fail)"
         fi
-        if ! setup_postgres; then
-            say "no PostgreSQL server: $PG_PROBLEM; its tests will be skipped (in CI: they fail)"
-        fi
+        postgres_for_tests
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     ""|-h|--help|help)
