@@ -16,7 +16,7 @@ from tests.conftest import skip_or_fail
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(autouse=True, scope="session")  # session: decided before the demo clip is rendered
 def _chromium():
     """Skip, saying why, without the browser; in CI (CI=true) fail instead."""
     if not (CHROMIUM and DRIVER):
