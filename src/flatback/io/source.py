@@ -236,7 +236,7 @@ def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
                     return
                 q.put(item)
             q.put(_END)
-        except BaseException as e:  # handed to the consumer, which re-raises it
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
             q.put(e)
 
     thread = threading.Thread(target=produce, daemon=True, name="flatback-decode")
