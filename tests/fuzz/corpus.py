@@ -204,11 +204,10 @@ def build_corpus(folder: Path, real_clip: Path | None = None) -> list[Variant]:
     link = c.add("notfile/dangling_symlink", filename="gone.mp4", expect=(3,))
     link.symlink_to(link.parent / "nowhere.mp4")
     if real_clip is not None:  # the same cuts and flips on a real recording
-        real = real_clip.read_bytes()
-        c.add("real/intact", real)
-        for f in (0.02, 0.1, 0.3, 0.5, 0.7, 0.85, 0.95, 0.99):
+        real = real_clip.read_bytes()  # 483 frames: a few variants only (CI time)
+        for f in (0.02, 0.5, 0.95, 0.99):
             c.add(f"real/cut/{f}", real[: int(len(real) * f)])
-        for k in range(10):
+        for k in range(5):
             data = bytearray(real)
             for _ in range(rng.choice([1, 8, 64])):
                 i = rng.randrange(len(data))
