@@ -252,6 +252,7 @@ def analyze(
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
     outdir = out or _default_out(input, "flatback")
+    log = _log(db) if save or pain or pop else None  # a log that cannot be opened fails before the analysis
     if _is_webcam(input):
         analysis = _live_and_write(input, outdir, settings, duration=duration, quiet=quiet, no_video=no_video,
                                    save_keypoints=save_keypoints)
@@ -261,22 +262,31 @@ def analyze(
         )
     if not quiet:
         _print_summary(analysis, outdir)
-    if save or pain or pop:
+    if log is not None:
         from flatback.outputs.report import Report
 
-        session = _log(db).add_set(Report.from_result(analysis), pain=pain, pop=pop)
+        with _log_errors():
+            session = log.add_set(Report.from_result(analysis), pain=pain, pop=pop)
         if not quiet:
             typer.echo(f"Saved to the training log (session {session}). See `flatback history` and `flatback plan`.")
 
 
-def _log(db: str | None):
+@contextmanager
+def _log_errors():
+    """The training log's failures (exit 6) and the plot's (exit 5): one line, no traceback."""
     from flatback.errors import FlatbackError
-    from flatback.log.history import TrainingLog
 
     try:
-        return TrainingLog(db)
+        yield
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
+
+
+def _log(db: str | None):
+    from flatback.log.history import TrainingLog
+
+    with _log_errors():
+        return TrainingLog(db)
 
 
 @app.command()
@@ -290,7 +300,8 @@ def history(
 
     from flatback.log.history import plot_progress
 
-    sessions = _log(db).summaries()
+    with _log_errors():
+        sessions = _log(db).summaries()
     if not sessions:
         typer.echo("The training log is empty: save a set with `flatback analyze VIDEO --save`.")
         return
@@ -305,7 +316,8 @@ def history(
             "pop" if h.pop else "pain" if h.pain else "-",
         )
     Console().print(table)
-    typer.echo(f"Wrote {plot_progress(sessions, plot)}")
+    with _log_errors():
+        typer.echo(f"Wrote {plot_progress(sessions, plot)}")
 
 
 @app.command()
@@ -315,7 +327,9 @@ def plan(
     """Your next session: variation, sets x reps, tempo and pause, from your history."""
     from flatback.coach.plan import plan_next
 
-    typer.echo(plan_next(_log(db).summaries()).text())
+    with _log_errors():
+        sessions = _log(db).summaries()
+    typer.echo(plan_next(sessions).text())
 
 
 @app.command("log")
@@ -326,12 +340,8 @@ def log_feeling(
     db: Annotated[str | None, typer.Option("--db", help="Training log URL.")] = None,
 ) -> None:
     """Tell the log how the last session felt (pain, a pop): the plan regresses on it."""
-    from flatback.errors import FlatbackError
-
-    try:
+    with _log_errors():
         session = _log(db).report_pain(pain=pain, pop=pop, note=note)
-    except FlatbackError as e:
-        _fail(str(e), e.exit_code)
     typer.echo(f"Noted on session {session}.")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from flatback.pipeline import Analyzer
 from flatback.types import PoseTrack
-from tests.conftest import clips_or_skip
+from tests.conftest import clips_or_skip, skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +21,9 @@ def clip_track(request):
         if name not in memo:
             path = clips_or_skip() / name
             if not path.exists():
-                pytest.skip(f"{name} is not in {path.parent}")
+                skip_or_fail(f"{name} is not in {path.parent}")
             stat = path.stat()
-            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v2".encode()).hexdigest()[:16]
+            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v3".encode()).hexdigest()[:16]
             cached = cache_dir / f"{path.stem}-{key}.npz"
             if cached.exists():
                 memo[name] = PoseTrack.from_keypoint_file(cached)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +13,8 @@ from flatback.log.history import TrainingLog
 from flatback.outputs.report import Report
 from flatback.pipeline import Analyzer
 from flatback.simulate import demo_clip
+from tests.conftest import postgres_url_or_skip
 
-PG_URL = os.environ.get("FLATBACK_TEST_PG_URL")
 T0 = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
 
 
@@ -32,9 +31,7 @@ def fresh_postgres(url: str) -> str:
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'history.db'}"
-    if not PG_URL:
-        pytest.skip("FLATBACK_TEST_PG_URL is not set: ./run.sh test installs and starts PostgreSQL and sets it")
-    return fresh_postgres(PG_URL)
+    return fresh_postgres(postgres_url_or_skip())
 
 
 @pytest.fixture(scope="module")

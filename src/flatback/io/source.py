@@ -24,6 +24,8 @@ from flatback.types import Frame, VideoInfo
 
 T = TypeVar("T")
 
+MAX_PIXELS = 7680 * 4320  # 8K: a decoded RGB frame is then 100 MB; larger pictures are refused, not decoded
+
 
 def check_readable_file(path: str | Path) -> Path:
     """Raise a clear error unless ``path`` is an existing, readable, non-empty file."""
@@ -46,30 +48,47 @@ class VideoFile:
     iteration raises if decoding fails part-way or the file proves truncated.
     """
 
-    def __init__(self, path: str | Path, *, truncated_fraction: float = 0.9, min_duration_s: float = 0.5):
+    def __init__(self, path: str | Path, *, truncated_fraction: float = 0.9, min_duration_s: float = 0.5,
+                 max_pixels: int = MAX_PIXELS):
         self.path = check_readable_file(path)
         self._truncated_fraction = truncated_fraction
         self._min_duration_s = min_duration_s
         try:
             self._container = av.open(str(self.path))
-        except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as e:
+        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
             raise InputFileError(
                 f"{self.path} is not a video flatback can read, or it is damaged ({_reason(e)}). "
                 "Record or export it as MP4 (H.264) or MOV, and copy it again if it was cut short."
             ) from None
+        try:
+            self._probe(max_pixels)
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _probe(self, max_pixels: int) -> None:
+        """Check the video stream (decodable codec, sane picture size) and fill ``info``."""
         if not self._container.streams.video:
             kind = "only audio" if self._container.streams.audio else "no video stream"
-            self._container.close()
             raise InputFileError(
                 f"{self.path} has {kind}: flatback needs a video of the exercise."
             )
         self._stream = self._container.streams.video[0]
+        cc = self._stream.codec_context  # None when FFmpeg has no decoder for the stream's codec
+        if cc is None:
+            raise InputFileError(
+                f"{self.path} holds a video in a format flatback cannot decode, or its header is damaged. "
+                "Export it as MP4 (H.264) and try again."
+            )
         self._stream.thread_type = "AUTO"  # frame-parallel decoding: the CPU is shared with pose
-        cc = self._stream.codec_context
         if not cc.width or not cc.height:
-            self._container.close()
-            raise InputFileError(f"{self.path} has a video stream without a picture size.")
+            raise InputFileError(f"{self.path} has a video stream without a picture size: the file is damaged.")
         coded_wh = (int(cc.width), int(cc.height))
+        if coded_wh[0] * coded_wh[1] > max_pixels:
+            raise InputFileError(
+                f"{self.path} is {coded_wh[0]}x{coded_wh[1]} pixels, more than flatback handles "
+                f"({max_pixels / 1e6:.0f} Mpixels, 8K). Export it at 4K or less; 1080p is plenty."
+            )
         rotation = self._first_frame_rotation()
         width, height = coded_wh[::-1] if rotation % 180 else coded_wh
         self.declared_duration_s = _declared_duration_s(self._container, self._stream)
@@ -89,7 +108,9 @@ class VideoFile:
         rotation = 0
         try:
             for vf in self._container.decode(self._stream):
-                rotation = int(vf.rotation or 0) % 360
+                degrees = float(vf.rotation or 0.0)
+                # a damaged display matrix can say anything: keep the nearest quarter turn
+                rotation = round(degrees / 90.0) * 90 % 360 if np.isfinite(degrees) else 0
                 break
         except av.error.FFmpegError:
             pass  # a file that cannot decode even one frame fails, clearly, in __iter__
@@ -215,7 +236,7 @@ def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
                     return
                 q.put(item)
             q.put(_END)
-        except BaseException as e:  # handed to the consumer, which re-raises it
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
             q.put(e)
 
     thread = threading.Thread(target=produce, daemon=True, name="flatback-decode")

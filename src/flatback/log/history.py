@@ -12,22 +12,43 @@ belong to the same session (a day's training).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from flatback.coach.plan import SessionSummary
-from flatback.errors import FlatbackError
+from flatback.errors import FlatbackError, OutputError
 from flatback.outputs.report import Report
 
 SESSION_GAP_H = 3.0  # sets further apart than this, h, start a new session
 
 
+SQLITE_BUSY_TIMEOUT_S = 15.0  # how long a save waits for another process holding the SQLite log, s
+_PG_MIGRATE_LOCK = 0x666C6174  # pg_advisory_xact_lock key: one migration at a time ("flat")
+
+
 class HistoryError(FlatbackError):
+    """The training log cannot be opened, read or written (exit code 6)."""
+
     exit_code = 6
 
 
@@ -91,37 +112,141 @@ def default_url() -> str:
     return f"sqlite:///{base / 'flatback' / 'history.db'}"
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database schema up to date with the Alembic migrations."""
-    from alembic import command
+def _alembic_config(connection):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _needs_upgrade(connection) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_alembic_config(connection)).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) != heads
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema up to date with the Alembic migrations.
+
+    Up-to-date logs are only read. Otherwise the upgrade runs in one transaction that
+    holds the write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so two
+    processes opening a new log at once do not both create it, and a process killed
+    half-way leaves the log as it was.
+    """
+    from alembic import command
+
+    with engine.connect() as connection:
+        if not _needs_upgrade(connection):
+            return
+    with _writer(engine).begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATE_LOCK})
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine whose SQLite transactions take the write lock at BEGIN (read-modify-write safe)."""
+    return engine.execution_options(flatback_begin="BEGIN IMMEDIATE")
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLite transactions cover DDL and reads too (pysqlite begins only before DML
+    by default): the documented SQLAlchemy recipe, with BEGIN IMMEDIATE for writers."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql(connection.get_execution_options().get("flatback_begin", "BEGIN"))
+
+
+def _parse_url(raw: str) -> URL:
+    """A SQLAlchemy URL for SQLite or PostgreSQL (``postgres://`` and ``postgresql://``
+    use psycopg 3, which flatback ships); anything else is a :class:`HistoryError`."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise HistoryError(
+            f"Cannot open the training log: {raw!r} is not a database URL. Use sqlite:///path/to/history.db "
+            "or postgresql://user:password@host/database."
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return url
+    raise HistoryError(
+        f"Cannot open the training log at {_shown(url)}: the database {url.drivername!r} is not supported. "
+        "Use SQLite (sqlite:///path/to/history.db) or PostgreSQL (postgresql://user:password@host/database)."
+    )
+
+
+def _shown(url: URL | str) -> str:
+    """The URL as it may be printed: without its password."""
+    return url.render_as_string(hide_password=True) if isinstance(url, URL) else str(url)
+
+
+def _first_line(e: BaseException) -> str:
+    if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename:
+        return f"{e.filename} is a file, not a folder"
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    lines = [line.strip() for line in str(getattr(e, "orig", None) or e).splitlines() if line.strip()]
+    return lines[0] if lines else type(e).__name__
 
 
 class TrainingLog:
     """The log at a database URL. ``TrainingLog(url).add_set(report)``."""
 
     def __init__(self, url: str | None = None):
-        self.url = url or default_url()
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        if self.url.startswith("postgresql://"):
-            self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
-        try:
-            self.engine = create_engine(self.url)
+        raw = url or default_url()
+        parsed = _parse_url(raw)
+        self.url = _shown(make_url(raw))
+        with self._errors("open"):
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            connect_args = {}
+            if parsed.get_backend_name() == "sqlite" and "timeout" not in parsed.query:
+                connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
+            if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = 10
+            self.engine = create_engine(parsed, connect_args=connect_args)
+            if parsed.get_backend_name() == "sqlite":
+                _sqlite_transactions(self.engine)
             migrate(self.engine)
-        except (SQLAlchemyError, OSError) as e:
-            raise HistoryError(f"Cannot open the training log at {self.url}: {str(e).splitlines()[0]}") from None
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Database and file-system failures become one-line :class:`HistoryError` messages."""
+        try:
+            yield
+        except HistoryError:
+            raise
+        except (SQLAlchemyError, OSError, ImportError) as e:
+            reason = _first_line(e)
+            hint = ""
+            if "locked" in reason:
+                hint = " Another flatback may be saving: try again in a moment."
+            elif "not a database" in reason or "malformed" in reason:
+                hint = " The file is damaged or not a flatback log: move it aside to start a new log."
+            elif "unable to open" in reason or isinstance(e, OSError) or "readonly" in reason:
+                hint = " Check that the folder exists and you may write to it, or give another --db."
+            elif "connection" in reason.lower() or "could not" in reason.lower():
+                hint = " Is the database server running and the URL right?"
+            raise HistoryError(f"Cannot {doing} the training log at {self.url}: {reason}.{hint}") from None
 
     def add_set(self, report: Report, *, at: datetime | None = None, pain: bool = False, pop: bool = False) -> int:
         """Save one analysed set; returns its session's id."""
         at = at or datetime.now(UTC)
-        with Session(self.engine) as db:
+        with self._errors("save to"), Session(_writer(self.engine)) as db:
+            if self.engine.dialect.name == "postgresql":  # one save at a time: session grouping reads then writes
+                db.execute(text("LOCK TABLE sessions IN SHARE ROW EXCLUSIVE MODE"))
             last = db.scalars(select(SessionRow).order_by(SessionRow.started_at.desc()).limit(1)).first()
             if last is None or at - _aware(last.started_at) > timedelta(hours=SESSION_GAP_H):
                 last = SessionRow(started_at=at)
@@ -150,7 +275,7 @@ class TrainingLog:
 
     def report_pain(self, *, pain: bool = True, pop: bool = False, note: str = "") -> int:
         """Mark the latest session with pain (or a pop); returns its id."""
-        with Session(self.engine) as db:
+        with self._errors("write to"), Session(_writer(self.engine)) as db:
             last = db.scalars(select(SessionRow).order_by(SessionRow.started_at.desc()).limit(1)).first()
             if last is None:
                 raise HistoryError("The training log is empty: save a set first (flatback analyze VIDEO --save).")
@@ -162,7 +287,7 @@ class TrainingLog:
 
     def summaries(self) -> list[SessionSummary]:
         """Every session, oldest first, summarised for the planner and the history table."""
-        with Session(self.engine) as db:
+        with self._errors("read"), Session(self.engine) as db:
             rows = db.scalars(select(SessionRow).order_by(SessionRow.started_at)).all()
             return [summarise(r) for r in rows]
 
@@ -224,6 +349,8 @@ def plot_progress(history: list[SessionSummary], path: Path) -> Path:
     try:
         fig.savefig(tmp)
         tmp.replace(path)
+    except OSError as e:
+        raise OutputError(f"Cannot write the plot {path}: {e.strerror or e}. Choose another file with --plot.") from None
     finally:
         tmp.unlink(missing_ok=True)
         plt.close(fig)

@@ -131,10 +131,11 @@ class Analyzer:
     def track_exerciser(self, path: str | Path, progress: Progress | None = None) -> tuple[PoseTrack, list[Note]]:
         """The exerciser's pose track and notes on who and what was left out.
 
-        With the default backend every person is followed (``pose/multi.py``), the one
+        With ``pose.people = "all"`` every person is followed (``pose/multi.py``), the one
         doing the exercise is chosen (``measure/people.py``) and the shots that do not
         show the exercise (talking heads, close-ups, titles) are blanked, keeping the
-        clip's times (``measure/shots.py``). A backend passed in is used as it is.
+        clip's times (``measure/shots.py``); with ``"one"`` (the default) BlazePose's
+        single-person tracker runs. A backend passed in is used as it is.
         """
         if is_keypoint_file(path):
             return PoseTrack.from_keypoint_file(check_readable_file(path)), []
@@ -144,27 +145,36 @@ class Analyzer:
             min_duration_s=self.settings.source.min_duration_s,
         )
         total = source.info.duration_s
-        if self._backend is not None:
+        if self._backend is not None or self.settings.pose.people == "one":
+            backend = self._backend
+            if backend is None:
+                from flatback.pose.mediapipe import MediaPipePose
+
+                backend = MediaPipePose(self.settings.pose)
             frames = []
-            for frame in prefetch(iter(source)):
-                frames.append(self._backend(frame))
-                if progress is not None:
-                    progress(frame.t_s, total)
-            return PoseTrack.from_frames(frames, source.info, self._backend.name), []
+            try:
+                for frame in prefetch(iter(source)):
+                    frames.append(backend(frame))
+                    if progress is not None:
+                        progress(frame.t_s, total)
+            finally:
+                if self._backend is None:
+                    backend.close()
+            return PoseTrack.from_frames(frames, source.info, backend.name), []
         from flatback.pose.multi import MultiPose
 
-        backend = MultiPose(self.settings.pose)
+        everyone = MultiPose(self.settings.pose)
         people = []
         try:
             for frame in prefetch(iter(source)):
-                people.append(backend(frame))
+                people.append(everyone(frame))
                 if progress is not None:
                     progress(frame.t_s, total)
         finally:
-            backend.close()
+            everyone.close()
         if not people:
             raise VideoContentError(f"{source.info.path} has no frames to analyse.")
-        tracks = associate(people, source.info, backend.name)
+        tracks = associate(people, source.info, everyone.name)
         if not tracks:
             raise VideoContentError(
                 "No person found in the video. Film the whole body from the side, in good light, "
