@@ -133,7 +133,9 @@ def plan_jobs(inputs: Sequence[str], out: Path | None = None, suffix: str = OUTP
     videos = expand_inputs(inputs)
     if not videos:
         suffixes = ", ".join(sorted(VIDEO_SUFFIXES | {KEYPOINT_SUFFIX}))
-        raise InputFileError(f"No video files in {', '.join(inputs)} (looked for {suffixes}). Check the folder.")
+        what = f"{inputs[0]} is a folder" if len(inputs) == 1 else f"{', '.join(inputs)} are folders"
+        raise InputFileError(f"{what} with no video files in it (looked for {suffixes}). Give a video file, "
+                             "or a folder that holds videos.")
     jobs = []
     owner: dict[Path, str] = {}
     for label in videos:

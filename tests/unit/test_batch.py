@@ -116,7 +116,7 @@ def test_plan_refuses_two_videos_writing_one_folder(tmp_path):
 
 def test_a_folder_without_videos_is_an_input_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(InputFileError, match="No video files"):
+    with pytest.raises(InputFileError, match="is a folder with no video files"):
         plan_jobs([str(tmp_path)])
 
 
