@@ -23,6 +23,7 @@ import csv
 import json
 import multiprocessing
 import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -347,11 +348,29 @@ def ray_init_address(address: str) -> str | None:
     return None if address == "auto" else address
 
 
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast with a BatchError when a HOST:PORT (or ray://HOST:PORT) address does not
+    answer: ``ray.init`` itself keeps retrying for minutes."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BatchError(f"--ray {address!r} is not an address: give auto, or the head's HOST:PORT (e.g. 10.0.0.5:6379).")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        raise BatchError(
+            f"Cannot reach the Ray head at {address} ({e.strerror or e}). Start it there with "
+            "`ray start --head --port=6379`, or check the address and the firewall."
+        ) from None
+
+
 def _run_ray(todo: list[tuple[int, Job]], settings: Settings, options: dict, address: str,
              record: Callable[[int, JobResult], None]) -> None:
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:
+        check_reachable(address)
         try:
             # workers' own logs (mediapipe's start-up noise) stay in Ray's log folder
             ray.init(address=ray_init_address(address), log_to_driver=False, configure_logging=False)

@@ -233,3 +233,15 @@ def test_ray_without_ray_installed_says_how_to_install_it(inputs, tmp_path, monk
     assert result.exit_code == 2
     assert "pip install 'flatback[cluster]'" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("address, words", [
+    ("127.0.0.1:1", "Cannot reach the Ray head at 127.0.0.1:1"),
+    ("nonsense", "is not an address"),
+])
+def test_a_wrong_ray_address_fails_fast_with_one_line(inputs, tmp_path, address, words):
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'flatback[cluster]'")
+    result = analyze(inputs["a"], inputs["c"], "-o", tmp_path, "--ray", address)
+    assert result.exit_code == 2 and words in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "summary.csv").exists()
