@@ -227,8 +227,8 @@ def _default_out(input: str, suffix: str) -> Path:
 
 @app.command()
 def analyze(
-    input: Annotated[str, typer.Argument(help="Video file, webcam index (0, 1...) or keypoint file (.npz).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [default: <name>_flatback].")] = None,
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Video file, webcam index (0, 1...) or keypoint file (.npz). Several files or a folder (its videos, not sub-folders) make a batch.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output folder [default: <name>_flatback]. For a batch: the folder that gets one <name>_flatback per video and summary.csv [default: beside each video; summary.csv here].")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (see `flatback config --dump`).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
     rest: Annotated[str | None, typer.Option("--rest", help="Where reps rest: auto, floor or top.")] = None,
@@ -242,15 +242,29 @@ def analyze(
     pop: Annotated[bool, typer.Option("--pop", help="With --save: you felt a pop.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
     duration: Annotated[float | None, typer.Option("--duration", help="Webcam: end the session after this many seconds (else q + Enter, or Ctrl-C).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Batch: analyse this many videos at once (processes).")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Batch: redo videos whose output folder is already complete.")] = False,
+    ray: Annotated[str | None, typer.Option("--ray", help="Batch: run each video as a Ray task: auto (this machine's cluster, else a local one) or HEAD:6379. Needs flatback[cluster].")] = None,
 ) -> None:
-    """Measure every rep in a side-view video of lying leg lifts (or live, from a webcam)."""
+    """Measure every rep in a side-view video of lying leg lifts (live from a webcam, or in a batch).
+
+    Batch exit code: 0 when every video was analysed or skipped, else the largest exit
+    code among the failed videos (3 unreadable file, 4 video content, 5 output, 1 internal).
+    """
     _quiet_native_logs()
+    from flatback.batch import is_batch
     from flatback.errors import FlatbackError
 
     try:
         settings = _settings(config, set_, rest, exercise)
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
+    if is_batch(inputs, ray):
+        if video is not None or save or pain or pop:
+            _fail("--video, --save, --pain and --pop take one video at a time, not a batch.", 2)
+        raise typer.Exit(_analyze_batch(inputs, out, settings, quiet=quiet, no_video=no_video,
+                                        save_keypoints=save_keypoints, jobs=jobs, force=force, ray=ray))
+    input = inputs[0]
     outdir = out or _default_out(input, "flatback")
     log = _log(db) if save or pain or pop else None  # a log that cannot be opened fails before the analysis
     if _is_webcam(input):
@@ -269,6 +283,70 @@ def analyze(
             session = log.add_set(Report.from_result(analysis), pain=pain, pop=pop)
         if not quiet:
             typer.echo(f"Saved to the training log (session {session}). See `flatback history` and `flatback plan`.")
+
+
+def _analyze_batch(inputs: list[str], out: Path | None, settings, *, quiet: bool, no_video: bool,
+                   save_keypoints: bool, jobs: int, force: bool, ray: str | None) -> int:
+    """Several videos: one output folder each and summary.csv; returns the exit code."""
+    from flatback.batch import Status, batch_exit_code, plan_jobs, run_batch, summary_path
+    from flatback.errors import FlatbackError
+
+    results = []
+    summary = summary_path(out)
+    try:
+        planned = plan_jobs(inputs, out)
+        with _native_stderr_silenced() as stderr, _batch_progress(quiet, stderr, len(planned)) as bar:
+            results = run_batch(planned, settings, summary, n_jobs=jobs, ray_address=ray, force=force,
+                                no_video=no_video, save_keypoints=save_keypoints, on_result=bar.advance)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; {summary} lists the videos finished so far.", 130)
+    for r in results:
+        if r.status is Status.FAILED:
+            typer.echo(f"flatback: error: {r.video}: {r.error}", err=True)
+    if not quiet:
+        counts = {s: sum(r.status is s for r in results) for s in Status}
+        typer.echo(f"{len(results)} videos: {counts[Status.OK]} analysed, {counts[Status.SKIPPED]} skipped "
+                   f"(complete; --force redoes them), {counts[Status.FAILED]} failed. Wrote {summary}")
+    return batch_exit_code(results)
+
+
+class _batch_progress:
+    """One rich progress bar over the batch's videos; silent when quiet or not a terminal.
+    ``advance(result)`` counts one finished video."""
+
+    def __init__(self, quiet: bool, stream, total: int):
+        self.quiet = quiet or not stream.isatty()
+        self.stream, self.total, self.failed = stream, total, 0
+
+    def __enter__(self):
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), transient=True, console=Console(file=self.stream))
+            self._bar.start()
+            self._task = self._bar.add_task("videos", total=self.total)
+        return self
+
+    def advance(self, result) -> None:
+        if self.quiet:
+            return
+        self.failed += result.status.value == "failed"
+        self._bar.update(self._task, advance=1, description=f"videos ({self.failed} failed)" if self.failed else "videos")
+
+    def __exit__(self, *exc) -> None:
+        if not self.quiet:
+            self._bar.stop()
 
 
 @contextmanager

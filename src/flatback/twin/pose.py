@@ -189,7 +189,6 @@ def shape_lumbar_arch(body: Body, v: np.ndarray, joints: dict[str, np.ndarray],
     the shift fading linearly to zero PRESS_DEPTH_M above it, so a flat back is pressed flat
     and a lifted one opens a real gap. Returns new vertices; ``v`` is not changed.
     """
-    from flatback.twin.truth import trunk_mask
 
     hip_x = (joints["hip_l"][0] + joints["hip_r"][0]) / 2
     sho_x = (joints["shoulder_l"][0] + joints["shoulder_r"][0]) / 2
@@ -255,3 +254,16 @@ def pose_body(body: Body, p: PoseParams) -> PosedBody:
         flex += err
         posed = _pose_once(body, p, flex)
     return replace(posed, params=p)
+
+
+# the bones of the trunk (no limbs, no head)
+TRUNK_BONES = ("root", "pelvis.L", "pelvis.R", "spine05", "spine04", "spine03", "spine02",
+               "spine01", "breast.L", "breast.R", "clavicle.L", "clavicle.R")
+
+
+def trunk_mask(body: Body) -> np.ndarray:
+    """(V,) bool: rendered vertices whose heaviest bone is a trunk bone (no limbs, no head)."""
+    dominant = body.weights.argmax(axis=1)
+    rendered = np.zeros(len(dominant), bool)
+    rendered[body.faces.ravel()] = True
+    return rendered & np.isin(dominant, [body.bone(n) for n in TRUNK_BONES])

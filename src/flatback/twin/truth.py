@@ -13,11 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from flatback.twin.body import Body
-from flatback.twin.pose import PosedBody, measure_leg_angle_deg
+from flatback.twin.pose import TRUNK_BONES, PosedBody, measure_leg_angle_deg, trunk_mask  # noqa: F401
 
 LUMBAR_SPAN = (0.2, 0.6)  # fractions of the hip -> shoulder distance (DESIGN.md)
-TRUNK_BONES = ("root", "pelvis.L", "pelvis.R", "spine05", "spine04", "spine03", "spine02",
-               "spine01", "breast.L", "breast.R", "clavicle.L", "clavicle.R")
 
 
 @dataclass(frozen=True)
@@ -29,14 +27,6 @@ class FrameTruth:
     torso_length_m: float
     clearance_cm: float
     clearance_ratio: float
-
-
-def trunk_mask(body: Body) -> np.ndarray:
-    """(V,) bool: rendered vertices whose heaviest bone is a trunk bone (no limbs, no head)."""
-    dominant = body.weights.argmax(axis=1)
-    rendered = np.zeros(len(dominant), bool)
-    rendered[body.faces.ravel()] = True
-    return rendered & np.isin(dominant, [body.bone(n) for n in TRUNK_BONES])
 
 
 # Barycentric sample points on a triangle (10 points: corners, edge thirds, centre).
