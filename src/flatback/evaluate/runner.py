@@ -1,0 +1,227 @@
+"""``flatback eval``: every labelled clip (and, with augment, every re-filmed version)
+through pose and analysis, with pose tracks cached.
+
+Pose is the expensive part and measurement changes happen after it, so pose tracks are
+cached as keypoint files under ``cache``::
+
+    cache/
+      videos/<clip sha256[:16]>/<transform>.v<N>.mp4          re-filmed clips (--augment)
+      tracks/<clip sha256[:16]>/<transform key>.<pose key>.npz pose tracks (PoseTrack.save)
+
+The clip is keyed by its content (so a renamed or copied clip hits the cache), the
+transform by name and version, and the pose by a hash of the settings that change
+pose (``source`` and ``pose`` sections), the keypoint file version and the mediapipe
+version. Analysis (everything after pose) always re-runs: it takes well under a second
+per clip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flatback.errors import FlatbackError
+from flatback.evaluate.augment import ORIGINAL, Refilm, refilm_video
+from flatback.evaluate.labels import ClipLabel, load_labels
+from flatback.evaluate.score import ClipScore, Measured, Outcome, score_clip
+from flatback.settings import Settings
+from flatback.types import KEYPOINT_FILE_VERSION
+
+DEFAULT_CACHE = Path("~/.cache/flatback/eval")
+
+# progress(done, total, what): called after each (clip, transform) pair
+EvalProgress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One clip under one transform (``refilm`` None: as filmed)."""
+
+    clip: Path
+    label: ClipLabel
+    refilm: Refilm | None = None
+
+    @property
+    def transform(self) -> str:
+        return ORIGINAL if self.refilm is None else self.refilm.name
+
+    @property
+    def transform_key(self) -> str:
+        return ORIGINAL if self.refilm is None else self.refilm.key
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Every scored (clip, transform) pair, in run order, and how it was made."""
+
+    folder: str
+    transforms: tuple[str, ...]
+    scores: tuple[ClipScore, ...]
+    pose_key: str
+    cache: str
+    tracked: int  # pairs whose pose was computed in this run (the rest came from the cache)
+
+
+def pose_key(settings: Settings) -> str:
+    """Hash of everything that changes a pose track: the source and pose settings, the
+    keypoint file version and the mediapipe version (12 hex digits)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mediapipe = version("mediapipe")
+    except PackageNotFoundError:  # tracks then come from the cache or a stub backend
+        mediapipe = "none"
+    blob = json.dumps(
+        {
+            "source": settings.source.model_dump(),
+            "pose": settings.pose.model_dump(),
+            "keypoint_file": KEYPOINT_FILE_VERSION,
+            "mediapipe": mediapipe,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file's bytes, first 16 hex digits (remembered per path, size, mtime)."""
+    st = path.stat()
+    return _content_hash(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=1024)
+def _content_hash(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def track_file(cache: Path, clip_hash: str, job: Job, key: str) -> Path:
+    return cache / "tracks" / clip_hash / f"{job.transform_key}.{key}.npz"
+
+
+def video_file(cache: Path, clip_hash: str, job: Job) -> Path:
+    return cache / "videos" / clip_hash / f"{job.transform_key}.mp4"
+
+
+def plan_jobs(
+    folder: Path, labels: tuple[ClipLabel, ...], refilms: tuple[Refilm, ...], only: tuple[str, ...] = ()
+) -> list[Job]:
+    """Every (clip, transform) pair to run: all clips as filmed first, then each transform.
+
+    ``only``: clip names (with or without extension) to keep; raises ``FlatbackError``
+    naming any that are not labelled.
+    """
+    if only:
+        names = {lab.clip for lab in labels} | {Path(lab.clip).stem for lab in labels}
+        unknown = [o for o in only if o not in names]
+        if unknown:
+            raise FlatbackError(f"--only {', '.join(unknown)}: not labelled in {folder}/labels.json.")
+        labels = tuple(lab for lab in labels if lab.clip in only or Path(lab.clip).stem in only)
+    out = [Job(folder / lab.clip, lab) for lab in labels]
+    for refilm in refilms:
+        out += [Job(folder / lab.clip, lab, refilm) for lab in labels]
+    return out
+
+
+def ensure_track(job: Job, settings: Settings, cache: Path, key: str) -> tuple[Path, bool]:
+    """The cached pose track of ``job``, computed (and the re-filmed video written) if
+    absent. Returns (keypoint file, whether pose ran now)."""
+    from flatback.pipeline import Analyzer
+
+    clip_hash = content_hash(job.clip)
+    out = track_file(cache, clip_hash, job, key)
+    if out.is_file():
+        return out, False
+    source = job.clip
+    if job.refilm is not None:
+        source = video_file(cache, clip_hash, job)
+        if not source.is_file():
+            source.parent.mkdir(parents=True, exist_ok=True)
+            refilm_video(job.clip, source, job.refilm)
+    track = Analyzer(settings).track(source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    track.save(out)
+    return out, True
+
+
+def run_job(job: Job, settings: Settings, cache: Path, key: str) -> tuple[Outcome, bool]:
+    """Pose (cached) then analysis of one pair. A FlatbackError is a refusal; any other
+    exception is a crash, with its traceback's last line kept."""
+    from flatback.pipeline import Analyzer
+    from flatback.types import PoseTrack
+
+    tracked = False
+    try:
+        path, tracked = ensure_track(job, settings, cache, key)
+        analysis = Analyzer(settings).analyze_track(PoseTrack.from_keypoint_file(path))
+        return Outcome(job.label.clip, job.transform, measured=Measured.from_report(analysis.report)), tracked
+    except FlatbackError as e:
+        return Outcome(job.label.clip, job.transform, refused=str(e)), tracked
+    except Exception as e:  # noqa: BLE001 - a bug in one clip is listed loudly and the run goes on
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        message = f"{type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
+        return Outcome(job.label.clip, job.transform, crashed=message), tracked
+
+
+def evaluate_folder(
+    folder: str | Path,
+    *,
+    refilms: tuple[Refilm, ...] = (),
+    cache: str | Path = DEFAULT_CACHE,
+    only: tuple[str, ...] = (),
+    jobs: int = 1,
+    settings: Settings | None = None,
+    progress: EvalProgress | None = None,
+) -> EvalResult:
+    """Run and score every labelled clip of ``folder`` (and its ``refilms`` versions).
+
+    ``jobs`` > 1 runs pairs in that many processes (pose is the slow part). Raises
+    FlatbackError for bad input (no labels, bad labels, missing clip, bad --only).
+    """
+    folder = Path(folder)
+    settings = settings or Settings()
+    labels = load_labels(folder)
+    plan = plan_jobs(folder, labels, refilms, only)
+    cache = Path(cache).expanduser()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FlatbackError(f"Cannot create the cache folder {cache}: {e.strerror}. Choose another with --cache.") from None
+    key = pose_key(settings)
+    outcomes: dict[int, Outcome] = {}
+    tracked = 0
+    if jobs <= 1:
+        for i, job in enumerate(plan):
+            outcomes[i], ran = run_job(job, settings, cache, key)
+            tracked += ran
+            if progress:
+                progress(i + 1, len(plan), f"{job.label.clip} [{job.transform}]")
+    else:
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(run_job, job, settings, cache, key): i for i, job in enumerate(plan)}
+            for done, fut in enumerate(as_completed(futures), start=1):
+                i = futures[fut]
+                outcomes[i], ran = fut.result()
+                tracked += ran
+                if progress:
+                    progress(done, len(plan), f"{plan[i].label.clip} [{plan[i].transform}]")
+    scores = tuple(score_clip(plan[i].label, outcomes[i]) for i in range(len(plan)))
+    return EvalResult(
+        folder=str(folder),
+        transforms=(ORIGINAL,) + tuple(r.name for r in refilms),
+        scores=scores,
+        pose_key=key,
+        cache=str(cache),
+        tracked=tracked,
+    )
