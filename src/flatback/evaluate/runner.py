@@ -2,17 +2,20 @@
 through pose and analysis, with pose tracks cached.
 
 Pose is the expensive part and measurement changes happen after it, so pose tracks are
-cached as keypoint files under ``cache``::
+cached as keypoint files under ``cache``, and so are the scored fields of each analysis::
 
     cache/
-      videos/<clip sha256[:16]>/<transform>.v<N>.mp4          re-filmed clips (--augment)
-      tracks/<clip sha256[:16]>/<transform key>.<pose key>.npz pose tracks (PoseTrack.save)
+      videos/<clip>/<transform>.v<N>.mp4                        re-filmed clips (--augment)
+      tracks/<clip>/<transform>.v<N>.<pose key>.npz             pose tracks (PoseTrack.save)
+      results/<clip>/<transform>.v<N>.<pose key>.<analysis key>.json   analysis outcomes
 
-The clip is keyed by its content (so a renamed or copied clip hits the cache), the
-transform by name and version, and the pose by a hash of the settings that change
-pose (``source`` and ``pose`` sections), the keypoint file version and the mediapipe
-version. Analysis (everything after pose) always re-runs: it takes well under a second
-per clip.
+``<clip>`` is the first 16 hex digits of the clip file's sha256 (a renamed or copied
+clip hits the cache); ``original`` stands for the clip as filmed. The pose key hashes
+what changes a pose track: the ``source`` and ``pose`` settings, the keypoint file
+version and the mediapipe version. The analysis key hashes what changes an analysis of
+a given track: all settings, the source code of the flatback package (outside
+``evaluate/``), numpy's and scipy's versions. Any code change in the analysis therefore
+re-runs the analysis (about a second per clip) but never pose.
 """
 
 from __future__ import annotations
@@ -22,18 +25,26 @@ import json
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from flatback.errors import FlatbackError
 from flatback.evaluate.augment import ORIGINAL, Refilm, refilm_video
 from flatback.evaluate.labels import ClipLabel, load_labels
-from flatback.evaluate.score import ClipScore, Measured, Outcome, score_clip
+from flatback.evaluate.score import (
+    CRASHED,
+    ClipScore,
+    Measured,
+    MeasuredRep,
+    Outcome,
+    score_clip,
+)
 from flatback.settings import Settings
 from flatback.types import KEYPOINT_FILE_VERSION
 
 DEFAULT_CACHE = Path("~/.cache/flatback/eval")
+RESULT_FILE_VERSION = 1
 
 # progress(done, total, what): called after each (clip, transform) pair
 EvalProgress = Callable[[int, int, str], None]
@@ -64,6 +75,7 @@ class EvalResult:
     transforms: tuple[str, ...]
     scores: tuple[ClipScore, ...]
     pose_key: str
+    analysis_key: str
     cache: str
     tracked: int  # pairs whose pose was computed in this run (the rest came from the cache)
 
@@ -89,6 +101,36 @@ def pose_key(settings: Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def analysis_key(settings: Settings) -> str:
+    """Hash of everything that changes an analysis of a given pose track (12 hex digits)."""
+    from importlib.metadata import version
+
+    blob = json.dumps(
+        {
+            "settings": settings.model_dump(mode="json"),
+            "code": code_fingerprint(),
+            "numpy": version("numpy"),
+            "scipy": version("scipy"),
+            "result_file": RESULT_FILE_VERSION,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 of the flatback package's source files (not ``evaluate/``), paths and bytes."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] == "evaluate":
+            continue
+        h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def content_hash(path: Path) -> str:
     """sha256 of the file's bytes, first 16 hex digits (remembered per path, size, mtime)."""
     st = path.stat()
@@ -106,6 +148,10 @@ def _content_hash(path: str, size: int, mtime_ns: int) -> str:
 
 def track_file(cache: Path, clip_hash: str, job: Job, key: str) -> Path:
     return cache / "tracks" / clip_hash / f"{job.transform_key}.{key}.npz"
+
+
+def result_file(cache: Path, clip_hash: str, job: Job, key: str) -> Path:
+    return cache / "results" / clip_hash / f"{job.transform_key}.{key}.json"
 
 
 def video_file(cache: Path, clip_hash: str, job: Job) -> Path:
@@ -153,23 +199,65 @@ def ensure_track(job: Job, settings: Settings, cache: Path, key: str) -> tuple[P
     return out, True
 
 
-def run_job(job: Job, settings: Settings, cache: Path, key: str) -> tuple[Outcome, bool]:
-    """Pose (cached) then analysis of one pair. A FlatbackError is a refusal; any other
-    exception is a crash, with its traceback's last line kept."""
+def run_job(job: Job, settings: Settings, cache: Path, keys: tuple[str, str]) -> tuple[Outcome, bool]:
+    """Pose and analysis of one pair, each from the cache when there. A FlatbackError is
+    a refusal; any other exception is a crash (never cached), its last frame named.
+    Returns (outcome, whether pose ran now)."""
+    pose, analysis = keys
+    try:
+        stored = result_file(cache, content_hash(job.clip), job, f"{pose}.{analysis}")
+        cached = read_outcome(stored)
+        if cached is not None:
+            return cached, False
+        outcome, tracked = _analyse(job, settings, cache, pose)
+        if outcome.status != CRASHED:
+            write_outcome(stored, outcome)
+        return outcome, tracked
+    except Exception as e:  # noqa: BLE001 - a bug in one clip is listed loudly and the run goes on
+        return _crash(job, e), False
+
+
+def _analyse(job: Job, settings: Settings, cache: Path, pose: str) -> tuple[Outcome, bool]:
     from flatback.pipeline import Analyzer
     from flatback.types import PoseTrack
 
     tracked = False
     try:
-        path, tracked = ensure_track(job, settings, cache, key)
+        path, tracked = ensure_track(job, settings, cache, pose)
         analysis = Analyzer(settings).analyze_track(PoseTrack.from_keypoint_file(path))
         return Outcome(job.label.clip, job.transform, measured=Measured.from_report(analysis.report)), tracked
     except FlatbackError as e:
         return Outcome(job.label.clip, job.transform, refused=str(e)), tracked
-    except Exception as e:  # noqa: BLE001 - a bug in one clip is listed loudly and the run goes on
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        message = f"{type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
-        return Outcome(job.label.clip, job.transform, crashed=message), tracked
+    except Exception as e:  # noqa: BLE001 - see run_job
+        return _crash(job, e), tracked
+
+
+def _crash(job: Job, e: Exception) -> Outcome:
+    where = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
+    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    return Outcome(job.label.clip, job.transform, crashed=f"{type(e).__name__}: {e}{at}")
+
+
+def read_outcome(path: Path) -> Outcome | None:
+    """A cached outcome, or None if absent or unreadable (then it is recomputed)."""
+    try:
+        d = json.loads(path.read_text())
+        m = d["measured"]
+        measured = None if m is None else Measured(
+            exercise=m["exercise"], rep_count=m["rep_count"], partial_reps=m["partial_reps"],
+            reps=tuple(MeasuredRep(**r) for r in m["reps"]),
+        )
+        return Outcome(d["clip"], d["transform"], measured=measured, refused=d["refused"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_outcome(path: Path, outcome: Outcome) -> None:
+    """Store an outcome atomically (JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(outcome)))
+    tmp.replace(path)
 
 
 def evaluate_folder(
@@ -196,12 +284,12 @@ def evaluate_folder(
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise FlatbackError(f"Cannot create the cache folder {cache}: {e.strerror}. Choose another with --cache.") from None
-    key = pose_key(settings)
+    keys = (pose_key(settings), analysis_key(settings))
     outcomes: dict[int, Outcome] = {}
     tracked = 0
     if jobs <= 1:
         for i, job in enumerate(plan):
-            outcomes[i], ran = run_job(job, settings, cache, key)
+            outcomes[i], ran = run_job(job, settings, cache, keys)
             tracked += ran
             if progress:
                 progress(i + 1, len(plan), f"{job.label.clip} [{job.transform}]")
@@ -209,7 +297,7 @@ def evaluate_folder(
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_job, job, settings, cache, key): i for i, job in enumerate(plan)}
+            futures = {pool.submit(run_job, job, settings, cache, keys): i for i, job in enumerate(plan)}
             for done, fut in enumerate(as_completed(futures), start=1):
                 i = futures[fut]
                 outcomes[i], ran = fut.result()
@@ -221,7 +309,8 @@ def evaluate_folder(
         folder=str(folder),
         transforms=(ORIGINAL,) + tuple(r.name for r in refilms),
         scores=scores,
-        pose_key=key,
+        pose_key=keys[0],
+        analysis_key=keys[1],
         cache=str(cache),
         tracked=tracked,
     )

@@ -210,6 +210,7 @@ def result_json(result: EvalResult) -> dict:
         "folder": result.folder,
         "transforms": list(result.transforms),
         "pose_key": result.pose_key,
+        "analysis_key": result.analysis_key,
         "cache": result.cache,
         "tracked_this_run": result.tracked,
         "rules": {
