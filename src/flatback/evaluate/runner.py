@@ -25,7 +25,7 @@ import json
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -207,8 +207,8 @@ def run_job(job: Job, settings: Settings, cache: Path, keys: tuple[str, str]) ->
     try:
         stored = result_file(cache, content_hash(job.clip), job, f"{pose}.{analysis}")
         cached = read_outcome(stored)
-        if cached is not None:
-            return cached, False
+        if cached is not None:  # the same content may be labelled under another name
+            return replace(cached, clip=job.label.clip, transform=job.transform), False
         outcome, tracked = _analyse(job, settings, cache, pose)
         if outcome.status != CRASHED:
             write_outcome(stored, outcome)
