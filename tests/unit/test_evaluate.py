@@ -15,12 +15,32 @@ from typer.testing import CliRunner
 
 from flatback.cli import app
 from flatback.evaluate import augment as aug
-from flatback.evaluate.labels import ClipLabel, LabelledRep, LabelsError, load_labels, parse_labels
+from flatback.evaluate.labels import (
+    ClipLabel,
+    LabelledRep,
+    LabelsError,
+    load_labels,
+    parse_labels,
+)
 from flatback.evaluate.runner import evaluate_folder
-from flatback.evaluate.score import Measured, MeasuredRep, Outcome, match_reps, score_clip, summarise
+from flatback.evaluate.score import (
+    Measured,
+    MeasuredRep,
+    Outcome,
+    match_reps,
+    score_clip,
+    summarise,
+)
 from flatback.evaluate.tables import all_tables, result_json
 from flatback.io.source import VideoFile
-from flatback.outputs.report import BackLift, Exercise, PartialRepReport, RepReport, Report, SourceInfo
+from flatback.outputs.report import (
+    BackLift,
+    Exercise,
+    PartialRepReport,
+    Report,
+    RepReport,
+    SourceInfo,
+)
 from tests.fixtures.videos import write_video
 
 # --- labels ---
@@ -388,3 +408,24 @@ def test_eval_bad_input_is_one_line_and_non_zero(eval_folder, tmp_path, args, wo
     assert result.exit_code != 0
     assert words in result.output and "Traceback" not in result.output
     assert result.output.count("\n") == 1
+
+
+def test_rendered_clips_are_scored_apart_from_the_headline():
+    from flatback.evaluate.runner import EvalResult
+    from flatback.evaluate.tables import summaries
+
+    filmed = ClipLabel("filmed.mp4", "double_leg_lift", rep_count=2)
+    rendered = ClipLabel("figure.mp4", "double_leg_lift", rep_count=1, rendered=True)
+    scores = (
+        score_clip(filmed, Outcome("filmed.mp4", "original", measured=Measured("double_leg_lift", 2))),
+        score_clip(rendered, Outcome("figure.mp4", "original", measured=Measured("not_leg_lift", 0))),
+        score_clip(filmed, Outcome("filmed.mp4", "mirror", measured=Measured("double_leg_lift", 1))),
+    )
+    result = EvalResult("clips", ("original", "mirror"), scores, "p", "a", "cache", tracked=0)
+    s = summaries(result)
+    assert list(s) == ["original", "mirror", "all", "rendered"]
+    assert (s["all"].pairs, s["all"].rep_count_exact, s["all"].recognition_right) == (2, 1, 2)
+    assert (s["original"].pairs, s["mirror"].rep_count_within_one) == (1, 1)
+    assert (s["rendered"].pairs, s["rendered"].rep_count_exact, s["rendered"].recognition_right) == (1, 0, 0)
+    d = result_json(result)
+    assert d["summary"]["all"]["rep_count_exact_pct"] == 50.0 and d["pairs"][1]["rendered"] is True
