@@ -386,6 +386,10 @@ def eval_cmd(
                                             only=tuple(only), jobs=jobs, progress=progress)
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
+    except Exception as e:  # a bug in the instrument itself (per-clip crashes are listed in the tables)
+        if os.environ.get("FLATBACK_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
     console = Console(width=None if sys.stdout.isatty() else 220)
     for table in ev.all_tables(result):
         console.print(table)

@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -242,15 +243,25 @@ class Refilm:
         return f"{self.name}.v{self.version}"
 
 
+def _still(image: np.ndarray, t_s: float, fn: Callable[..., np.ndarray], **kwargs) -> np.ndarray:
+    """An image transform as an :data:`Edit` (time unused); with ``partial`` it pickles,
+    so ``--jobs`` can send it to worker processes."""
+    return fn(image, **kwargs)
+
+
+def _captions(image: np.ndarray, t_s: float) -> np.ndarray:
+    return burn_text(image, clock(t_s))
+
+
 REFILMS: tuple[Refilm, ...] = (
-    Refilm("mirror", "flipped left-right", lambda im, t: mirror(im)),
-    Refilm("roll+12", "phone rolled: picture turned 12 deg counter-clockwise", lambda im, t: roll(im, 12.0)),
-    Refilm("roll-12", "phone rolled: picture turned 12 deg clockwise", lambda im, t: roll(im, -12.0)),
-    Refilm("480p15", "short side 480 px, 15 frames/s", lambda im, t: downscale(im, 480), fps=15.0),
-    Refilm("portrait", "phone upright: the scene inside a 9:16 frame", lambda im, t: portrait(im)),
-    Refilm("oblique25", "camera 25 deg off the side view (perspective)", lambda im, t: oblique(im, 25.0)),
-    Refilm("dim_noisy", "dim light and sensor noise", lambda im, t: dim_noisy(im)),
-    Refilm("captions", "burned-in captions and a running clock", lambda im, t: burn_text(im, clock(t))),
+    Refilm("mirror", "flipped left-right", partial(_still, fn=mirror)),
+    Refilm("roll+12", "phone rolled: picture turned 12 deg counter-clockwise", partial(_still, fn=roll, roll_deg=12.0)),
+    Refilm("roll-12", "phone rolled: picture turned 12 deg clockwise", partial(_still, fn=roll, roll_deg=-12.0)),
+    Refilm("480p15", "short side 480 px, 15 frames/s", partial(_still, fn=downscale, short_side_px=480), fps=15.0),
+    Refilm("portrait", "phone upright: the scene inside a 9:16 frame", partial(_still, fn=portrait)),
+    Refilm("oblique25", "camera 25 deg off the side view (perspective)", partial(_still, fn=oblique, yaw_deg=25.0)),
+    Refilm("dim_noisy", "dim light and sensor noise", partial(_still, fn=dim_noisy)),
+    Refilm("captions", "burned-in captions and a running clock", _captions),
 )
 
 
