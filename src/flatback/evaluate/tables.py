@@ -25,6 +25,7 @@ from flatback.evaluate.score import (
 )
 
 JSON_VERSION = 1
+OBLIQUE = "oblique25"
 
 
 def headline_scores(result: EvalResult) -> list[ClipScore]:
@@ -33,11 +34,14 @@ def headline_scores(result: EvalResult) -> list[ClipScore]:
 
 
 def summaries(result: EvalResult) -> dict[str, Summary]:
-    """One summary per transform (filmed clips), then ``all`` (the headline) and
-    ``rendered`` (the rendered clips, every transform), the latter only if there are any."""
+    """One summary per transform (filmed clips), then ``all`` (the headline), ``all but
+    oblique25`` (when it ran: issue #9's leg-angle target leaves the perspective warp out)
+    and ``rendered`` (the rendered clips, every transform), when there are any."""
     filmed = headline_scores(result)
     out = {t: summarise([s for s in filmed if s.outcome.transform == t]) for t in result.transforms}
     out["all"] = summarise(filmed)
+    if OBLIQUE in result.transforms:  # issue #9 scores leg angles on every transform but this one
+        out[f"all but {OBLIQUE}"] = summarise([s for s in filmed if s.outcome.transform != OBLIQUE])
     rendered = [s for s in result.scores if s.label.rendered]
     if rendered:
         out["rendered"] = summarise(rendered)
@@ -78,7 +82,7 @@ def summary_table(result: EvalResult) -> Table:
                 "reps matched", "bottom s", "min deg", "max deg", "lowering s", "back agree", "not judged"):
         table.add_column(col, justify="left" if col == "transform" else "right")
     for name, s in summaries(result).items():
-        style = "bold" if name == "all" else "dim" if name == "rendered" else None
+        style = "bold" if name.startswith("all") else "dim" if name == "rendered" else None
         table.add_row(
             "all (headline)" if name == "all" else name, str(s.pairs), str(s.refused),
             f"[red]{s.crashed}[/red]" if s.crashed else "0",
