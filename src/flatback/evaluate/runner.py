@@ -203,18 +203,24 @@ def run_job(job: Job, settings: Settings, cache: Path, keys: tuple[str, str]) ->
     """Pose and analysis of one pair, each from the cache when there. A FlatbackError is
     a refusal; any other exception is a crash (never cached), its last frame named.
     Returns (outcome, whether pose ran now)."""
-    pose, analysis = keys
     try:
-        stored = result_file(cache, content_hash(job.clip), job, f"{pose}.{analysis}")
-        cached = read_outcome(stored)
-        if cached is not None:  # the same content may be labelled under another name
-            return replace(cached, clip=job.label.clip, transform=job.transform), False
-        outcome, tracked = _analyse(job, settings, cache, pose)
+        cached = cached_outcome(job, cache, keys)
+        if cached is not None:
+            return cached, False
+        outcome, tracked = _analyse(job, settings, cache, keys[0])
         if outcome.status != CRASHED:
-            write_outcome(stored, outcome)
+            write_outcome(result_file(cache, content_hash(job.clip), job, ".".join(keys)), outcome)
         return outcome, tracked
     except Exception as e:  # noqa: BLE001 - a bug in one clip is listed loudly and the run goes on
         return _crash(job, e), False
+
+
+def cached_outcome(job: Job, cache: Path, keys: tuple[str, str]) -> Outcome | None:
+    """The stored outcome of ``job`` under these (pose, analysis) keys, or None."""
+    cached = read_outcome(result_file(cache, content_hash(job.clip), job, ".".join(keys)))
+    if cached is None:
+        return None
+    return replace(cached, clip=job.label.clip, transform=job.transform)  # same content, maybe another name
 
 
 def _analyse(job: Job, settings: Settings, cache: Path, pose: str) -> tuple[Outcome, bool]:
@@ -287,23 +293,34 @@ def evaluate_folder(
     keys = (pose_key(settings), analysis_key(settings))
     outcomes: dict[int, Outcome] = {}
     tracked = 0
-    if jobs <= 1:
-        for i, job in enumerate(plan):
-            outcomes[i], ran = run_job(job, settings, cache, keys)
-            tracked += ran
-            if progress:
-                progress(i + 1, len(plan), f"{job.label.clip} [{job.transform}]")
+
+    def finish(i: int, outcome: Outcome, ran: bool) -> None:
+        nonlocal tracked
+        outcomes[i] = outcome
+        tracked += ran
+        if progress:
+            progress(len(outcomes), len(plan), f"{plan[i].label.clip} [{plan[i].transform}]")
+
+    todo = []
+    for i, job in enumerate(plan):  # cached outcomes first, in this process: a warm run takes seconds
+        cached = cached_outcome(job, cache, keys)
+        if cached is not None:
+            finish(i, cached, False)
+        else:
+            todo.append(i)
+    if jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            finish(i, *run_job(plan[i], settings, cache, keys))
     else:
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_job, job, settings, cache, keys): i for i, job in enumerate(plan)}
-            for done, fut in enumerate(as_completed(futures), start=1):
-                i = futures[fut]
-                outcomes[i], ran = fut.result()
-                tracked += ran
-                if progress:
-                    progress(done, len(plan), f"{plan[i].label.clip} [{plan[i].transform}]")
+            futures = {pool.submit(run_job, plan[i], settings, cache, keys): i for i in todo}
+            for fut in as_completed(futures):
+                try:
+                    finish(futures[fut], *fut.result())
+                except Exception as e:  # noqa: BLE001 - a worker died (e.g. in native code): list it, go on
+                    finish(futures[fut], _crash(plan[futures[fut]], e), False)
     scores = tuple(score_clip(plan[i].label, outcomes[i]) for i in range(len(plan)))
     return EvalResult(
         folder=str(folder),
