@@ -353,7 +353,7 @@ def config_cmd(
 def eval_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder with the clips and labels.json (see ../shared/clips/LABELS.md).")],
     augment: Annotated[bool, typer.Option("--augment", help="Also score every clip re-filmed as phones film it (mirror, roll, 480p15, portrait, oblique, dim, captions).")] = False,
-    transform: Annotated[list[str], typer.Option("--transform", help="With --augment: only this transform (repeatable).")] = [],
+    transform: Annotated[list[str], typer.Option("--transform", help="Only this --augment transform (repeatable; implies --augment).")] = [],
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON here.")] = None,
     cache: Annotated[Path | None, typer.Option("--cache", help="Pose-track cache folder [default: ~/.cache/flatback/eval].")] = None,
     only: Annotated[list[str], typer.Option("--only", help="Only this clip (file name or stem; repeatable).")] = [],
@@ -369,7 +369,7 @@ def eval_cmd(
     from flatback.errors import FlatbackError
 
     try:
-        refilms = (ev.refilm_named(transform) if transform else ev.REFILMS) if augment else ()
+        refilms = ev.refilm_named(transform) if transform else ev.REFILMS if augment else ()
     except KeyError as e:
         _fail(str(e.args[0]), 2)
     try:
@@ -394,8 +394,11 @@ def eval_cmd(
     for table in ev.all_tables(result):
         console.print(table)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(ev.result_json(result), indent=1))
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(ev.result_json(result), indent=1))
+        except OSError as e:
+            _fail(f"Cannot write {json_out}: {e.strerror}. Choose another path with --json.", 5)
         console.print(f"Wrote {json_out}")
 
 
