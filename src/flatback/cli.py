@@ -564,6 +564,59 @@ def config_cmd(
     typer.echo(dump_toml_template(settings))
 
 
+@app.command("eval")
+def eval_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder with the clips and labels.json (see ../shared/clips/LABELS.md).")],
+    augment: Annotated[bool, typer.Option("--augment", help="Also score every clip re-filmed as phones film it (mirror, roll, 480p15, portrait, oblique, dim, captions).")] = False,
+    transform: Annotated[list[str], typer.Option("--transform", help="Only this --augment transform (repeatable; implies --augment).")] = [],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON here.")] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Pose-track cache folder [default: ~/.cache/flatback/eval].")] = None,
+    only: Annotated[list[str], typer.Option("--only", help="Only this clip (file name or stem; repeatable).")] = [],
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Processes running pose in parallel.")] = 1,
+) -> None:
+    """Score flatback against hand-labelled clips: rep count, recognition, timing, angles, back lift."""
+    _quiet_native_logs()
+    import json
+
+    from rich.console import Console
+
+    from flatback import evaluate as ev
+    from flatback.errors import FlatbackError
+
+    try:
+        refilms = ev.refilm_named(transform) if transform else ev.REFILMS if augment else ()
+    except KeyError as e:
+        _fail(str(e.args[0]), 2)
+    try:
+        with _native_stderr_silenced() as stderr:
+            from rich.progress import Progress
+
+            with Progress(console=Console(file=stderr), transient=True, disable=not stderr.isatty()) as bar:
+                task = bar.add_task("eval", total=None)
+
+                def progress(done: int, total: int, what: str) -> None:
+                    bar.update(task, completed=done, total=total, description=f"{what}")
+
+                result = ev.evaluate_folder(folder, refilms=refilms, cache=cache or ev.DEFAULT_CACHE,
+                                            only=tuple(only), jobs=jobs, progress=progress)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    except Exception as e:  # a bug in the instrument itself (per-clip crashes are listed in the tables)
+        if os.environ.get("FLATBACK_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error ({type(e).__name__}: {e}). Re-run with FLATBACK_DEBUG=1 and report it.", 1)
+    console = Console(width=None if sys.stdout.isatty() else 220)
+    for table in ev.all_tables(result):
+        console.print(table)
+    if json_out is not None:
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(ev.result_json(result), indent=1))
+        except OSError as e:
+            _fail(f"Cannot write {json_out}: {e.strerror}. Choose another path with --json.", 5)
+        console.print(f"Wrote {json_out}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
