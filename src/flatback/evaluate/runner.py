@@ -224,6 +224,7 @@ def cached_outcome(job: Job, cache: Path, keys: tuple[str, str]) -> Outcome | No
 
 
 def _analyse(job: Job, settings: Settings, cache: Path, pose: str) -> tuple[Outcome, bool]:
+    from flatback.outputs.report import Report
     from flatback.pipeline import Analyzer
     from flatback.types import PoseTrack
 
@@ -231,7 +232,7 @@ def _analyse(job: Job, settings: Settings, cache: Path, pose: str) -> tuple[Outc
     try:
         path, tracked = ensure_track(job, settings, cache, pose)
         analysis = Analyzer(settings).analyze_track(PoseTrack.from_keypoint_file(path))
-        return Outcome(job.label.clip, job.transform, measured=Measured.from_report(analysis.report)), tracked
+        return Outcome(job.label.clip, job.transform, measured=Measured.from_report(Report.from_result(analysis))), tracked
     except FlatbackError as e:
         return Outcome(job.label.clip, job.transform, refused=str(e)), tracked
     except Exception as e:  # noqa: BLE001 - see run_job

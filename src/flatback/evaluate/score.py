@@ -22,6 +22,7 @@ Rules (also printed by ``flatback eval``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,8 +211,8 @@ class ErrorStats:
     tolerance: float | None = None
 
     @classmethod
-    def of(cls, errors: list[float], tolerance: float | None = None) -> ErrorStats:
-        a = np.abs(np.asarray(errors, np.float64))
+    def of(cls, errors: Sequence[float | None], tolerance: float | None = None) -> ErrorStats:
+        a = np.abs(np.asarray([e for e in errors if e is not None], np.float64))
         if not len(a):
             return cls(0, None, None, None, tolerance)
         within = None if tolerance is None else float(100.0 * np.mean(a <= tolerance + 1e-9))
