@@ -92,7 +92,9 @@ def pose_key(settings: Settings) -> str:
     blob = json.dumps(
         {
             "source": settings.source.model_dump(),
-            "pose": settings.pose.model_dump(),
+            # pose.people = "one" is the single-person tracker the key always meant: left out, so
+            # tracks made before the setting existed stay valid
+            "pose": {k: v for k, v in settings.pose.model_dump().items() if not (k == "people" and v == "one")},
             "keypoint_file": KEYPOINT_FILE_VERSION,
             "mediapipe": mediapipe,
         },
