@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from flatback.analyse.assessment import setup_back_not_flat
 from flatback.analyse.backlift import BackTrack, session_end_range, track_back
 from flatback.analyse.recognize import recognize
@@ -347,10 +345,6 @@ def clearance_notes(clearance: Clearance, back: BackTrack) -> list[Note]:
         out.append(Note(NoteCode.NO_LEGS_UP_BASELINE,
                         "The legs never came up to vertical, so the flat-back level is estimated from the lowest readings."))
     return out
-
-
-def finite_or_none(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 __all__ = ["Analysis", "Analyzer", "Measured", "is_keypoint_file"]
