@@ -42,13 +42,14 @@ def flatback_run(path: str) -> tuple[int, float, float]:
     from pathlib import Path
 
     from flatback.outputs.annotate import key_frame_times, write_annotated_video
+    from flatback.outputs.report import Report
     from flatback.pipeline import Analyzer
 
     t0 = time.perf_counter()
     analysis = Analyzer().run(path)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        write_annotated_video(analysis, path, Path(tmp) / "annotated.mp4", key_times=key_frame_times(analysis))
+        write_annotated_video(analysis, path, Path(tmp) / "annotated.mp4", key_times=key_frame_times(Report.from_result(analysis)))
     return len(analysis.track), t1 - t0, time.perf_counter() - t1
 
 

@@ -73,7 +73,7 @@ def main(outdir: str, png: str) -> None:
     end = report.get("end_range_deg")
     title = f"{Path(report['source']['path']).name}: {report['rep_count']} reps"
     if end is not None:
-        title += f"; end range {end:.0f} deg\n({report.get('end_range_method', '')})"
+        title += f"; end range {end:.0f} deg\n({report.get('end_range_text', '')})"
     ax.set_title(title, fontsize=8)
 
     clearance = col("lumbar_clearance")

@@ -42,7 +42,7 @@ def main(docs: str) -> None:
         page = cv2.imread(str(Path(tmp) / "page.png"))
         cv2.imwrite(str(docs_dir / "report.png"), cv2.resize(page, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA))
         # the first lowering, 0.8 s after the back began to lift
-        onset = analysis.report.reps[0].back_lift.onset_s
+        onset = analysis.reps[0].back.onset_s
         wanted = int(np.argmin(np.abs(clip.track.t_s - (onset + 0.8))))
         with av.open(str(out / "annotated.mp4")) as c:
             for i, f in enumerate(c.decode(video=0)):
