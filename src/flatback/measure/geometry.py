@@ -610,6 +610,8 @@ class FrameLegs:
     shoulder_px: np.ndarray
     hip_px: np.ndarray
     hip_height_px: float
+    left_deg: float = float("nan")  # each leg's own angle, deg (one-leg variations)
+    right_deg: float = float("nan")
 
 
 def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
@@ -654,5 +656,6 @@ def frame_leg_angles(
     leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
                                      settings.legs_clear_visibility)
     return FrameLegs(
-        float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up)
+        float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up),
+        float(al[0]), float(ar[0]),
     )

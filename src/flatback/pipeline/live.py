@@ -20,7 +20,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ import numpy as np
 from flatback.analyse.assessment import assess_rep
 from flatback.analyse.backlift import BackReading, BackTracker
 from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
-from flatback.analyse.results import BackState, Fault, RepBack, Rest
+from flatback.analyse.results import BackState, Fault, RepBack, Rest, Side
+from flatback.analyse.variations import Variation, leg_seen_at_turn
 from flatback.coach.cues import CUE_WORDS, FAULT_CUES, CueCode
 from flatback.io.source import FrameRecorder
 from flatback.measure.clearance import ClearanceStatus, frame_clearance
@@ -42,7 +43,7 @@ from flatback.measure.geometry import (
 )
 from flatback.measure.signals import OneEuroFilter, SignalSet
 from flatback.pose import PoseBackend
-from flatback.settings import Settings
+from flatback.settings import RepSettings, Settings
 from flatback.types import Frame, Landmark, PoseFrame, PoseTrack, VideoInfo
 
 # Frames whose torso lengths give the running torso length (the clearance's unit): about
@@ -109,10 +110,16 @@ class LiveAnalyzer:
     ``reset()`` starts a new set; ``finish()`` returns the :class:`LiveRecording`.
     """
 
-    def __init__(self, info: VideoInfo, settings: Settings | None = None, backend: str = "mediapipe"):
+    def __init__(
+        self, info: VideoInfo, settings: Settings | None = None, backend: str = "mediapipe",
+        variation: Variation | None = None,
+    ):
+        """``variation``: the exercise being done, when known (the user chose it): a one-leg
+        variation is then also counted leg by leg, as offline."""
         self.info = info
         self.settings = settings or Settings()
         self.backend = backend
+        self.variation = variation
         self.reset()
 
     def reset(self) -> None:
@@ -135,6 +142,11 @@ class LiveAnalyzer:
         self._event: RepEvent | None = None
         self._faults: tuple[str, ...] = ()
         self._quality: dict[int, bool] = {}
+        self._sides: dict[Side, _SideCounter] = {}
+        if self.variation is not None and self.variation.per_side:
+            rest = self.variation.rest.value if self.variation.rest else s.reps.rest
+            reps = s.reps.model_copy(update={"rest": rest})
+            self._sides = {side: _SideCounter(s, reps) for side in Side}
 
     # --- the stream ---
 
@@ -155,13 +167,16 @@ class LiveAnalyzer:
             self._remember(t, leg, speed, knee, hip_h)
         if event is not None:
             self._judge(event)
+        if legs is not None:
+            for side, counter in self._sides.items():
+                counter.update(frame.index, t, legs.left_deg if side is Side.LEFT else legs.right_deg)
         self._phase = self._phase_now(leg, speed)
         cue_code, cue = self._cue(back)
         return LiveState(
             t_s=t,
             leg_angle_deg=leg,
             phase=self._phase,
-            rep_count=self._reps.rep_count,
+            rep_count=self._rep_count(),
             quality_rep_count=sum(q for n, q in self._quality.items() if n <= self._reps.rep_count),
             rep=self._event,
             rep_faults=self._faults,
@@ -173,14 +188,47 @@ class LiveAnalyzer:
         )
 
     def finish(self) -> LiveRecording:
-        """End the session: the frames seen as a PoseTrack and the closed segmentation."""
+        """End the session: the frames seen as a PoseTrack and the closed segmentation
+        (leg by leg for a one-leg variation: each leg's reps where that leg was seen at
+        its turn, the offline rule)."""
         segmentation = self._reps.finish()
         info = self.info
         if self._frames:
             info = VideoInfo(info.path, float(self._frames[-1].t_s), info.fps, info.width, info.height,
                              info.rotation_deg)
         track = PoseTrack.from_frames(self._frames, info, self.backend) if self._frames else None
+        if self._sides and track is not None:
+            reps = []
+            for side, counter in self._sides.items():
+                seg = counter.tracker.finish()
+                reps += [replace(r, side=side) for r in seg.reps
+                         if leg_seen_at_turn(track, side, r.turn_s, self.settings)]
+            segmentation = replace(segmentation, reps=sorted(reps, key=lambda r: r.start_s))
         return LiveRecording(track, segmentation)
+
+    def _rep_count(self) -> int:
+        """Reps so far: leg by leg for a one-leg variation (each leg's reps seen at the turn)."""
+        if not self._sides:
+            return self._reps.rep_count
+        return sum(self._seen_reps(side, c) for side, c in self._sides.items())
+
+    def _seen_reps(self, side: Side, counter: _SideCounter) -> int:
+        vs = self.settings.variations
+        joints = [Landmark[f"{side.value.upper()}_KNEE"], Landmark[f"{side.value.upper()}_ANKLE"]]
+        count = 0
+        for turn_s in counter.turns_s:
+            vis = [float(np.min(f.visibility[joints])) for f in self._recent_frames(turn_s, vs.side_turn_window_s)]
+            count += bool(vis) and float(np.mean(vis)) >= vs.side_turn_min_visibility
+        return count
+
+    def _recent_frames(self, t_s: float, half_s: float) -> list[PoseFrame]:
+        out = []
+        for f in reversed(self._frames):
+            if f.t_s < t_s - half_s:
+                break
+            if f.t_s <= t_s + half_s:
+                out.append(f)
+        return out
 
     # --- stages ---
 
@@ -312,6 +360,29 @@ class LiveAnalyzer:
         return code.value, CUE_WORDS[code][1]
 
 
+class _SideCounter:
+    """One leg of a one-leg variation, counted on its own (causal filter, rep tracker)."""
+
+    def __init__(self, settings: Settings, reps: RepSettings):
+        sg = settings.signals
+        self.spikes = SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg)
+        self.filter = OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta)
+        self.tracker = RepTracker(reps, level_tolerance_deg=reps.live_level_tolerance_deg)
+        self.turns_s: list[float] = []  # the far turn of each rep reported so far, s
+        self._last: tuple[float, float] | None = None
+
+    def update(self, i: int, t_s: float, leg_angle_deg: float) -> None:
+        x = self.spikes.update(t_s, leg_angle_deg)
+        if not math.isfinite(x):
+            return
+        x = self.filter.update(t_s, x)
+        speed = 0.0 if self._last is None or t_s <= self._last[0] else (x - self._last[1]) / (t_s - self._last[0])
+        self._last = (t_s, x)
+        event = self.tracker.update(i, t_s, x, speed)
+        if event is not None and event.number > len(self.turns_s):
+            self.turns_s.append(event.rep.turn_s)
+
+
 class SpikeGate:
     """Causal outlier rejection for one signal: the offline Hampel filter
     (:func:`flatback.measure.signals.reject_outliers`) looking back only.
@@ -373,10 +444,12 @@ def _hip_axis_tilt_deg(frame: PoseFrame) -> float:
     return float(np.degrees(np.arctan2(abs(axis[1]), math.hypot(axis[0], axis[2]))))
 
 
-def analyze_live(track: PoseTrack, settings: Settings | None = None) -> tuple[list[LiveState], LiveRecording]:
+def analyze_live(
+    track: PoseTrack, settings: Settings | None = None, variation: Variation | None = None,
+) -> tuple[list[LiveState], LiveRecording]:
     """Replay a recorded track through the live analyzer, frame by frame (tests,
     benchmarks): every state and the recording."""
-    live = LiveAnalyzer(track.info, settings, track.backend)
+    live = LiveAnalyzer(track.info, settings, track.backend, variation)
     states = [live.update(track.frame(i)) for i in range(len(track))]
     return states, live.finish()
 
