@@ -28,8 +28,8 @@ import numpy as np
 from flatback.analyse.assessment import assess_rep
 from flatback.analyse.backlift import BackReading, BackTracker
 from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
-from flatback.analyse.results import BackState, Fault, RepBack, Rest, Side
-from flatback.analyse.variations import Variation, leg_seen_at_turn
+from flatback.analyse.results import BackState, Exercise, Fault, RepBack, Rest, Side
+from flatback.analyse.variations import Variation, leg_seen_at_turn, variation_for
 from flatback.coach.cues import CUE_WORDS, FAULT_CUES, CueCode
 from flatback.io.source import FrameRecorder
 from flatback.measure.clearance import ClearanceStatus, frame_clearance
@@ -463,7 +463,10 @@ def run_live_session(
     frames end, ``duration_s`` (s of frame time) has passed, or ``stop()`` says so.
     ``on_state`` sees every state; ``record_to`` receives the frames as an MP4 (for the
     annotated video of the full analysis afterwards)."""
-    live = LiveAnalyzer(info, settings, backend.name)
+    settings = settings or Settings()
+    forced = settings.recognition.exercise  # --exercise: the set's variation, known from the start
+    variation = None if forced == "auto" else variation_for(Exercise(forced))
+    live = LiveAnalyzer(info, settings, backend.name, variation)
     with FrameRecorder(record_to, info.fps) if record_to is not None else nullcontext() as recorder:
         for frame in frames:
             if (duration_s is not None and frame.t_s > duration_s) or (stop is not None and stop()):
