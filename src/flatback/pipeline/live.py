@@ -213,13 +213,20 @@ class LiveAnalyzer:
         return sum(self._seen_reps(side, c) for side, c in self._sides.items())
 
     def _seen_reps(self, side: Side, counter: _SideCounter) -> int:
+        """A leg's reps so far that were seen at their turn. Each turn is judged once its
+        visibility window has closed (so a long set costs no more per frame); a turn whose
+        window is still open is judged on the frames so far."""
         vs = self.settings.variations
         joints = [Landmark[f"{side.value.upper()}_KNEE"], Landmark[f"{side.value.upper()}_ANKLE"]]
-        count = 0
-        for turn_s in counter.turns_s:
+        now = self._frames[-1].t_s if self._frames else 0.0
+
+        def seen(turn_s: float) -> bool:
             vis = [float(np.min(f.visibility[joints])) for f in self._recent_frames(turn_s, vs.side_turn_window_s)]
-            count += bool(vis) and float(np.mean(vis)) >= vs.side_turn_min_visibility
-        return count
+            return bool(vis) and float(np.mean(vis)) >= vs.side_turn_min_visibility
+
+        while len(counter.seen) < len(counter.turns_s) and now > counter.turns_s[len(counter.seen)] + vs.side_turn_window_s:
+            counter.seen.append(seen(counter.turns_s[len(counter.seen)]))
+        return sum(counter.seen) + sum(seen(t) for t in counter.turns_s[len(counter.seen):])
 
     def _recent_frames(self, t_s: float, half_s: float) -> list[PoseFrame]:
         out = []
@@ -369,6 +376,7 @@ class _SideCounter:
         self.filter = OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta)
         self.tracker = RepTracker(reps, level_tolerance_deg=reps.live_level_tolerance_deg)
         self.turns_s: list[float] = []  # the far turn of each rep reported so far, s
+        self.seen: list[bool] = []  # whether the leg was seen at each turn whose window has closed
         self._last: tuple[float, float] | None = None
 
     def update(self, i: int, t_s: float, leg_angle_deg: float) -> None:
