@@ -72,6 +72,13 @@ class CheckSettings(_Section):
         description="The person must be found in at least this fraction of frames; below it "
         "the video does not show the exercise (or the light is too poor).",
     )
+    min_in_frame_s: float = Field(
+        2.0, gt=0,
+        description="Shortest stretch, s, from the person's first to last moment wholly in the picture that is "
+        "measured when the video also shows other things before or after it (a title, getting into position, "
+        "walking away; those stretches are skipped and named): a rep is a lift and a lowering, at the fastest "
+        "tempo people use about 1 s each.",
+    )
     max_out_of_frame_fraction: float = Field(
         0.25, ge=0, le=1,
         description="Largest fraction of frames with the trunk (shoulders, hips) outside the "
@@ -366,6 +373,15 @@ class GeometrySettings(_Section):
         description="Largest floor-line tilt in the image accepted as camera roll, deg; "
         "beyond it the person is not lying on the floor (or the camera is on its side).",
     )
+    trunk_floor_offset_deg: float = Field(
+        4.0,
+        description="How far the shoulder-to-hip line of a person lying on their back rises toward the feet "
+        "above the floor, deg: the hip joints lie higher above the floor than the shoulder joints (buttocks "
+        "and pelvis against flat shoulder blades). The MakeHuman bodies of flatback.twin lie at 4.0-5.9 "
+        "degrees (slim female to heavy male, arms anywhere); on the development clips whose mask gave a clean "
+        "contact line the trunk line differed from it by 0.4-6.7 degrees, median 3.2. The trunk line is "
+        "turned back by this much before it stands in for the floor or is compared with the contact line.",
+    )
     floor_agree_deg: float = Field(
         4.0,
         description="The mask's underside tangent is used as the floor when it is within "
@@ -404,6 +420,13 @@ class GeometrySettings(_Section):
         0.25, ge=0, le=1,
         description="Visibility (0-1) at which a knee or an ear still counts for the thigh-only leg angle "
         "and the head angle: the model places them well even half hidden, unlike an ankle.",
+    )
+    hidden_ankle_min_visibility: float = Field(
+        0.25, ge=0, le=1,
+        description="Visibility (0-1) from which an ankle inside the picture but hidden (the far ankle behind "
+        "the near leg) still gives the hip-to-ankle line, marked as estimated: the model places it from the "
+        "body's shape (beside the near ankle when the legs move together), while the thigh alone misreads a "
+        "bent leg by its knee bend (45 degrees in a tabletop). Ankles outside the picture are never used.",
     )
     legs_clear_visibility: float = Field(
         0.8, ge=0, le=1,
@@ -601,13 +624,24 @@ class RepSettings(_Section):
         "setting a new extreme by hundredths of a degree for a while; without it the dwell "
         "would restart at each.",
     )
+    bottom_window_s: float = Field(
+        1.0, gt=0,
+        description="Resting on the floor, a rep's bottom (its lowest leg angle, the end of the lowering) is "
+        "looked for up to this long after the lowering's arrival, s: the slow finish of a smooth lowering "
+        "(about a quarter of a 4 s one); later the legs lie on the floor and noise alone picks the lowest "
+        "reading.",
+    )
     rest_tolerance_deg: float = Field(
         10.0,
         description="A clip that starts (ends) within this many degrees of the rest level "
         "starts (ends) at rest, so its first (last) rep is complete.",
     )
     rest_tolerance_frac: float = Field(
-        0.15, description="...or within this fraction of the rep's range, whichever is larger."
+        0.25,
+        description="...or within this fraction of the rep's range, whichever is larger: the rest position "
+        "is held with the pose model's noise and, in one-leg variations, the other leg's movement pulling the "
+        "resting leg's reading (up to a fifth of the range on the dead-bug clips); a clip that starts a "
+        "quarter of the way into a movement shows nearly all of it.",
     )
     hold_min_s: float = Field(
         2.0, description="A still period with the legs up this long, s, is a static hold."
@@ -629,6 +663,12 @@ class AssessmentSettings(_Section):
         description="Shortest whole lowering (from leaving the top to reaching the bottom) that is not "
         "rushed, s. DESIGN.md asks for at least a count of four: said at a natural pace, 'one' to "
         "'four' spans three seconds.",
+    )
+    tempo_top_cap_deg: float = Field(
+        95.0,
+        description="Lying, movements are timed on the leg angle capped here, deg: past vertical (90) the "
+        "legs tip toward the head as the pelvis curls up at the top (a hip lift), which is not part of the "
+        "lowering a person counts; 5 degrees above vertical leaves a vertical top's own noise alone.",
     )
     tempo_fit_window_s: float = Field(
         1.5,

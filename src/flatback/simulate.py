@@ -360,8 +360,11 @@ def _bursts(n: int, fraction: float, burst: int, rng: np.random.Generator) -> np
 def body_points(angle_deg: float, knee_deg: float, body: Body, arms: str = "sides") -> dict[str, np.ndarray]:
     """Joint positions in floor coordinates (x towards the feet, y up), px."""
     T = body.torso_px
+    # lying on the back, the hip joints sit about 4 cm higher above the floor than the
+    # shoulder joints over a 47 cm trunk (the MakeHuman body of flatback.twin: 10.6 and
+    # 6.5 cm), so the joint line rises toward the feet by about 5 degrees
     hip = np.array([0.0, 0.2 * T])
-    shoulder = np.array([-T, 0.22 * T])
+    shoulder = np.array([-T, 0.115 * T])
     l1, l2 = body.thigh * T, body.shank * T
     k = np.deg2rad(knee_deg)
     d = np.sqrt(l1**2 + l2**2 + 2 * l1 * l2 * np.cos(k))

@@ -278,6 +278,20 @@ class PoseTrack:
         """A copy with some arrays replaced (validated again)."""
         return replace(self, **changes)
 
+    def only(self, keep: np.ndarray) -> PoseTrack:
+        """The track with every frame outside ``keep`` ((N,) bool) set to 'not found' and
+        marked skipped, times unchanged, so a report keeps the clip's own times."""
+        changes = {
+            "xy_px": np.where(keep[:, None, None], self.xy_px, np.nan).astype(np.float32),
+            "z": np.where(keep[:, None], self.z, np.nan).astype(np.float32),
+            "visibility": np.where(keep[:, None], self.visibility, 0.0).astype(np.float32),
+            "world_xyz_m": np.where(keep[:, None, None], self.world_xyz_m, np.nan).astype(np.float32),
+        }
+        for name in ("mask_top_y_px", "mask_bottom_y_px"):
+            if getattr(self, name) is not None:
+                changes[name] = np.where(keep[:, None], getattr(self, name), np.nan).astype(np.float32)
+        return self.replaced(skipped=~keep | ~self.in_scope, **changes)
+
     def frame(self, i: int) -> PoseFrame:
         """Frame ``i`` as a PoseFrame (for replaying a track frame by frame)."""
         mask = None

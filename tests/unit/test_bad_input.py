@@ -18,6 +18,7 @@ from flatback.settings import CheckSettings, GeometrySettings
 from flatback.simulate import simulate
 from flatback.io.source import VideoFile
 from flatback.types import Landmark as L
+from flatback.types import NoteCode
 
 runner = CliRunner()
 
@@ -130,12 +131,28 @@ def test_front_view():
         Analyzer().analyze_track(track.replaced(xy_px=xy))
 
 
-def test_person_leaving_the_frame():
-    track = simulate(n_reps=2, seed=0).track
+def test_person_leaving_the_frame_is_measured_until_they_leave():
+    """Prefer measuring to refusing: the part that shows the person is analysed and the
+    note says from when they are gone."""
+    sim = simulate(n_reps=2, seed=0)
+    track = sim.track
     xy = track.xy_px.copy()
     gone = np.arange(len(track)) > 0.6 * len(track)
     xy[gone, :, 0] += 2000  # walked out to the right
-    with pytest.raises(VideoContentError, match="outside the picture"):
+    result = Analyzer().analyze_track(track.replaced(xy_px=xy))
+    leaves_s = float(track.t_s[gone][0])
+    note = next(n for n in result.notes if n.code is NoteCode.OUT_OF_FRAME)
+    assert f"{leaves_s:.1f}-" in note.text and "only the part that shows them is measured" in note.text
+    assert result.rep_count == sum(r.end_s < leaves_s for r in sim.truth.reps) == 1
+    assert all(r.end_s <= leaves_s for r in result.reps)
+
+
+def test_person_in_the_picture_too_briefly_is_refused():
+    track = simulate(n_reps=2, seed=0).track
+    xy = track.xy_px.copy()
+    gone = track.t_s > 1.5  # in the picture for 1.5 s, then gone: no rep fits
+    xy[gone, :, 0] += 2000
+    with pytest.raises(VideoContentError, match="in the picture for only 1.5 s"):
         Analyzer().analyze_track(track.replaced(xy_px=xy))
 
 

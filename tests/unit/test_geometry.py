@@ -78,3 +78,55 @@ def test_feet_out_of_frame_fall_back_to_the_thigh():
     g = compute_body_geometry(clip.track.replaced(xy_px=xy))
     assert (g.leg_source == 2).all()
     assert np.isfinite(g.leg_angle_deg).all()
+
+
+def test_a_hidden_ankle_inside_the_picture_gives_the_hip_ankle_line_not_the_thigh():
+    """Tabletop (dead bug): the far ankle hides behind the near shin. The model still
+    places it; the thigh alone would read the knee bend (~45 degrees) too high."""
+    clip = simulate([RepSpec(knee_flexion_deg=80, descent_s=3, ascent_s=2)] * 2, seed=2)
+    vis = clip.track.visibility.copy()
+    vis[:, [L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]] = 0.35  # hidden, below min_visibility 0.5
+    g = compute_body_geometry(clip.track.replaced(visibility=vis))
+    bent = clip.knee_flexion_deg > 70
+    assert (g.leg_source[bent] != 2).all()  # never the thigh
+    assert np.nanmax(np.abs(g.leg_angle_right_deg - clip.leg_angle_deg)[bent]) < 4.0
+    assert np.isnan(g.knee_flexion_deg).sum() == 0 or np.nanmedian(g.knee_flexion_deg[bent]) == pytest.approx(80, abs=5)
+
+
+def test_hanging_leg_angle_is_hip_flexion_from_the_hanging_line_whatever_the_camera_roll():
+    """Hanging, 0 = legs in line with the trunk, 90 = level with the hips; the trunk
+    tilting back at the top and the camera's roll do not add to it."""
+    from flatback.measure.geometry import hanging_frame, leg_angles
+    from flatback.settings import GeometrySettings
+
+    def body(roll_deg: float, trunk_tilt_deg: float, flexion_deg: float) -> tuple[np.ndarray, np.ndarray]:
+        xy = np.full((1, 33, 2), np.nan)
+        vis = np.zeros((1, 33))
+        r = np.radians(roll_deg)
+        rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])
+        def at(p):  # image coordinates: y down; the person faces +x
+            return rot @ np.asarray(p) + 300.0
+        tilt = np.radians(trunk_tilt_deg)
+        down = np.array([-np.sin(tilt), np.cos(tilt)])  # trunk leaning back (away from +x) at the top
+        shoulder, hip = np.zeros(2), 100 * down
+        leg_dir = np.radians(flexion_deg)
+        fwd = np.array([down[1], -down[0]])  # the body's front
+        ankle = hip + 90 * (np.cos(leg_dir) * down + np.sin(leg_dir) * fwd)
+        knee = 0.5 * (hip + ankle)
+        for side in ("LEFT", "RIGHT"):
+            for name, p in (("SHOULDER", shoulder), ("HIP", hip), ("KNEE", knee), ("ANKLE", ankle)):
+                xy[0, L[f"{side}_{name}"]] = at(p)
+                vis[0, L[f"{side}_{name}"]] = 0.9
+        xy[0, L.NOSE] = at(shoulder - 20 * down + 10 * fwd)  # the head above the shoulders, face in front
+        vis[0, L.NOSE] = 0.9
+        return xy, vis
+
+    for roll in (-20.0, 0.0, 15.0):
+        for tilt, flexion in ((0.0, 0.0), (0.0, 90.0), (30.0, 160.0)):
+            xy, vis = body(roll, tilt, flexion)
+            shoulder, hip = xy[:, L.LEFT_SHOULDER], xy[:, L.LEFT_HIP]
+            along, _ = hanging_frame(shoulder, hip, xy[:, L.NOSE])
+            assert np.allclose(np.linalg.norm(along, axis=1), 1.0)
+            (angle, source, *_), _ = leg_angles(xy, vis, shoulder, hip, None, "upright", GeometrySettings())  # type: ignore[arg-type]
+            assert source[0] == 1
+            assert angle[0] == pytest.approx(flexion, abs=0.5), (roll, tilt, flexion)

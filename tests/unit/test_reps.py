@@ -157,3 +157,16 @@ def test_no_movement_gives_no_reps():
     x = np.full(300, 3.0)
     seg = segment_reps(t, x, np.zeros(300), RepSettings())
     assert seg.reps == [] and seg.partial == []
+
+
+def test_resting_on_the_floor_the_bottom_is_where_the_lowering_ends():
+    """A long rest on the floor has its lowest reading anywhere (noise); DESIGN.md's
+    bottom for floor-rest reps is the end of the lowering."""
+    clip = simulate([RepSpec(pause_bottom_s=4.0, pause_top_s=0.5)] * 3, seed=4, noise_px=2.0)
+    report = analyse(clip)
+    assert report.rest.value == "floor"
+    assert report.rep_count == clip.truth.rep_count
+    window_s = Settings().reps.bottom_window_s
+    for got, true in zip(report.reps, clip.truth.reps):
+        # at the arrival or in the moment after it, never seconds later in the rest
+        assert true.bottom_s - 0.2 <= got.bottom_s <= true.bottom_s + window_s + 0.1

@@ -19,7 +19,7 @@ duration, the rest as pause.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal
 
@@ -35,13 +35,21 @@ Kind = Literal["high", "low"]
 @dataclass(frozen=True)
 class TurningPoint:
     """A local extreme of the leg angle. ``edge`` marks a clip (or gap) boundary, not a
-    real turn: the movement may have gone further before or after it."""
+    real turn: the movement may have gone further before or after it. ``level_deg``: the
+    median angle over the pause at the turn, once timed (the position the person holds;
+    the extreme alone is its noisiest sample)."""
 
     i: int
     t_s: float
     value_deg: float
     kind: Kind
     edge: bool = False
+    level_deg: float | None = None
+
+    @property
+    def held_deg(self) -> float:
+        """The level held at this turn, deg (its extreme until the pause is timed)."""
+        return self.value_deg if self.level_deg is None else self.level_deg
 
 
 class TurningPointDetector:
@@ -220,6 +228,7 @@ def turn_timings(
 def _rep_from_points(
     t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
     times: tuple[tuple[float, float], ...], rest: str, run_end_s: float, has_next: bool,
+    bottom_window_s: float = 1.0,
 ) -> RepPhases:
     """A complete rep a -> b -> c (rest, far turn, rest). ``times`` holds the (arrive,
     leave) of a, b and c; without a next movement the pause at c lasts until
@@ -242,15 +251,32 @@ def _rep_from_points(
         pause_top, pause_bottom = pause_far, pause_rest
         up, down = out_speed, back_speed
         turn_window = (out_start, back_end) if rest == "hang" else (back_start, next_start)
-    # bottom_s: the lowest leg angle (highest when hanging) inside its window
+    # bottom_s: the lowest leg angle (highest when hanging) inside its window; resting on
+    # the floor, the end of the lowering (DESIGN.md): up to a short while after the arrival,
+    # as later in a long rest noise alone picks the lowest reading
+    if rest == "floor":
+        turn_window = (back_start, min(next_start, back_end + bottom_window_s))
     w = (t_s >= turn_window[0]) & (t_s <= turn_window[1]) & np.isfinite(x)
     if w.any():
         k = np.flatnonzero(w)[np.argmax(x[w]) if rest == "hang" else np.argmin(x[w])]
         bottom_s = float(t_s[k])
     else:
-        bottom_s = c.t_s if rest == "floor" else b.t_s
+        bottom_s = b.t_s
     bounds = (out_start, out_end, back_start, back_end, next_start)
-    seg = x[a.i : c.i + 1]
+    # the rep's range: its lowest and highest reading over its own span (leaving the rest
+    # position to the next rep's start: the rest before it is the previous rep's), except
+    # that a held top (the top-rest protocol, a dead bug's tabletop) counts at the level
+    # held in the rest pauses on either side: their median, as their extreme is their
+    # noisiest sample (and a one-leg variation's resting leg reads its highest while the
+    # other leg works). The floor bounds a floor rest from below: its lowest reading is it.
+    own = (t_s >= out_start) & (t_s <= next_start) & np.isfinite(x)
+    seg = x[own] if own.any() else x[a.i : c.i + 1]
+    low_deg, high_deg = float(np.nanmin(seg)), float(np.nanmax(seg))
+    if rest == "top":
+        resting = ((t_s >= times[0][0]) & (t_s <= out_start)) | ((t_s >= back_end) & (t_s <= next_start))
+        resting &= np.isfinite(x)
+        if resting.any():
+            high_deg = max(float(np.median(x[resting])), low_deg)
     return RepPhases(
         start_s=float(out_start),
         turn_s=b.t_s,
@@ -260,8 +286,8 @@ def _rep_from_points(
         ascent_s=float(ascent),
         pause_bottom_s=float(pause_bottom),
         pause_top_s=float(pause_top),
-        min_leg_angle_deg=float(np.nanmin(seg)),
-        max_leg_angle_deg=float(np.nanmax(seg)),
+        min_leg_angle_deg=low_deg,
+        max_leg_angle_deg=high_deg,
         peak_speed_down_deg_s=_peak(-down),
         peak_speed_up_deg_s=_peak(up),
         phases=tuple((n, float(bounds[j]), float(bounds[j + 1])) for j, n in enumerate(names)),
@@ -529,6 +555,7 @@ class RepTracker:
             n = len(run.points)
             for k in range(len(run.times), n):
                 run.times.append(self._timing(k))
+                self._set_level(k)
             for k in range(n - 2):
                 if k not in run.candidates:
                     run.candidates[k] = self._candidate(k, has_next=k + 3 < n)
@@ -593,6 +620,15 @@ class RepTracker:
         t, x, v = self._arrays()
         return turn_timings(t, x, v, window, self.settings)[k - lo]
 
+    def _set_level(self, k: int) -> None:
+        """Point k's held level: the median angle over its timed pause."""
+        run = self._run
+        arrive, leave = run.times[k]
+        t, x, _ = self._arrays()
+        w = (t >= arrive) & (t <= leave) & np.isfinite(x)
+        if w.any():
+            run.points[k] = replace(run.points[k], level_deg=float(np.median(x[w])))
+
     def _candidate(
         self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None,
         points: list[TurningPoint] | None = None,
@@ -602,7 +638,8 @@ class RepTracker:
         a, b, c = (self._local(p) for p in (run.points if points is None else points)[k : k + 3])
         t, x, v = self._arrays()
         tt = tuple((times if times is not None else run.times)[k : k + 3])
-        return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next)
+        return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next,
+                                self.settings.bottom_window_s)
 
     def _rest_of(self, kind: Kind) -> str:
         if kind == "high":
@@ -623,6 +660,7 @@ class RepTracker:
         n = len(run.points) - 1
         self._close_pair()
         run.times.append(self._timing(n - 1))  # its outgoing movement is now known
+        self._set_level(n - 1)
         if n >= 3:  # the rep before the last now knows when its rest ended
             run.candidates[n - 3] = self._candidate(n - 3, has_next=True)
             run.provisional.pop(n - 3, None)
@@ -710,7 +748,7 @@ class _RestContext:
         tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
         rest = _rest_mode(all_points, settings, posture)
         rest_kind: Kind = "high" if rest == "top" else "low"
-        real_rest = [p.value_deg for p in all_points if p.kind == rest_kind and not p.edge]
+        real_rest = [p.held_deg for p in all_points if p.kind == rest_kind and not p.edge]
         rest_level = float(np.median(real_rest)) if real_rest else (
             max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
         ) if all_points else 0.0

@@ -85,14 +85,22 @@ def extreme_time(t_s: np.ndarray, x: np.ndarray, t0: float, t1: float, *, low: b
     return float(t_s[w[np.argmin(x[w]) if low else np.argmax(x[w])]])
 
 
-def retime(reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, max_pause_window_s: float) -> list[RepTiming]:
+def retime(
+    reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, max_pause_window_s: float,
+    rest: str = "top", top_cap_deg: float = 95.0,
+) -> list[RepTiming]:
     """The reps with each movement timed from leaving one position to reaching the other.
+    Lying (``rest`` "floor" or "top"), movements are timed on the angle capped at
+    ``top_cap_deg``: legs tipped past vertical toward the head are the pelvis curling up
+    at the top, and the count of the lowering starts when they come back to vertical.
 
     Each movement is fitted from the still position it leaves to the one it reaches (the
     extremes within ``max_pause_window_s`` before and after its segmentation times, never
     reaching back into the previous rep's movements); pauses are what lies between
     movements. Rep boundaries move with the movements they open.
     """
+    if rest in ("floor", "top"):
+        leg_angle_deg = np.minimum(leg_angle_deg, top_cap_deg)
     out = []
     prev_motion_end = -np.inf  # the previous rep's last movement: a fit never reaches back into it
     for rep in reps:

@@ -113,7 +113,8 @@ class Variation:
         reps = settings.reps if self.rest is None else settings.reps.model_copy(update={"rest": self.rest.value})
         seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
         return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
-                                        settings.assessment.tempo_fit_window_s))
+                                        settings.assessment.tempo_fit_window_s, seg.rest,
+                                        settings.assessment.tempo_top_cap_deg))
 
     @staticmethod
     def rest_of(seg: Segmentation) -> Rest:
@@ -169,7 +170,8 @@ class OneLegVariation(Variation):
         for side in Side:
             x = signals.leg_angle_for(side)
             seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
-            retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s)
+            retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
+                             settings.assessment.tempo_top_cap_deg)
             reps += [replace(r, side=side) for r in retimed]
             partial += [replace(p, side=side) for p in seg.partial]
         # holds are of the working leg(s), as for every variation

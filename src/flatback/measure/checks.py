@@ -71,6 +71,37 @@ def check_people(track: PoseTrack, checks: CheckSettings) -> None:
                 )
 
 
+def trim_to_person(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> tuple[PoseTrack, list[Note]]:
+    """Skip the stretches before the person is first in the picture and after they are
+    last in it (a title, getting into position, walking to the camera): what is measured
+    is the part that shows them, and the note says which times were left out. Raise when
+    that part is too short to hold a rep (``checks.min_in_frame_s``)."""
+    in_frame = trunk_in_frame(track, geometry.min_visibility) & track.in_scope
+    if not in_frame.any():
+        raise VideoContentError(
+            "The person's trunk (shoulders and hips) is never wholly in the picture. Keep the whole body "
+            "in frame: step the camera back or turn it to landscape."
+        )
+    first, last = np.flatnonzero(in_frame)[[0, -1]]
+    keep = np.zeros(len(track), bool)
+    keep[first : last + 1] = True
+    left_out = track.in_scope & ~keep
+    if not left_out.any():
+        return track, []
+    shown_s = float(track.t_s[last] - track.t_s[first])
+    if shown_s < checks.min_in_frame_s:
+        raise VideoContentError(
+            f"The person's trunk is wholly in the picture for only {shown_s:.1f} s (at {track.t_s[first]:.1f}-"
+            f"{track.t_s[last]:.1f} s), too short for a rep. Keep the whole body in frame for the whole set: "
+            "step the camera back or turn it to landscape."
+        )
+    note = Note(NoteCode.OUT_OF_FRAME, (
+        f"The person is not wholly in the picture at {_fmt_spans(_spans(track.t_s, left_out))} (before or after "
+        "the set); only the part that shows them is measured."
+    ))
+    return track.only(keep), [note]
+
+
 def check_in_frame(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> list[Note]:
     """Raise if the trunk is out of the picture too often; warn about shorter spells."""
     in_frame = trunk_in_frame(track, geometry.min_visibility)

@@ -41,7 +41,8 @@ class LegSource(IntEnum):
 
     NONE = 0
     HIP_ANKLE = 1  # the hip-to-ankle line (DESIGN.md)
-    THIGH = 2  # hip to knee only: the ankle is unseen (feet out of frame)
+    THIGH = 2  # hip to knee only: the ankle is out of the picture
+    HIP_ANKLE_ESTIMATED = 3  # the hip-to-ankle line to a hidden ankle the model placed inside the picture
 
 
 def floor_contact_x(hip_x, shoulder_x):
@@ -278,15 +279,77 @@ def without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio: float) 
 
 
 def compute_leg_angles(
-    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, ankle_seen: np.ndarray, along: np.ndarray, up: np.ndarray
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, ankle_seen: np.ndarray, along: np.ndarray, up: np.ndarray,
+    ankle_placed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Leg angle of one leg, deg, and its source (1 hip-to-ankle, 2 thigh, 0 none)."""
-    to_ankle = direction_angle_deg(ankle - hip, along, up)
-    thigh = direction_angle_deg(knee - hip, along, up)
-    angle = np.where(ankle_seen, to_ankle, thigh)
-    source = np.where(ankle_seen, LegSource.HIP_ANKLE, np.where(np.isfinite(thigh), LegSource.THIGH, LegSource.NONE))
+    """Leg angle of one leg, deg, and its :class:`LegSource`.
+
+    ``ankle_seen``: knee and ankle visible; ``ankle_placed``: the ankle hidden but inside
+    the picture with the knee placed (the hip-to-ankle line, estimated); otherwise the
+    thigh stands in (ankle out of the picture). ``along``/``up``: (2,) or per frame (N, 2).
+    """
+    placed = np.zeros_like(ankle_seen) if ankle_placed is None else ankle_placed & ~ankle_seen
+    to_ankle = _angle_from(ankle - hip, along, up)
+    thigh = _angle_from(knee - hip, along, up)
+    placed &= np.isfinite(thigh)
+    angle = np.where(ankle_seen | placed, to_ankle, thigh)
+    source = np.where(ankle_seen, LegSource.HIP_ANKLE, np.where(
+        placed, LegSource.HIP_ANKLE_ESTIMATED, np.where(np.isfinite(thigh), LegSource.THIGH, LegSource.NONE)))
     angle = np.where(source > 0, angle, np.nan)
     return angle, source
+
+
+def _angle_from(vec: np.ndarray, along: np.ndarray, up: np.ndarray) -> np.ndarray:
+    if along.ndim == 1:
+        return direction_angle_deg(vec, along, up)
+    return np.degrees(np.arctan2((vec * up).sum(axis=1), (vec * along).sum(axis=1)))
+
+
+def hanging_frame(shoulder: np.ndarray, hip: np.ndarray, nose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The hanging line per frame: ``along`` the trunk (shoulder to hip, (N, 2) unit vectors)
+    and ``up`` its normal toward the front of the body (the nose's side of the trunk).
+
+    Hanging, the leg angle is hip flexion from this line (0 = hanging straight, 90 = legs
+    level with the hips, ~160 = toes at the bar): the body's own frame, so camera roll and
+    the trunk swinging back at the top do not add to it. A frame without a trunk is NaN.
+    """
+    d = hip - shoulder
+    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    normal = np.stack([-d[..., 1], d[..., 0]], axis=-1)
+    facing = np.sign(np.nanmedian(((nose - shoulder) * normal).sum(axis=-1))) or 1.0
+    return d, facing * normal
+
+
+def leg_angles(
+    xy: np.ndarray, vis: np.ndarray, shoulder: np.ndarray, hip: np.ndarray, floor: FloorLine, posture: str,
+    settings: GeometrySettings,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Each leg's (left, right) angle (deg), :class:`LegSource`, visibility weight, knee
+    flexion (deg) and whether knee and ankle were seen, for frames ``xy`` (N, 33, 2) px.
+
+    Lying, against the floor line; upright (hanging), hip flexion from the hanging line
+    (:func:`hanging_frame`), kept continuous past 180 instead of wrapping.
+    """
+    mv = settings.min_visibility
+    if posture == "lying":
+        along, up = floor.feet_dir, floor.up_dir
+    else:
+        along, up = hanging_frame(shoulder, hip, xy[:, L.NOSE])
+    legs = []
+    for side in ("LEFT", "RIGHT"):
+        h, k, a = (Landmark[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
+        seen = (vis[:, a] >= mv) & (vis[:, k] >= mv)
+        knee_ok = vis[:, k] >= settings.partial_min_visibility
+        placed = knee_ok & (vis[:, a] >= settings.hidden_ankle_min_visibility)
+        knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
+        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up, placed)
+        weight = np.minimum(vis[:, k], np.where(source == LegSource.THIGH, vis[:, k], vis[:, a]))
+        # knee bend needs a seen ankle: a hidden one gives a made-up bend
+        knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        if posture == "upright":
+            angle = np.where(angle < -90, angle + 360, angle)
+        legs.append((angle, source, weight, knee_flexion, seen))
+    return legs
 
 
 def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = None) -> BodyGeometry:
@@ -313,27 +376,16 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
 
     if posture == "lying":
         along, up = floor.feet_dir, floor.up_dir
-    else:  # hanging: 0 = straight down, 90 = forward horizontal
-        down = np.array([0.0, 1.0])
+    else:  # upright: heights and the trunk against straight down
         facing = np.sign(np.nanmedian(xy[:, L.NOSE, 0] - shoulder[:, 0])) or 1.0
-        along, up = down, np.array([facing, 0.0])
+        along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
 
     per_leg = {}
-    for side in ("LEFT", "RIGHT"):
-        h, k, a = (Landmark[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
-        seen = (vis[:, a] >= mv) & (vis[:, k] >= mv)
-        knee_ok = vis[:, k] >= settings.partial_min_visibility
-        knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
-        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up)
+    for side, (angle, source, weight, knee_flexion, seen) in zip(
+        ("LEFT", "RIGHT"), leg_angles(xy, vis, shoulder, hip, floor, posture, settings)
+    ):
         if use_3d and frame3d is not None:  # the same leg, measured in the floor's own frame
             angle = np.where(source > 0, leg_angles_3d(track, frame3d, side, seen), np.nan)
-        weight = np.minimum(vis[:, k], np.where(seen, vis[:, a], vis[:, k]))
-        # knee bend needs the ankle: an unseen (extrapolated) ankle gives a made-up bend
-        knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
-        if posture == "upright":
-            # hanging raises go past horizontal to the bar (~160-200 deg): keep them
-            # continuous instead of wrapping at 180
-            angle = np.where(angle < -90, angle + 360, angle)
         per_leg[side] = (angle, source, weight, knee_flexion)
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
@@ -429,7 +481,7 @@ def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibil
     Legs within ``agree_deg`` of each other move together: visibility-weighted mean. Legs
     apart and both seen clearly (visibility >= ``clear_visibility``): the lifted (higher)
     leg, as in a single-leg lift; otherwise the better-seen (near) leg. A leg seen only as
-    a thigh counts half.
+    a thigh, or to a hidden ankle, counts half.
     """
     both = (sl > 0) & (sr > 0)
     wl = np.where(sl == 1, wl, 0.5 * wl)
@@ -585,7 +637,9 @@ class FloorEstimator:
         if self.posture == "upright":
             return FloorLine(0.0, 1, "vertical")
         feet_sign = int(np.sign(np.median(self._feet_dx)) or 1)
-        trunk_roll = float(np.median(self._trunk_line))
+        # lying on the back, the hip joints sit higher above the floor than the shoulders:
+        # the shoulder-to-hip line rises toward the feet; turned back, it is the floor's
+        trunk_roll = float(np.median(self._trunk_line)) + feet_sign * self.settings.trunk_floor_offset_deg
         floor = FloorLine(trunk_roll, feet_sign, "trunk")
         if len(self._slopes) >= max(3, 0.2 * len(self._feet_dx)):
             roll = float(np.degrees(np.arctan(np.median(self._slopes))))
@@ -629,30 +683,15 @@ def frame_leg_angles(
 ) -> FrameLegs:
     """The working leg of one frame (landmarks (33, 2) px after left/right repair,
     visibility (33,) with out-of-picture points at 0) against a known floor line: the
-    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode).
-    Upright, the reference is straight down, facing the way the nose points."""
+    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode)."""
     mv = settings.min_visibility
     xy1, vis1 = xy[None], vis[None]
     if shoulder is None or hip is None:
         shoulder, hip = shoulder_hip(xy, vis, mv)
     shoulder, hip = shoulder[None], hip[None]
-    if posture == "lying":
-        along, up = floor.feet_dir, floor.up_dir
-    else:
-        facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
-        along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
-    per_leg = []
-    for side in ("LEFT", "RIGHT"):
-        h, k, a = (Landmark[f"{side}_{j}"] for j in ("HIP", "KNEE", "ANKLE"))
-        seen = (vis1[:, a] >= mv) & (vis1[:, k] >= mv)
-        knee = np.where((vis1[:, k] >= settings.partial_min_visibility)[:, None], xy1[:, k], np.nan)
-        angle, source = compute_leg_angles(xy1[:, h], knee, xy1[:, a], seen, along, up)
-        weight = np.minimum(vis1[:, k], np.where(seen, vis1[:, a], vis1[:, k]))
-        knee_flexion = np.where(seen, compute_angle(xy1, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
-        if posture == "upright":
-            angle = np.where(angle < -90, angle + 360, angle)
-        per_leg += [angle, source, weight, knee_flexion]
-    al, sl, wl, kl, ar, sr, wr, kr = per_leg
+    (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings)
+    facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
+    up = floor.up_dir if posture == "lying" else np.array([facing, 0.0])
     leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
                                      settings.legs_clear_visibility)
     return FrameLegs(

@@ -228,13 +228,4 @@ def exercise_only(track: PoseTrack, shots: Sequence[Shot]) -> PoseTrack:
     for sh in shots:
         if sh.analysed:
             keep[sh.start : sh.stop] = True
-    changes = {
-        "xy_px": np.where(keep[:, None, None], track.xy_px, np.nan).astype(np.float32),
-        "z": np.where(keep[:, None], track.z, np.nan).astype(np.float32),
-        "visibility": np.where(keep[:, None], track.visibility, 0.0).astype(np.float32),
-        "world_xyz_m": np.where(keep[:, None, None], track.world_xyz_m, np.nan).astype(np.float32),
-    }
-    for name in ("mask_top_y_px", "mask_bottom_y_px"):
-        if getattr(track, name) is not None:
-            changes[name] = np.where(keep[:, None], getattr(track, name), np.nan).astype(np.float32)
-    return track.replaced(skipped=~keep, **changes)
+    return track.only(keep)

@@ -32,7 +32,7 @@ from flatback.analyse.variations import Variation, variation_for
 from flatback.coach.cues import Cue, CueCode, make_cue, session_cues
 from flatback.errors import VideoContentError
 from flatback.io.source import check_readable_file, open_source, prefetch
-from flatback.measure.checks import check_in_frame, check_people, check_view
+from flatback.measure.checks import check_in_frame, check_people, check_view, trim_to_person
 from flatback.measure.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.measure.geometry import BodyGeometry, LegSource, compute_body_geometry
 from flatback.measure.people import associate, choose_exerciser
@@ -206,6 +206,8 @@ class Analyzer:
         pose_notes = list(notes or [])
         s = self.settings
         check_people(track, s.checks)
+        track, trim_notes = trim_to_person(track, s.checks, s.geometry)
+        pose_notes += trim_notes
         check_view(track, s.checks)
         exercise = self.choose_exercise(track)
         variation = variation_for(exercise.analysed_as)
