@@ -146,3 +146,16 @@ def test_the_picture_edge_is_judged_at_the_hips():
                    for xy in ((640, 500), (200, 500), (100, 500), (-50, 500), (640, 1400))])
     # mid-picture, inside, within 10 % of the width, just outside; a talking head's hips far below
     np.testing.assert_array_equal(at_picture_edge(track_of(xy), 0.1), [False, False, True, True, False])
+
+
+def test_the_selection_skips_shots_only_when_some_shot_shows_the_exercise():
+    from flatback.pipeline import select_exerciser
+
+    xy = splice((talking_head(60), 60), (person_series("lifter", 120), 120))
+    track, notes = select_exerciser([track_of(xy)])
+    assert [n.text for n in notes] == ["Skipped a talking head at 0.0-2.0 s."]
+    assert not track.detected[:60].any() and track.detected[60:].all() and track.skipped[:60].all()
+    # a clip with no shot of the exercise (a standing demonstration) is analysed whole, nothing skipped
+    standing = track_of(person_series("standing", 90, hip_xy=(640, 400), torso_px=120))
+    track, notes = select_exerciser([standing])
+    assert notes == [] and track.detected.all() and track.in_scope.all()

@@ -259,8 +259,8 @@ def select_exerciser(tracks: list[PoseTrack], settings: Settings | None = None) 
     track, who = choose_exerciser(tracks)
     shots = find_shots(tracks, track_cuts(track, s.geometry))
     notes = [Note(NoteCode.PEOPLE, text) for text in who]
-    notes += [Note(NoteCode.SHOTS, text) for text in skipped_notes(shots)]
-    if any(sh.analysed for sh in shots):
+    if any(sh.analysed for sh in shots):  # else no shot shows the exercise: the clip is analysed whole
+        notes += [Note(NoteCode.SHOTS, text) for text in skipped_notes(shots)]
         track = exercise_only(track, shots)
     return track, notes
 
