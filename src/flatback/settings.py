@@ -40,11 +40,12 @@ class SourceSettings(_Section):
 
 class PoseSettings(_Section):
     people: Literal["one", "all"] = Field(
-        "one",
-        description="Whom the pose stage follows (a name, no unit). one: BlazePose's single-person tracker, "
-        "and a clip with a second person is refused; all: every person is followed, the one doing the "
-        "exercise is analysed, the others are named in a note, and the shots of an edited video that do "
-        "not show the exercise are skipped (pose/multi.py, measure/people.py, measure/shots.py).",
+        "all",
+        description="Whom the pose stage follows (a name, no unit). all: every person is followed, the one "
+        "doing the exercise is analysed, the others are named in a note, and the shots of an edited video "
+        "that do not show the exercise are skipped (pose/multi.py, measure/people.py, measure/shots.py); "
+        "one: BlazePose's single-person tracker (the live webcam mode's), and a clip with a second person "
+        "is refused.",
     )
     min_detection_confidence: float = Field(
         0.5, ge=0, le=1, description="Person detector score (0-1) needed to start tracking: BlazePose's own default, which keeps stray detections out."

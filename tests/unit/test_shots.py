@@ -123,3 +123,39 @@ def test_cuts_of_a_track_and_the_exercise_frames_only():
     kept = exercise_only(track, shots)
     assert not kept.detected[:90].any() and kept.detected[90:].all()
     np.testing.assert_array_equal(kept.t_s, track.t_s)
+
+
+def test_a_person_walking_out_of_a_continuous_shot_is_lost_not_a_new_shot():
+    # the lifter slides out through the left edge at 2 s and is gone for 1.5 s, then a
+    # title card (nobody) follows the same length of absence with the lifter mid-picture
+    n = 100
+    xy = person_series("lifter", n, hip_xy=(640, 500), torso_px=150)
+    xy = xy - np.clip(np.arange(n) - 40, 0, None)[:, None, None] * np.array([30.0, 0.0])
+    walked = find_shots([track_of(xy, np.arange(n) < 60)], np.zeros(n, bool))  # hips at x = 40 px when lost
+    assert [(s.kind, s.start, s.stop) for s in walked] == [("exercise", 0, 100)]
+    n = 150
+    stays = person_series("lifter", n, hip_xy=(640, 500), torso_px=150)
+    titled = find_shots([track_of(stays, np.arange(n) < 60)], np.zeros(n, bool))
+    assert [(s.kind, s.start, s.stop) for s in titled] == [("exercise", 0, 60), ("title", 60, 150)]
+
+
+def test_the_picture_edge_is_judged_at_the_hips():
+    from flatback.measure.shots import at_picture_edge
+
+    xy = np.stack([person_series("lifter", 1, hip_xy=xy, torso_px=150)[0]
+                   for xy in ((640, 500), (200, 500), (100, 500), (-50, 500), (640, 1400))])
+    # mid-picture, inside, within 10 % of the width, just outside; a talking head's hips far below
+    np.testing.assert_array_equal(at_picture_edge(track_of(xy), 0.1), [False, False, True, True, False])
+
+
+def test_the_selection_skips_shots_only_when_some_shot_shows_the_exercise():
+    from flatback.pipeline import select_exerciser
+
+    xy = splice((talking_head(60), 60), (person_series("lifter", 120), 120))
+    track, notes = select_exerciser([track_of(xy)])
+    assert [n.text for n in notes] == ["Skipped a talking head at 0.0-2.0 s."]
+    assert not track.detected[:60].any() and track.detected[60:].all() and track.skipped[:60].all()
+    # a clip with no shot of the exercise (a standing demonstration) is analysed whole, nothing skipped
+    standing = track_of(person_series("standing", 90, hip_xy=(640, 400), torso_px=120))
+    track, notes = select_exerciser([standing])
+    assert notes == [] and track.detected.all() and track.in_scope.all()

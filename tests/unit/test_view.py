@@ -54,3 +54,31 @@ def test_no_3d_skeleton_keeps_the_picture():
     analysis = Analyzer(DOUBLE).analyze_track(track)
     assert not analysis.geometry.angles_3d and np.isnan(analysis.geometry.view_yaw_deg)
     assert analysis.rep_count == 2
+
+
+@pytest.mark.parametrize(("yaw_deg", "where"), [(45, "off the side view"), (80, "behind the feet or the head")])
+def test_a_camera_off_the_side_measures_the_legs_and_says_the_back_is_out_of_sight(yaw_deg, where):
+    """Issue 10 item 2: three-quarters or from behind the feet, the view is judged for what it
+    needs instead of refusing: the legs are measured from the 3-D skeleton (the report says
+    how well), the lower back is marked out of sight with the reason (the camera's place,
+    not a missing outline)."""
+    track = s3.simulate("double_leg_lift", s3.Camera(yaw_deg=yaw_deg, elevation_deg=10), seed=2)
+    analysis = Analyzer(DOUBLE).analyze_track(track)
+    assert analysis.rep_count == 2
+    for rep in analysis.reps:
+        assert rep.max_leg_angle_deg == pytest.approx(88, abs=10)
+    notes = {n.code.value: n.text for n in analysis.notes}
+    assert where in notes["view_oblique"]
+    assert "the gap under the lower back is hidden" in notes["back_out_of_sight"]
+    assert "no_mask" not in notes
+    # the back is never judged: no rep claims it flat or lifted, and no end range is claimed
+    assert {rep.back.state.value for rep in analysis.reps} <= {"occluded", "unknown"}
+    assert analysis.end_range.deg is None and analysis.end_range.method.value == "back_not_seen"
+
+
+def test_two_d_keypoints_from_the_feet_are_refused_saying_what_cannot_be_measured():
+    from flatback.errors import VideoContentError
+
+    track = s3.simulate("double_leg_lift", s3.Camera(yaw_deg=85, elevation_deg=5), world=False, seed=1)
+    with pytest.raises(VideoContentError, match="the leg angle cannot be measured.*lower back is out of sight"):
+        Analyzer(DOUBLE).analyze_track(track)

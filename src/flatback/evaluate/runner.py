@@ -97,10 +97,26 @@ def pose_key(settings: Settings) -> str:
             "pose": {k: v for k, v in settings.pose.model_dump().items() if not (k == "people" and v == "one")},
             "keypoint_file": KEYPOINT_FILE_VERSION,
             "mediapipe": mediapipe,
+            # with every person followed, the cached track is the chosen exerciser's in the
+            # shots that show the exercise: the code that follows and chooses is part of it
+            **({} if settings.pose.people == "one" else {"selection": selection_fingerprint()}),
         },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+SELECTION_CODE = ("pose/multi.py", "measure/people.py", "measure/shots.py")
+
+
+@lru_cache(maxsize=1)
+def selection_fingerprint() -> str:
+    """sha256 of the source of the multi-person backend and the exerciser's selection."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for rel in SELECTION_CODE:
+        h.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def analysis_key(settings: Settings) -> str:

@@ -151,6 +151,9 @@ def check_view(track: PoseTrack, checks: CheckSettings) -> None:
     if ratio > checks.front_view_ratio:
         raise VideoContentError(
             f"The camera sees the person from the front, head or feet (shoulder width is {ratio:.2f} of the "
-            f"torso length; a side view gives under {checks.front_view_ratio:.2f}). Film from the side, camera "
-            "at floor height, whole body in frame."
+            f"torso length; a side view gives under {checks.front_view_ratio:.2f}), and these keypoints carry no "
+            "3-D skeleton: the leg angle cannot be measured (the legs point toward the camera, foreshortened, "
+            "and nothing says by how much) and the lower back is out of sight, so nothing would be measured. "
+            "Analyse the video itself (flatback's pose model estimates depth), or film from the side, camera at "
+            "floor height, whole body in frame."
         )

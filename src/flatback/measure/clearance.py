@@ -144,22 +144,22 @@ def compute_clearance(
     elevation = camera_elevation_deg(track)
     if not lying:
         return Clearance(ratio, np.full(n, int(ClearanceStatus.NOT_LYING), np.int8), waist, elevation, floor)
-    if track.mask_bottom_y_px is None or track.mask_top_y_px is None:
-        return Clearance(ratio, status, waist, elevation, floor)
-    for i in range(n):
-        r, st, w, line = frame_clearance(
-            track.mask_x_px, track.mask_bottom_y_px[i], track.mask_top_y_px[i], xy[i], shoulder[i], hip[i],
-            float(geometry.torso_px[i]), roll_deg, settings, arm_underside_ratio,
-        )
-        ratio[i], status[i], waist[i] = r, int(st), w
-        if line is not None:
-            floor[i] = line
+    if track.mask_bottom_y_px is not None and track.mask_top_y_px is not None:
+        for i in range(n):
+            r, st, w, line = frame_clearance(
+                track.mask_x_px, track.mask_bottom_y_px[i], track.mask_top_y_px[i], xy[i], shoulder[i], hip[i],
+                float(geometry.torso_px[i]), roll_deg, settings, arm_underside_ratio,
+            )
+            ratio[i], status[i], waist[i] = r, int(st), w
+            if line is not None:
+                floor[i] = line
+    # the camera's place is the first reason the gap cannot be seen, mask or no mask: from
+    # above or off the side it is out of sight whatever the outline shows
+    seen = (status != ClearanceStatus.NO_POSE) & track.detected
     if np.isfinite(elevation) and elevation > settings.max_camera_elevation_deg:
-        seen = status != ClearanceStatus.NO_POSE
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.CAMERA_HIGH)
     elif geometry.angles_3d:  # off the side view the gap under the back is behind the body
-        seen = status != ClearanceStatus.NO_POSE
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.OBLIQUE)
     return Clearance(ratio, status, waist, elevation, floor)

@@ -62,7 +62,10 @@ F_NONE, F_CLOSE, F_OTHER, F_HEAD, F_EXERCISE, F_TWO = range(6)
 @dataclass(frozen=True)
 class ShotSettings:
     """``min_absent_s``: nobody in the picture for at least this long splits a shot (a
-    shorter loss is the pose model blinking). ``min_visibility``: a landmark counts as
+    shorter loss is the pose model blinking), unless the person left or came in through
+    the picture's edge (hips within ``edge_margin`` of the picture's width or height from
+    its border, inside or out, on the last frame before or the first after): a person
+    walking out of a continuous shot is lost, not a new shot. ``min_visibility``: a landmark counts as
     seen at this visibility or more. ``lying_max_tilt_deg``: trunk within this of the
     picture's horizontal is lying. ``min_shot_s``: shorter shots are joined to the one
     before (a cross-fade read as two cuts). ``min_exercise_s``: a shot of the exercise
@@ -70,6 +73,7 @@ class ShotSettings:
     """
 
     min_absent_s: float = 0.5
+    edge_margin: float = 0.1
     min_visibility: float = 0.5
     lying_max_tilt_deg: float = 45.0
     min_shot_s: float = 0.3
@@ -126,21 +130,43 @@ def frame_views(track: PoseTrack, s: ShotSettings) -> np.ndarray:
     return views
 
 
-def shot_bounds(cuts: np.ndarray, present: np.ndarray, t_s: np.ndarray, s: ShotSettings) -> list[tuple[int, int]]:
+def at_picture_edge(track: PoseTrack, margin: float) -> np.ndarray:
+    """(N,) bool: the hips' midpoint lies within ``margin`` (a fraction of the picture's
+    width or height) of the picture's border, inside or outside it: a person crossing the
+    edge. Hips far outside (a talking head's, below the picture) are not at the edge."""
+    hip = track.xy_px[:, HIPS].mean(axis=1)
+    w, h = track.info.width, track.info.height
+    with np.errstate(invalid="ignore"):
+        # signed distance to the nearest border, as a fraction of that side (negative outside)
+        inside_x = np.minimum(hip[:, 0], w - hip[:, 0]) / w
+        inside_y = np.minimum(hip[:, 1], h - hip[:, 1]) / h
+        nearest = np.minimum(inside_x, inside_y)
+        return np.isfinite(nearest) & (np.abs(nearest) < margin)
+
+
+def shot_bounds(
+    cuts: np.ndarray, present: np.ndarray, t_s: np.ndarray, s: ShotSettings, at_edge: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     """Frame ranges [start, stop) between cuts and long changes of anyone being present.
 
     ``cuts`` (N,) bool marks the first frame of a new shot; ``present`` (N,) bool whether
-    anyone is found. A run of presence or absence shorter than ``min_absent_s`` does not
-    split; shots shorter than ``min_shot_s`` join the shot before them.
+    anyone is found; ``at_edge`` (N,) bool whether someone is at the picture's edge
+    (:func:`at_picture_edge`). A run of absence splits only if it lasts ``min_absent_s``
+    and nobody left or came in through the edge around it (walking out of the picture is
+    being lost, not an edit); shots shorter than ``min_shot_s`` join the shot before them.
     """
     n = len(t_s)
     if n == 0:
         return []
+    edge = np.zeros(n, bool) if at_edge is None else at_edge
     starts = {0, *np.flatnonzero(cuts).tolist()}
     edges = np.flatnonzero(np.diff(present.astype(np.int8))) + 1
     runs = np.split(np.arange(n), edges)
     for run in runs:
-        if not present[run[0]] and t_s[run[-1]] - t_s[run[0]] >= s.min_absent_s:
+        if present[run[0]] or t_s[run[-1]] - t_s[run[0]] < s.min_absent_s:
+            continue
+        walked = (run[0] > 0 and edge[run[0] - 1]) or (run[-1] + 1 < n and edge[run[-1] + 1])
+        if not walked:
             starts.add(int(run[0]))
             after = run[-1] + 1
             if after < n:
@@ -160,9 +186,11 @@ def classify_shot(tracks: Sequence[PoseTrack], start: int, stop: int, s: ShotSet
     """The kind of frames [start, stop): the most common frame class over all tracks.
 
     Per frame the highest class any track shows counts (an exercising person beside a
-    standing one is the exercise). Two people exercising in most frames: a split screen
-    if the two most present are one person moving in step, else the exercise (the
-    chooser then decides or refuses).
+    standing one is the exercise). Frames with nobody count only if somebody is found
+    for less than ``min_absent_s`` of the shot (a title): within a shot, a person lost
+    (walked out of the picture, hidden) leaves the shot what it was. Two people
+    exercising in most frames: a split screen if the two most present are one person
+    moving in step, else the exercise (the chooser then decides or refuses).
     """
     if not tracks:
         return "title"
@@ -170,6 +198,10 @@ def classify_shot(tracks: Sequence[PoseTrack], start: int, stop: int, s: ShotSet
     exercising = (views == F_EXERCISE).sum(axis=0)
     best = views.max(axis=0)
     best[exercising >= 2] = F_TWO
+    t_s = tracks[0].t_s[start:stop]
+    found = best != F_NONE
+    if len(t_s) > 1 and found.any() and float(np.median(np.diff(t_s))) * found.sum() >= s.min_absent_s:
+        best = best[found]
     counts = np.bincount(best, minlength=F_TWO + 1)
     kind = int(np.argmax(counts))
     if kind == F_TWO:
@@ -190,8 +222,9 @@ def find_shots(tracks: Sequence[PoseTrack], cuts: np.ndarray, settings: ShotSett
         raise ValueError("find_shots needs at least one track to know the clip's frames")
     t_s = tracks[0].t_s
     present = np.any([t.detected for t in tracks], axis=0)
+    at_edge = np.any([at_picture_edge(t, s.edge_margin) for t in tracks], axis=0)
     shots = []
-    for a, b in shot_bounds(cuts, present, t_s, s):
+    for a, b in shot_bounds(cuts, present, t_s, s, at_edge):
         kind = classify_shot(tracks, a, b, s)
         if kind == "exercise" and t_s[b - 1] - t_s[a] < s.min_exercise_s:
             kind = "brief"
@@ -211,14 +244,32 @@ def skipped_notes(shots: Sequence[Shot]) -> list[str]:
     return [f"Skipped {SHOT_KINDS[kind]} at {fmt_spans(sp)}." for kind, sp in spans.items()]
 
 
-def track_cuts(track: PoseTrack, settings: GeometrySettings | None = None) -> np.ndarray:
+def track_cuts(
+    track: PoseTrack, settings: GeometrySettings | None = None, min_step_fraction: float = 0.5
+) -> np.ndarray:
     """(N,) bool cuts seen in one person's track (``geometry.detect_cuts`` on its hip
     midpoint and torso length, px), before any geometry is computed: the exerciser's
-    body jumps in size or place where the editor cut."""
+    body jumps in size or place where the editor cut.
+
+    A cut is a step: the change from the frame before to the frame of the cut is at least
+    ``min_step_fraction`` of the change between the medians before and after. A camera
+    panning or zooming fast (or the body sliding out of the picture) changes as much over
+    the window, but a little each frame: a ramp, not a cut.
+    """
     g = settings or GeometrySettings()
     hip = track.xy_px[:, HIPS].mean(axis=1)
     torso = np.linalg.norm(track.xy_px[:, SHOULDERS].mean(axis=1) - hip, axis=1)
-    return detect_cuts(hip, torso, g.cut_size_change, g.cut_jump_ratio, g.cut_window_frames)
+    cuts = detect_cuts(hip, torso, g.cut_size_change, g.cut_jump_ratio, g.cut_window_frames)
+    k = g.cut_window_frames
+    for i in np.flatnonzero(cuts):
+        before, after = slice(max(i - k, 0), i), slice(i, i + k)
+        size = max(float(np.median(torso[before])), float(np.median(torso[after])))
+        window = (np.linalg.norm(np.median(hip[after], axis=0) - np.median(hip[before], axis=0)) / size
+                  + abs(float(np.median(torso[after]) - np.median(torso[before]))) / size)
+        step = np.linalg.norm(hip[i] - hip[i - 1]) / size + abs(float(torso[i] - torso[i - 1])) / size
+        if not step >= min_step_fraction * window:  # NaN either side: no step seen
+            cuts[i] = False
+    return cuts
 
 
 def exercise_only(track: PoseTrack, shots: Sequence[Shot]) -> PoseTrack:

@@ -129,62 +129,61 @@ class Analyzer:
     def track_exerciser(self, path: str | Path, progress: Progress | None = None) -> tuple[PoseTrack, list[Note]]:
         """The exerciser's pose track and notes on who and what was left out.
 
-        With ``pose.people = "all"`` every person is followed (``pose/multi.py``), the one
-        doing the exercise is chosen (``measure/people.py``) and the shots that do not
-        show the exercise (talking heads, close-ups, titles) are blanked, keeping the
-        clip's times (``measure/shots.py``); with ``"one"`` (the default) BlazePose's
-        single-person tracker runs. A backend passed in is used as it is.
+        With ``pose.people = "all"`` (the default) every person is followed
+        (:meth:`people_tracks`) and :func:`select_exerciser` keeps the one doing the
+        exercise, in the shots that show it; with ``"one"`` BlazePose's single-person
+        tracker runs. A backend passed in is used as it is.
         """
         if is_keypoint_file(path):
             return PoseTrack.from_keypoint_file(check_readable_file(path)), []
-        source = open_source(
+        if self._backend is not None or self.settings.pose.people == "one":
+            return self._track_one(path, progress), []
+        return select_exerciser(self.people_tracks(path, progress), self.settings)
+
+    def _open(self, path: str | Path):
+        return open_source(
             path,
             truncated_fraction=self.settings.source.truncated_fraction,
             min_duration_s=self.settings.source.min_duration_s,
         )
-        total = source.info.duration_s
-        if self._backend is not None or self.settings.pose.people == "one":
-            backend = self._backend
-            if backend is None:
-                from flatback.pose.mediapipe import MediaPipePose
 
-                backend = MediaPipePose(self.settings.pose)
-            frames = []
-            try:
-                for frame in prefetch(iter(source)):
-                    frames.append(backend(frame))
-                    if progress is not None:
-                        progress(frame.t_s, total)
-            finally:
-                if self._backend is None:
-                    backend.close()
-            return PoseTrack.from_frames(frames, source.info, backend.name), []
+    def _track_one(self, path: str | Path, progress: Progress | None) -> PoseTrack:
+        """One person, followed by the backend passed in or BlazePose's single-person tracker."""
+        source = self._open(path)
+        backend = self._backend
+        if backend is None:
+            from flatback.pose.mediapipe import MediaPipePose
+
+            backend = MediaPipePose(self.settings.pose)
+        frames = []
+        try:
+            for frame in prefetch(iter(source)):
+                frames.append(backend(frame))
+                if progress is not None:
+                    progress(frame.t_s, source.info.duration_s)
+        finally:
+            if self._backend is None:
+                backend.close()
+        return PoseTrack.from_frames(frames, source.info, backend.name)
+
+    def people_tracks(self, path: str | Path, progress: Progress | None = None) -> list[PoseTrack]:
+        """Every person in a video, each followed through it (``pose/multi.py`` then
+        ``measure/people.associate``): one track per person, all as long as the clip."""
         from flatback.pose.multi import MultiPose
 
+        source = self._open(path)
         everyone = MultiPose(self.settings.pose)
         people = []
         try:
             for frame in prefetch(iter(source)):
                 people.append(everyone(frame))
                 if progress is not None:
-                    progress(frame.t_s, total)
+                    progress(frame.t_s, source.info.duration_s)
         finally:
             everyone.close()
         if not people:
             raise VideoContentError(f"{source.info.path} has no frames to analyse.")
-        tracks = associate(people, source.info, everyone.name)
-        if not tracks:
-            raise VideoContentError(
-                "No person found in the video. Film the whole body from the side, in good light, "
-                "with nothing in front of the camera."
-            )
-        track, who = choose_exerciser(tracks)
-        shots = find_shots(tracks, track_cuts(track, self.settings.geometry))
-        notes = [Note(NoteCode.PEOPLE, text) for text in who]
-        notes += [Note(NoteCode.SHOTS, text) for text in skipped_notes(shots)]
-        if any(s.analysed for s in shots):
-            track = exercise_only(track, shots)
-        return track, notes
+        return associate(people, source.info, everyone.name)
 
     def choose_exercise(self, track: PoseTrack) -> ExerciseChoice:
         """The exercise, recognised or forced (``recognition.exercise``)."""
@@ -247,6 +246,25 @@ class Analyzer:
     def run(self, path: str | Path, progress: Progress | None = None) -> Analysis:
         track, notes = self.track_exerciser(path, progress)
         return self.analyze_track(track, notes)
+
+
+def select_exerciser(tracks: list[PoseTrack], settings: Settings | None = None) -> tuple[PoseTrack, list[Note]]:
+    """The exerciser's track among everyone's (``measure/people.choose_exerciser``), with
+    the frames of shots that do not show the exercise blanked and the clip's times kept
+    (``measure/shots.py``), and notes naming who and what was left out."""
+    s = settings or Settings()
+    if not tracks:
+        raise VideoContentError(
+            "No person found in the video. Film the whole body from the side, in good light, "
+            "with nothing in front of the camera."
+        )
+    track, who = choose_exerciser(tracks)
+    shots = find_shots(tracks, track_cuts(track, s.geometry))
+    notes = [Note(NoteCode.PEOPLE, text) for text in who]
+    if any(sh.analysed for sh in shots):  # else no shot shows the exercise: the clip is analysed whole
+        notes += [Note(NoteCode.SHOTS, text) for text in skipped_notes(shots)]
+        track = exercise_only(track, shots)
+    return track, notes
 
 
 def not_leg_lift_analysis(
@@ -349,4 +367,4 @@ def clearance_notes(clearance: Clearance, back: BackTrack) -> list[Note]:
     return out
 
 
-__all__ = ["Analysis", "Analyzer", "Measured", "is_keypoint_file"]
+__all__ = ["Analysis", "Analyzer", "Measured", "is_keypoint_file", "select_exerciser"]

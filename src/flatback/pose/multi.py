@@ -173,6 +173,17 @@ def box_cover(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / smaller) if smaller > 0 else 0.0
 
 
+def distinct(people: list[dict], ratio: float) -> list[dict]:
+    """``people`` without the duplicates of a person (:func:`is_same_person`): of each
+    group of detections lying on one body, the most visible one (mean landmark visibility)."""
+    order = sorted(range(len(people)), key=lambda i: -float(np.nanmean(people[i]["arr"][:, 3])))
+    kept: list[int] = []
+    for i in order:
+        if not any(is_same_person(people[i]["arr"][:, :2], people[k]["arr"][:, :2], ratio) for k in kept):
+            kept.append(i)
+    return [people[i] for i in sorted(kept)]
+
+
 class MultiPose:
     """``MultiPose(settings, options)(frame) -> PeopleFrame``. One per stream, not thread-safe."""
 
@@ -230,7 +241,8 @@ class MultiPose:
         ms = max(round(t_s * 1000), self._last_ms + 1)
         self._last_ms = ms
         result = self._tracker.detect_for_video(self._image(image), ms)
-        return self._people_of(result, image.shape[1], image.shape[0], (0, 0), image.shape[:2])
+        people = self._people_of(result, image.shape[1], image.shape[0], (0, 0), image.shape[:2])
+        return distinct(people, self.options.same_person_ratio)
 
     def _image(self, array: np.ndarray):
         return self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=array)
@@ -268,7 +280,9 @@ class MultiPose:
             self._searcher = self._landmarker(self._vision.RunningMode.IMAGE, o.search_poses)
         h, w = image.shape[:2]
         whole = self._people_of(self._searcher.detect(self._image(image)), w, h, (0, 0), (h, w))
-        if o.escalate and self._following < o.num_poses and len(whole) > self._following:
+        # the detector often returns one person twice (a whole body and a part of it): only
+        # distinct people count, or a lone exerciser would be followed as two from then on
+        if o.escalate and self._following < o.num_poses and len(distinct(whole, o.same_person_ratio)) > self._following:
             self._escalate()
         found = list(followed)
         for x0, y0, x1, y1 in [(0, 0, w, h), *tiles(w, h, o.tile_fraction)]:
