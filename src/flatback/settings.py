@@ -422,6 +422,17 @@ class GeometrySettings(_Section):
         description="Visibility (0-1) at which a knee or an ear still counts for the thigh-only leg angle "
         "and the head angle: the model places them well even half hidden, unlike an ankle.",
     )
+    lying_leg_min_deg: float = Field(
+        -30.0,
+        description="Lying, leg angles below this, deg, are the pose model's mistakes and not measured: 30 "
+        "below the floor line is through the floor (a resting leg reads about -5).",
+    )
+    lying_leg_max_deg: float = Field(
+        150.0,
+        description="Lying, leg angles above this, deg, are the pose model's mistakes and not measured: the legs "
+        "would be folded over the face, beyond any leg-lift variation (a hip lift tips them to about 125); the "
+        "first frames of a track sometimes place the feet at the head (180).",
+    )
     hidden_ankle_min_visibility: float = Field(
         0.25, ge=0, le=1,
         description="Visibility (0-1) from which an ankle inside the picture but hidden (the far ankle behind "

@@ -348,6 +348,10 @@ def leg_angles(
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
         if posture == "upright":
             angle = np.where(angle < -90, angle + 360, angle)
+        else:  # a leg far below the floor or folded over the face is the model's mistake (head and feet swapped)
+            implausible = (angle < settings.lying_leg_min_deg) | (angle > settings.lying_leg_max_deg)
+            angle = np.where(implausible, np.nan, angle)
+            source = np.where(implausible, LegSource.NONE, source)
         legs.append((angle, source, weight, knee_flexion, seen))
     return legs
 
