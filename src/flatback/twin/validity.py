@@ -1,9 +1,13 @@
-"""A slice of the end-range validity map (issue 14, item 3): rendered sets through the
-whole analysis, scored per rep against the twin's truth.
+"""The end-range validity map (issue 14, item 3): rendered sets through the whole
+analysis, scored per rep against the twin's truth.
 
-``python -m flatback.twin.validity OUT_DIR [--quick]`` renders each cell of ``GRID``, runs
-``flatback.pipeline.Analyzer`` on it, and appends one JSON line per cell to
-``OUT_DIR/results.jsonl`` (realism figures included, from the same BlazePose pass).
+    python -m flatback.twin.validity --grid full --out DIR [--tag TAG] [--workers 2]
+    python -m flatback.twin.validity --out DIR --tag TAG --tables [--figure map.png]
+
+Each cell of the grid is rendered once into ``DIR/clips/`` (video, truth, and the pose track
+of its first analysis); each analysis run writes one JSON per cell into
+``DIR/results/TAG/`` (realism figures included, from the same BlazePose pass), so a rerun
+resumes, and a new tag after a change to the analysis re-analyses every cached clip.
 """
 
 from __future__ import annotations
@@ -48,11 +52,13 @@ class Cell:
         return (f"lift{self.lift_cm:g}_on{self.onset_deg:g}_{self.arms}_h{self.cam_height_m:g}"
                 f"_yaw{self.yaw_deg:g}_{self.shape}")
 
-    def spec(self, width: int = 640, height: int = 360, fps: float = 10.0) -> ClipSpec:
-        """The clip of this cell: one counted rep between set-up and set-down."""
+    def spec(self, width: int = 640, height: int = 360, fps: float = 10.0, compact: bool = False) -> ClipSpec:
+        """The clip of this cell: one counted rep between set-up and set-down. ``compact``: a
+        quicker lowering (3 s) and the camera at 2 m, for small test renders."""
+        timing = dict(descent_s=3.0, ascent_s=1.2, pause_s=0.5) if compact else {}
         script = leg_lowering_script(n_reps=1, onset_deg=self.onset_deg, lift_cm=self.lift_cm,
-                                     bottom_deg=15.0, arms=self.arms)
-        cam = CameraSpec(height_m=self.cam_height_m, yaw_deg=self.yaw_deg,
+                                     bottom_deg=15.0, arms=self.arms, **timing)
+        cam = CameraSpec(height_m=self.cam_height_m, yaw_deg=self.yaw_deg, distance_m=2.0 if compact else 2.6,
                          look_at_y_m=max(0.3, self.cam_height_m * 0.5))
         return ClipSpec(script=script, shape=SHAPES[self.shape], camera=cam, width=width,
                         height=height, fps=fps)
@@ -76,6 +82,7 @@ def slice_grid() -> list[Cell]:
 
 ARMS = ("overhead", "chest", "sides", "glutes")
 HEIGHTS_M = (0.02, 0.1, 0.3, 0.5)  # 0.02: a phone lying on the floor
+SIDE_VIEW_MAX_YAW_DEG = 10.0  # the arms x height map: sets this close to the side view
 
 
 def full_grid(n_random: int = 16, seed: int = 14) -> list[Cell]:
@@ -84,23 +91,24 @@ def full_grid(n_random: int = 16, seed: int = 14) -> list[Cell]:
 
     1. core: arms (4) x camera height (4) at the side view, average body, each with a 2 cm
        lift at 50 deg and a flat-back control (32 sets);
-    2. lift size (0.5-4 cm) x onset angle (30-75 deg), arms on the chest, 10 cm, side view;
-    3. yaw 0-40 deg, arms on the chest and at the sides, 10 cm, 3 cm at 50 deg;
-    4. body shapes: each with a flat control and a 3 cm lift, arms on the chest and overhead;
-    5. a Latin hypercube of ``n_random`` sets over all six factors (seeded), which also
+    2. the first slice (its renders are reused): lifts 0.5-4 cm, onsets 30-75 deg, views
+       (10 cm, 0 deg), (30 cm, 15 deg), (50 cm, 30 deg), (10 cm, 40 deg), three shapes;
+    3. yaw 10-40 deg, arms on the chest and at the sides, 10 cm, 3 cm at 50 deg;
+    4. body shapes: each with a 3 cm lift and a flat control, arms on the chest and overhead;
+    5. lift size (0.5-4 cm) x onset angle (30-75 deg), arms on the chest, 10 cm, side view;
+    6. a Latin hypercube of ``n_random`` sets over all six factors (seeded), which also
        mixes the factors the sweeps hold fixed.
-    Cells the first slice already ran are part of it (their renders are reused).
     """
     cells = [Cell(lift, onset, arms, h, 0.0)
              for arms in ARMS for h in HEIGHTS_M for lift, onset in ((2.0, 50.0), (0.0, 45.0))]
+    cells += slice_grid()
+    cells += [Cell(3.0, 50.0, arms, 0.1, yaw) for yaw in (20.0, 10.0, 30.0, 40.0)
+              for arms in ("chest", "sides")]
+    cells += [Cell(lift, onset, arms, 0.1, 0.0, shape) for lift, onset in ((3.0, 60.0), (0.0, 45.0))
+              for arms in ("chest", "overhead") for shape in SHAPES]
     cells += [Cell(lift, onset, "chest", 0.1, 0.0)
               for lift in (0.5, 1.0, 2.0, 3.0, 4.0) for onset in (30.0, 40.0, 60.0, 75.0)]
-    cells += [Cell(3.0, 50.0, arms, 0.1, yaw) for arms in ("chest", "sides")
-              for yaw in (10.0, 20.0, 30.0, 40.0)]
-    cells += [Cell(lift, onset, arms, 0.1, 0.0, shape) for shape in SHAPES
-              for arms in ("chest", "overhead") for lift, onset in ((3.0, 60.0), (0.0, 45.0))]
     cells += latin_hypercube(n_random, seed)
-    cells += slice_grid()
     unique: dict[str, Cell] = {}
     for c in cells:
         unique.setdefault(c.name, c)
@@ -293,7 +301,7 @@ FACTORS = {
     "camera height m": lambda c: _nearest(c["cam_height_m"], HEIGHTS_M),
     "yaw deg": lambda c: _nearest(c["yaw_deg"], (0.0, 10.0, 20.0, 30.0, 40.0)),
     "lift cm": lambda c: 0.0 if c["lift_cm"] == 0 else _nearest(c["lift_cm"], (0.5, 1.0, 2.0, 3.0, 4.0)),
-    "onset deg": lambda c: _nearest(c["onset_deg"], (30.0, 45.0, 60.0, 75.0)),
+    "onset deg": lambda c: _nearest(c["onset_deg"], (30.0, 40.0, 50.0, 60.0, 75.0)),
     "shape": lambda c: c["shape"],
     "arms seen": lambda c: "chest / overhead" if c["arms"] in ("chest", "overhead") else "sides / glutes",
 }
@@ -337,11 +345,13 @@ def _stats_table(rows: list[dict], keys: tuple[str, ...]) -> str:
 
 
 def map_tables(rows: list[dict]) -> str:
-    """Markdown: the map by arms x camera height, then by yaw, lift size, onset angle and
+    """Markdown: the map by arms x camera height (side views), then by yaw, lift size, onset angle and
     body shape (each split by whether the arms leave the lumbar gap in view), then reps
     counted against the script."""
+    side = [r for r in rows if r["cell"]["yaw_deg"] <= SIDE_VIEW_MAX_YAW_DEG]
     parts = [f"{len(rows)} sets, {sum(len(r['reps']) for r in rows)} scored reps.", "",
-             _stats_table(rows, ("arms", "camera height m"))]
+             f"Side views (yaw <= {SIDE_VIEW_MAX_YAW_DEG:g} deg), {len(side)} sets:", "",
+             _stats_table(side, ("arms", "camera height m"))]
     for k in ("yaw deg", "lift cm", "onset deg", "shape"):
         parts += ["", _stats_table(rows, ("arms seen", k))]
     extra = [r["rep_count"] - r.get("truth_rep_count", len(r["reps"])) for r in rows]
@@ -349,16 +359,42 @@ def map_tables(rows: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def realism_by_view(rows: list[dict]) -> str:
+    """Markdown: realism per arms x camera height over all sets: person found %, swap %,
+    near-side hip / knee / ankle / shoulder error (median of the sets' medians, largest
+    p90, px) and the mask's underside vs the rendered silhouette (median / p90, px)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        key = (FACTORS["arms"](r["cell"]), FACTORS["camera height m"](r["cell"]))
+        groups.setdefault(key, []).append(r["realism"])
+    joints = ("hip_l", "knee_l", "ankle_l", "shoulder_l")
+    out = ["| arms | camera height m | sets | found % | swap % | hip near | knee near | ankle near | shoulder near "
+           "| underside px |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (arms, h), rs in sorted(groups.items(), key=lambda kv: (ARMS.index(kv[0][0]), kv[0][1])):
+        cells = []
+        for j in joints:
+            med = [x["joints"][j]["all"]["median"] for x in rs]
+            p90 = [x["joints"][j]["all"]["p90"] for x in rs]
+            cells.append(f"{_fmt(float(np.nanmedian(med)))} / {_fmt(float(np.nanmax(p90)))}")
+        und = [x["underside_err_px"] for x in rs]
+        out.append(f"| {arms} | {h:g} | {len(rs)} | {_fmt(100 * min(x['found_fraction'] for x in rs), 0)} | "
+                   f"{_fmt(100 * max(x['swap_fraction'] for x in rs), 0)} | {' | '.join(cells)} | "
+                   f"{_fmt(float(np.nanmedian([u['median'] for u in und])))} / "
+                   f"{_fmt(float(np.nanmax([u['p90'] for u in und])))} |")
+    return "\n".join(out)
+
+
 def draw_map(rows: list[dict], path: Path) -> None:
     """The map as a PNG: judged %, right % and onset error by arms x camera height
-    (heatmaps), and the same by yaw and by lift size (arms on the chest or overhead)."""
+    (heatmaps, side views), and the same by yaw and by lift size (arms on the chest or overhead)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
-    grid_stats = group_stats(rows, ("arms", "camera height m"))
+    side = [r for r in rows if r["cell"]["yaw_deg"] <= SIDE_VIEW_MAX_YAW_DEG]
+    grid_stats = group_stats(side, ("arms", "camera height m"))
     metrics = (("judged_pct", "back judged, % of reps", "Greens", (0, 100)),
                ("right_pct", "judged right, % of reps", "Blues", (0, 100)),
                ("onset_abs_err_p90_deg", "onset error, p90 |deg|", "Oranges", (0, 15)))
@@ -371,11 +407,12 @@ def draw_map(rows: list[dict], path: Path) -> None:
                 label = "-" if st is None or not np.isfinite(z[i, j]) else f"{z[i, j]:.0f}"
                 if st is not None:
                     label += f"\n(n={st['reps'] if m != 'onset_abs_err_p90_deg' else st['n_onsets']})"
-                ax.text(j, i, label, ha="center", va="center", fontsize=8)
+                dark = np.isfinite(z[i, j]) and (z[i, j] - lo) / (hi - lo) > 0.6
+                ax.text(j, i, label, ha="center", va="center", fontsize=8, color="white" if dark else "black")
         ax.set_xticks(range(len(HEIGHTS_M)), [f"{100 * h:g} cm" for h in HEIGHTS_M])
         ax.set_yticks(range(len(ARMS)), ARMS)
         ax.set_xlabel("camera height")
-        ax.set_title(f"{title}\nby arms x camera height")
+        ax.set_title(f"{title}\nby arms x camera height (yaw <= {SIDE_VIEW_MAX_YAW_DEG:g} deg)")
     seen = [r for r in rows if r["cell"]["arms"] in ("chest", "overhead")]
     for ax, key, xlabel in ((axes[1][0], "yaw deg", "yaw off the side view, deg"),
                             (axes[1][1], "lift cm", "lumbar lift, cm (0 = flat back)")):
@@ -438,6 +475,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tag", default="current", help="name of this analysis run (e.g. before / after a change)")
     ap.add_argument("--workers", type=int, default=1, help="cells run in parallel")
     ap.add_argument("--only", nargs="*", default=None, help="cell names to run")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="only cells whose clip and pose track are already in DIR/clips (re-analysis after a change)")
     ap.add_argument("--tables", action="store_true", help="print the tables of run TAG")
     ap.add_argument("--figure", type=Path, default=None, help="draw the map of run TAG into this PNG")
     args = ap.parse_args(argv)
@@ -447,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.tables or args.figure:
         rows = load_results(out, args.tag)
         if args.tables:
-            print(map_tables(rows), "", validity_table(rows), sep="\n")
+            print(map_tables(rows), "", realism_by_view(rows), "", validity_table(rows), sep="\n")
         if args.figure:
             draw_map(rows, args.figure)
         return
@@ -456,7 +495,8 @@ def main(argv: list[str] | None = None) -> None:
     clips.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     todo = [(c, clips, results / f"{c.name}.json") for c in GRIDS[args.grid]()
-            if not (results / f"{c.name}.json").exists() and (not args.only or c.name in args.only)]
+            if not (results / f"{c.name}.json").exists() and (not args.only or c.name in args.only)
+            and (not args.cached_only or (clips / f"{c.name}.keypoints.npz").exists())]
     print(f"{len(todo)} cells to run into {results}", flush=True)
     done: Iterator[tuple[str, dict | str]]
     if args.workers <= 1:
