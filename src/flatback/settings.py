@@ -376,10 +376,11 @@ class GeometrySettings(_Section):
         4.5,
         description="A lying person's hip-to-shoulder line is not parallel to the floor: the hip joints sit "
         "higher above it than the shoulder joints (the buttocks are thicker than the upper back), so the "
-        "trunk line dips toward the head by about this much, deg. Measured: the twin's rig 4.1-4.9, "
-        "BlazePose on the twin 4-5.6, real clips whose mask shows the floor contacts 4.5-6.1 (docs/twin_validity.md). "
-        "The mask's floor is compared with the trunk line less this dip (compared as they were, the mask's "
-        "floor was refused whenever the dip exceeded floor_agree_deg, e.g. with the arms overhead).",
+        "trunk line dips toward the head, by up to about this much, deg. Measured: the twin's rig 4.1-4.9, "
+        "BlazePose on the twin 4-5.6, real clips whose mask shows the floor contacts 4.5-6.1 "
+        "(docs/twin_validity.md). The mask's floor is taken when the trunk line dips from -floor_agree_deg "
+        "to this + floor_agree_deg below it (compared as if parallel, the mask's floor was refused whenever "
+        "the dip exceeded floor_agree_deg, e.g. with the arms overhead on the twin: leg angles 5 deg low).",
     )
     legs_agree_deg: float = Field(
         20.0,
