@@ -412,7 +412,7 @@ def draw_map(rows: list[dict], path: Path) -> None:
         ax.set_xticks(range(len(HEIGHTS_M)), [f"{100 * h:g} cm" for h in HEIGHTS_M])
         ax.set_yticks(range(len(ARMS)), ARMS)
         ax.set_xlabel("camera height")
-        ax.set_title(f"{title}\nby arms x camera height (yaw <= {SIDE_VIEW_MAX_YAW_DEG:g} deg)")
+        ax.set_title(f"{title}\narms x camera height, yaw <= {SIDE_VIEW_MAX_YAW_DEG:g}")
     seen = [r for r in rows if r["cell"]["arms"] in ("chest", "overhead")]
     for ax, key, xlabel in ((axes[1][0], "yaw deg", "yaw off the side view, deg"),
                             (axes[1][1], "lift cm", "lumbar lift, cm (0 = flat back)")):
