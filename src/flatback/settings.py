@@ -389,6 +389,16 @@ class GeometrySettings(_Section):
         "this angle of the trunk line, deg; otherwise something else touches the floor under "
         "the body (a hand, a cushion) and the trunk line is the safer floor direction.",
     )
+    trunk_floor_offset_deg: float = Field(
+        4.5,
+        description="A lying person's hip-to-shoulder line is not parallel to the floor: the hip joints sit "
+        "higher above it than the shoulder joints (the buttocks are thicker than the upper back), so the "
+        "trunk line dips toward the head, by up to about this much, deg. Measured: the twin's rig 4.1-4.9, "
+        "BlazePose on the twin 4-5.6, real clips whose mask shows the floor contacts 4.5-6.1 "
+        "(docs/twin_validity.md). The mask's floor is taken when the trunk line dips from -floor_agree_deg "
+        "to this + floor_agree_deg below it (compared as if parallel, the mask's floor was refused whenever "
+        "the dip exceeded floor_agree_deg, e.g. with the arms overhead on the twin: leg angles 5 deg low).",
+    )
     legs_agree_deg: float = Field(
         20.0,
         description="Two legs whose angles differ by less than this move together; their "
@@ -525,6 +535,12 @@ class BackLiftSettings(_Section):
         0.25,
         description="The onset is walked back to where the clearance rose above this fraction of the margin "
         "over its reference (0-1): the moment the back began to rise, not when the rise became certain.",
+    )
+    onset_min_rise_px: float = Field(
+        0.5,
+        description="...and at least this many pixels above it, px: the mask's outline moves in pixel steps, so "
+        "a rise of less than a pixel cannot be told from its flicker (on the twin, a quarter of the margin "
+        "was 0.6 px at 640x360 and the walk-back crossed flat readings, up to 13 deg early).",
     )
     onset_lead_s: float = Field(
         0.1,

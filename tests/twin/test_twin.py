@@ -168,13 +168,19 @@ def test_validity_scoring_matches_reps_by_bottom_time():
 
     script = leg_lowering_script(n_reps=1, onset_deg=50.0, lift_cm=2.0)
     (_, bottom, _), = script.reps_s
+    t_onset = script.lift_onsets()[0][0]  # the lowering (the set-down lifts the back too)
     lifted = NS(bottom_s=bottom + 0.3,
-                back_lift=NS(state="lifted", onset_leg_angle_deg=47.0))
-    set_down = NS(bottom_s=script.duration_s, back_lift=NS(state="lifted",
+                back_lift=NS(state="lifted", onset_s=t_onset + 0.1, onset_leg_angle_deg=47.0))
+    set_down = NS(bottom_s=script.duration_s, back_lift=NS(state="lifted", onset_s=script.duration_s - 1,
                                                            onset_leg_angle_deg=45.0))
     (row,) = score_reps(script, NS(reps=[set_down, lifted]))
     assert row["judged"] and row["right"] and row["truth_lifted"]
     assert row["onset_err_deg"] == pytest.approx(-3.0, abs=0.1)
+    # the error splits into timing (reported 0.1 s late: the legs had gone lower) and leg angle
+    assert row["onset_time_err_s"] == pytest.approx(0.1)
+    assert row["onset_err_timing_deg"] == pytest.approx(float(script.leg_angle_deg(t_onset + 0.1)) - 50.0, abs=0.1)
+    assert row["onset_err_timing_deg"] < -0.5
+    assert row["onset_err_timing_deg"] + row["onset_err_leg_angle_deg"] == pytest.approx(row["onset_err_deg"])
     (row,) = score_reps(script, NS(reps=[NS(bottom_s=bottom, back_lift=NS(
-        state="occluded", onset_leg_angle_deg=None))]))
+        state="occluded", onset_s=None, onset_leg_angle_deg=None))]))
     assert not row["judged"] and not row["right"]

@@ -54,6 +54,15 @@ class BackTrack:
     baseline: Baseline | None
     episodes: list[LiftEpisode]
     secondary_lifted: np.ndarray  # (N,) bool: the waist contour rose (underside hidden)
+    min_rise_ratio: float = 0.0  # the smallest rise the walk-back counts: onset_min_rise_px, torso lengths
+
+
+def onset_leave_level(reference: float, baseline: Baseline, min_rise_ratio: float, settings: BackLiftSettings) -> float:
+    """Clearance (torso lengths) above which the back has left its flat reference: the
+    reference (or the baseline, if higher) plus ``onset_leave_fraction`` of the margin,
+    and at least ``min_rise_ratio`` (the measurement's resolution, ``onset_min_rise_px``)."""
+    return max(reference, baseline.clearance_ratio) + max(settings.onset_leave_fraction * baseline.margin_ratio,
+                                                           min_rise_ratio)
 
 
 def rolling_median(t_s: np.ndarray, x: np.ndarray, window_s: float) -> np.ndarray:
@@ -99,13 +108,15 @@ def flat_baseline(
 
 
 def lift_episodes(
-    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, baseline: Baseline, settings: BackLiftSettings
+    t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, baseline: Baseline, settings: BackLiftSettings,
+    min_rise_ratio: float = 0.0,
 ) -> list[LiftEpisode]:
     """Stretches where the clearance stays above baseline + margin for ``min_lift_s``.
 
     The onset is walked back from the first clear exceedance to where the clearance
-    left the baseline (rose above a quarter of the margin): the moment the back began
-    to rise, not the moment the rise became certain.
+    left the baseline (:func:`onset_leave_level`: a quarter of the margin above it, and
+    at least ``min_rise_ratio``): the moment the back began to rise, not the moment the
+    rise became certain.
     """
     above = np.isfinite(clearance) & (clearance > baseline.clearance_ratio + baseline.margin_ratio)
     episodes = []
@@ -114,7 +125,7 @@ def lift_episodes(
         if t_s[b - 1] - t_s[a] < settings.min_lift_s:
             continue
         onset = a
-        leave = baseline.clearance_ratio + settings.onset_leave_fraction * baseline.margin_ratio
+        leave = onset_leave_level(baseline.clearance_ratio, baseline, min_rise_ratio, settings)
         while onset > 0 and np.isfinite(clearance[onset - 1]) and clearance[onset - 1] > leave:
             onset -= 1
         episodes.append(
@@ -143,15 +154,16 @@ def track_back(
     occluded = np.isin(status, [int(s) for s in OCCLUDING])
     state[occluded] = BackState.OCCLUDED
     episodes: list[LiftEpisode] = []
+    min_rise = settings.onset_min_rise_px / torso_px if np.isfinite(torso_px) and torso_px > 0 else 0.0
     if baseline is not None:
         measured = np.isfinite(smooth)
         state[measured] = BackState.FLAT
-        episodes = lift_episodes(t_s, smooth, leg_angle_deg, baseline, settings)
+        episodes = lift_episodes(t_s, smooth, leg_angle_deg, baseline, settings, min_rise)
         for ep in episodes:
             span = slice(ep.onset_i, ep.end_i + 1)
             state[span] = np.where(measured[span], BackState.LIFTED, state[span])
     secondary = secondary_lift(clearance.waist_ratio, leg_angle_deg, occluded, settings)
-    return BackTrack(smooth, state, baseline, episodes, secondary)
+    return BackTrack(smooth, state, baseline, episodes, secondary, min_rise)
 
 
 def secondary_lift(
@@ -170,14 +182,16 @@ def secondary_lift(
 
 def descent_onset(
     t_s: np.ndarray, clearance: np.ndarray, leg_angle_deg: np.ndarray, rep: RepTiming, baseline: Baseline,
-    settings: BackLiftSettings,
+    settings: BackLiftSettings, min_rise_ratio: float = 0.0,
 ) -> tuple[float, float] | None:
     """(onset_s, leg angle deg) where the back starts to rise while the legs go down.
 
     Within the rep's lowering (and the pause after it), the reference is the flattest
     reading before the back's highest point; the onset is where the clearance left that
-    reference on its way to exceeding it (or the baseline, if higher) by the margin. A
-    back that never fully flattens between reps still gets the onset of this rep's rise.
+    reference (or the baseline, if higher: a reading that flickers below the flat level is
+    no reference) on its way to exceeding it by the margin, by at least ``min_rise_ratio``
+    (torso lengths: the outline's resolution). A back that never fully flattens between
+    reps still gets the onset of this rep's rise.
     """
     descent = rep.phase_span(Phase.DESCENT)
     if descent is None:
@@ -196,7 +210,7 @@ def descent_onset(
     if not len(above):
         return None
     k = k_ref + int(above[0])
-    leave = ref + settings.onset_leave_fraction * baseline.margin_ratio
+    leave = onset_leave_level(ref, baseline, min_rise_ratio, settings)
     while k > k_ref and c[k - 1] > leave:
         k -= 1
     i = int(idx[k])
@@ -218,7 +232,8 @@ def rep_back(
     scale = 1.0 if back.baseline is None or back.baseline.legs_up else settings.no_legs_up_confidence
     confidence = round(measured * scale, 3)
     if (states == BackState.LIFTED).any() and back.baseline is not None:
-        onset = descent_onset(t_s, back.clearance_ratio, leg_angle_deg, rep, back.baseline, settings)
+        onset = descent_onset(t_s, back.clearance_ratio, leg_angle_deg, rep, back.baseline, settings,
+                              back.min_rise_ratio)
         if onset is None:  # lifted, but not while lowering (already up, or on the way up)
             return RepBack(BackState.LIFTED, None, None, None, measured, peak_val, None, confidence)
         return RepBack(BackState.LIFTED, onset[0], onset[1], onset[1], measured, peak_val, None, confidence)
@@ -279,7 +294,8 @@ class BackTracker:
     quartile of the readings with the legs above ``baseline_min_leg_angle_deg`` so far
     (at least 5), else the lowest tenth of all readings (at least 3); a lift is the
     clearance above baseline + margin for ``min_lift_s``, its onset walked back to where
-    the clearance rose above a quarter of the margin. ``reset()`` starts again.
+    the clearance rose above a quarter of the margin (and ``onset_min_rise_px``).
+    ``reset()`` starts again.
     """
 
     def __init__(self, settings: BackLiftSettings | None = None):
@@ -319,7 +335,8 @@ class BackTracker:
         if not (np.isfinite(smooth) and np.isfinite(base)):
             self._above_since = self._left_at = None
             return BackReading(BackState.UNKNOWN, smooth, base, margin)
-        if smooth > base + self.settings.onset_leave_fraction * margin:
+        px = s.onset_min_rise_px / torso_px if np.isfinite(torso_px) and torso_px > 0 else 0.0
+        if smooth > base + max(s.onset_leave_fraction * margin, px):
             if self._left_at is None:
                 self._left_at = (t_s, leg_angle_deg)
         else:
