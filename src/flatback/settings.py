@@ -374,15 +374,6 @@ class GeometrySettings(_Section):
         description="Largest floor-line tilt in the image accepted as camera roll, deg; "
         "beyond it the person is not lying on the floor (or the camera is on its side).",
     )
-    trunk_floor_offset_deg: float = Field(
-        4.0,
-        description="How far the shoulder-to-hip line of a person lying on their back rises toward the feet "
-        "above the floor, deg: the hip joints lie higher above the floor than the shoulder joints (buttocks "
-        "and pelvis against flat shoulder blades). The MakeHuman bodies of flatback.twin lie at 4.0-5.9 "
-        "degrees (slim female to heavy male, arms anywhere); on the development clips whose mask gave a clean "
-        "contact line the trunk line differed from it by 0.4-6.7 degrees, median 3.2. The trunk line is "
-        "turned back by this much before it stands in for the floor or is compared with the contact line.",
-    )
     floor_agree_deg: float = Field(
         4.0,
         description="The mask's underside tangent is used as the floor when it is within "
@@ -392,12 +383,13 @@ class GeometrySettings(_Section):
     trunk_floor_offset_deg: float = Field(
         4.5,
         description="A lying person's hip-to-shoulder line is not parallel to the floor: the hip joints sit "
-        "higher above it than the shoulder joints (the buttocks are thicker than the upper back), so the "
-        "trunk line dips toward the head, by up to about this much, deg. Measured: the twin's rig 4.1-4.9, "
-        "BlazePose on the twin 4-5.6, real clips whose mask shows the floor contacts 4.5-6.1 "
-        "(docs/twin_validity.md). The mask's floor is taken when the trunk line dips from -floor_agree_deg "
-        "to this + floor_agree_deg below it (compared as if parallel, the mask's floor was refused whenever "
-        "the dip exceeded floor_agree_deg, e.g. with the arms overhead on the twin: leg angles 5 deg low).",
+        "higher above it than the shoulder joints (buttocks and pelvis against flat shoulder blades), so the "
+        "trunk line rises toward the feet by about this much, deg. Measured: the twin's rig 4.0-5.9 (slim "
+        "female to heavy male, arms anywhere), BlazePose on the twin 4-5.6, real clips whose mask shows the "
+        "floor contacts 0.4-6.7 (docs/twin_validity.md). The trunk line is turned back by this much before it "
+        "is compared with the mask's contact line (within floor_agree_deg: the mask is the floor) or stands in "
+        "for the floor (compared as if parallel, the mask's floor was refused with the arms overhead on the "
+        "twin and on three real clips, and every leg angle read about 5 deg low).",
     )
     legs_agree_deg: float = Field(
         20.0,

@@ -560,11 +560,11 @@ class FloorEstimator:
     repair) and returns whether its trunk lies within ``lying_max_trunk_tilt_deg`` of
     horizontal. The estimate is the rules of :func:`compute_floor_line`, over what was
     seen: the person is upright unless at least half the frames with a trunk are lying;
-    the feet side is the median hip-minus-shoulder x; the roll is the median trunk line,
-    replaced by the median underside tangent of the mask (frames whose buttocks and
-    upper back give one, at least 3 and a fifth of the lying frames) when the two agree
-    within ``floor_agree_deg``, the trunk line's dip toward the head (0 to
-    ``trunk_floor_offset_deg``: hips sit higher than shoulders) allowed for. Memory: three numbers per lying frame.
+    the feet side is the median hip-minus-shoulder x; the roll is the median trunk line
+    turned back by ``trunk_floor_offset_deg`` (hips sit higher than shoulders), replaced
+    by the median underside tangent of the mask (frames whose buttocks and upper back
+    give one, at least 3 and a fifth of the lying frames) when the two agree within
+    ``floor_agree_deg``. Memory: three numbers per lying frame.
     """
 
     def __init__(self, settings: GeometrySettings | None = None):
@@ -650,10 +650,7 @@ class FloorEstimator:
             roll = float(np.degrees(np.arctan(np.median(self._slopes))))
             # The mask tangent is the better floor, unless something other than the back
             # (a hand, a cushion) touches the floor under the body and tilts it.
-            # the trunk line may dip toward the head by up to trunk_floor_offset_deg (hips higher than shoulders)
-            dip = feet_sign * (roll - trunk_roll)
-            agree = self.settings.floor_agree_deg
-            if -agree <= dip <= self.settings.trunk_floor_offset_deg + agree:
+            if abs(roll - trunk_roll) <= self.settings.floor_agree_deg:
                 floor = FloorLine(roll, feet_sign, "mask", roll)
             else:  # the contacts' line disagrees with the trunk's: the trunk for the angles, the contacts for the gap
                 floor = FloorLine(trunk_roll, feet_sign, "trunk", roll)
