@@ -57,6 +57,7 @@
   // --- the page's state -------------------------------------------------------------------
   const video = $("video"), view = $("view"), ctx = view.getContext("2d");
   const grab = document.createElement("canvas"), gctx = grab.getContext("2d");
+  let cameraAsked = false;
   let ws = null, inFlight = 0, last = null, times = [], latencies = [], hello = null, cameraReady = false, wantStart = params.get("autostart") === "1";
   let prevPhase = "none", prevTempo = 0, prevCue = null, prevReps = 0;
 
@@ -78,6 +79,7 @@
     if (m.type === "hello") {
       hello = m; flatback.config = m; speaker.repeatS = m.cue_repeat_s;
       $("goal").textContent = m.target; $("hold-goal").textContent = Math.round(m.hold_target_s);
+      if (!cameraAsked) { cameraAsked = true; startCamera(); }  // the model is loaded: the first frame is analysed
       maybeStart();
     } else if (m.type === "started") {
       flatback.summary = null; $("summary-card").hidden = true; prevReps = 0;
@@ -279,6 +281,6 @@
   if (params.get("target")) $("target").value = params.get("target");
   $("target-box").hidden = $("mode").value !== "set";
   if (speaker.muted) $("mute").textContent = "Unmute";
+  setStatus("Loading the pose model...");
   connect();
-  startCamera();
 })();
