@@ -21,6 +21,7 @@ import re
 import struct
 import tempfile
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ class ServeConfig:
     db_url: str | None = None
     token: str | None = None  # required on every request when set
     loopback_only: bool = True  # the Host header must name loopback
+    upload_backend: Callable[[], Any] | None = None  # the uploads' pose backend (None: the model; docs' pictures replay)
 
 
 def _backend(settings: Settings):
@@ -119,7 +121,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     sets_dir, reports_dir, uploads_dir = (config.data_dir / n for n in ("sets", "reports", "uploads"))
     for d in (sets_dir, reports_dir, uploads_dir):
         d.mkdir(parents=True, exist_ok=True)
-    jobs = Jobs(settings, reports_dir, config.db_url)
+    jobs = Jobs(settings, reports_dir, config.db_url, config.upload_backend)
     app = FastAPI(title="flatback", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
 

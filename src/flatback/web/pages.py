@@ -24,7 +24,7 @@ def progress_svg(sessions: list[SessionSummary]) -> str:
     ranges = [s.end_range_deg for s in sessions]
     finite = [r for r in ranges if r is not None and math.isfinite(r)]
     lo, hi = (min(finite + [30.0]) - 5, max(finite + [90.0]) + 5) if finite else (0.0, 90.0)
-    qmax = max(max(s.quality_reps for s in sessions), 1)
+    qmax = 4 * max(math.ceil(max(s.quality_reps for s in sessions) / 4), 1)  # whole ticks in 4 steps
 
     def y_deg(v: float) -> float:
         return PAD_T + ih * (hi - v) / (hi - lo)

@@ -69,7 +69,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, data
     scheme = "https" if ssl_certfile else "http"
     shown = host if ":" not in host else f"[{host}]"
     url = f"{scheme}://{shown}:{sock.getsockname()[1]}/live" + (f"?token={token}" if token else "")
-    config = uvicorn.Config(app, log_level="warning", ws="websockets", ws_max_size=4 * 1024 * 1024,
+    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * 1024 * 1024,
                             ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
                             ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None)
     server = uvicorn.Server(config)

@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from flatback.log.history import TrainingLog
 from flatback.outputs.files import write_outputs
 from flatback.outputs.report import Report
 from flatback.pipeline.offline import Analyzer
+from flatback.pose import PoseBackend
 from flatback.settings import Settings
 
 # (what the first bytes hold, the extension the file is stored under, its name for messages)
@@ -67,8 +69,11 @@ class Job:
 class Jobs:
     """Analyses run one at a time in a background thread (the pose model needs the CPU)."""
 
-    def __init__(self, settings: Settings, reports_dir: Path, db_url: str | None):
+    def __init__(self, settings: Settings, reports_dir: Path, db_url: str | None,
+                 backend: Callable[[], PoseBackend] | None = None):
+        """``backend``: makes the pose backend for one upload (None: the default model)."""
         self.settings = settings
+        self.backend = backend
         self.reports_dir = reports_dir
         self.db_url = db_url
         self._jobs: dict[str, Job] = {}
@@ -99,7 +104,8 @@ class Jobs:
                     job.stage = "drawing"
                     job.fraction = 0.8 + 0.2 * min(done_s / total_s, 1.0) if total_s > 0 else 0.8
 
-                analysis = Analyzer(self.settings).run(video, tracked)
+                backend = self.backend() if self.backend is not None else None
+                analysis = Analyzer(self.settings, backend).run(video, tracked)
                 job.stage = "drawing"
                 out = write_outputs(analysis, self.reports_dir / job.id, decimals=self.settings.output.decimals,
                                     video_source=video, progress=drawn)
