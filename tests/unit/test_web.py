@@ -256,3 +256,36 @@ def test_the_test_mode_reports_the_norms(make_client, clip):
     test = summary["test"]
     assert len(test["tries"]) >= 1 and test["norms_deg"]["adolescents"] == 72.0
     assert test["end_range_deg"] is None or test["comparison"]
+
+
+def test_side_view_limit_is_where_the_picture_errs_by_the_allowed_degrees():
+    from flatback.measure.view import BodyFrame3D, picture_angle_error_deg
+    from flatback.pipeline.setup_check import side_view_max_yaw_deg
+
+    e = Settings().geometry.picture_max_error_deg
+    yaw = side_view_max_yaw_deg(e)
+
+    def error_at(yaw_deg: float) -> float:  # a camera at floor height, turned yaw_deg off the side view
+        r = np.radians(yaw_deg)
+        feet = np.array([np.cos(r), 0.0, np.sin(r)])
+        return picture_angle_error_deg(BodyFrame3D(np.array([0.0, -1.0, 0.0]), feet, yaw_deg),
+                                       tuple(np.linspace(5, 85, 81)))
+
+    assert error_at(yaw) == pytest.approx(e, abs=0.05)
+    assert error_at(yaw - 5) < e < error_at(yaw + 5)
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--db", "mysql://u@h/x"], 6, "training log"),
+    (["--cert", "c.pem"], 2, "--cert and --key"),
+    (["--host", "256.1.1.1"], 2, "Cannot listen"),
+])
+def test_serve_refuses_bad_options_in_one_line(tmp_path, args, code, words):
+    from typer.testing import CliRunner
+
+    from flatback.cli import app
+
+    extra = [] if "--db" in args else ["--db", f"sqlite:///{tmp_path / 'log.db'}"]
+    result = CliRunner().invoke(app, ["serve", "--no-browser", "--port", "0", "--data", str(tmp_path / "w"), *extra, *args])
+    assert result.exit_code == code, result.output
+    assert words in result.output and "Traceback" not in result.output
