@@ -101,9 +101,6 @@ def main(docs: str) -> None:
                              "s.phase === 'descent' && s.tempo_count >= 2 && s.cue", timeout=120)
             shoot(driver, "serve_live.png")
             wait_for(driver, "return window.flatback.summary", timeout=180)
-            driver.get(f"{base}/history")
-            time.sleep(1)
-            shoot(driver, "serve_history.png")
         finally:
             driver.quit()
         # upload: the demo video analysed, its report below
@@ -117,6 +114,9 @@ def main(docs: str) -> None:
             time.sleep(3)
             driver.set_window_size(1200, 1000)
             shoot(driver, "serve_upload.png")
+            driver.get(f"{base}/history")  # the live set and the upload, both in the log
+            time.sleep(1)
+            shoot(driver, "serve_history.png")
         finally:
             driver.quit()
         server.should_exit = True
