@@ -363,6 +363,11 @@ async def _serve_live(ws: WebSocket, session: LiveSession, executor: ThreadPoolE
             except FrameError as e:
                 await ws.send_json({"type": "error", "error": str(e)})
                 continue
+            except Exception as e:  # a bug: one line for the page, the trace in the server's log
+                traceback.print_exc()
+                await ws.send_json({"type": "error", "error": f"internal error ({type(e).__name__}) on a frame; "
+                                    "the server's log has the details"})
+                continue
             state["dropped"] = slot.dropped
             await ws.send_json(state)
             if state["done"]:
@@ -406,6 +411,12 @@ async def _command(ws: WebSocket, session: LiveSession, executor: ThreadPoolExec
             await ws.send_json({"type": "error", "error": f"unknown command {kind!r}: start, stop, cancel or mode"})
     except FlatbackError as e:
         await ws.send_json({"type": "error", "error": str(e)})
+    except (ValueError, TypeError) as e:  # a command with a wrong value (e.g. a target that is not a number)
+        await ws.send_json({"type": "error", "error": f"bad {kind!r} command: {e}"})
+    except Exception as e:  # a bug: one line for the page, the trace in the server's log
+        traceback.print_exc()
+        await ws.send_json({"type": "error", "error": f"internal error ({type(e).__name__}) in {kind!r}; "
+                            "the server's log has the details"})
 
 
 __all__ = ["LatestFrame", "ServeConfig", "TokenGate", "create_app"]

@@ -98,7 +98,7 @@ def history_page(sessions: list[SessionSummary], plan: Plan, sets: list[dict[str
     ) or '<tr><td colspan="9" class="muted">The training log is empty: do a live set, or upload a video and tick "add to my log".</td></tr>'
     set_rows = "\n".join(
         f'<tr class="saved-set" data-id="{escape(s["id"])}"><td><a href="{escape(s["url"])}">{escape(s["id"])}</a></td>'
-        f'<td>{escape(s["kind"])} {escape(str(s["mode"]))}</td><td>{escape(str(s["exercise"]).replace("_", " "))}</td>'
+        f'<td>{"upload" if s["kind"] == "upload" else "live " + escape(str(s["mode"]))}</td><td>{escape(str(s["exercise"]).replace("_", " "))}</td>'
         f'<td class="reps">{s["rep_count"]}</td><td>{s["quality_rep_count"]}</td><td>{_fmt(s["end_range_deg"])}</td></tr>'
         for s in sets
     ) or '<tr><td colspan="6" class="muted">No reports yet.</td></tr>'
