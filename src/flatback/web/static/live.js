@@ -141,7 +141,7 @@
 
   // what the coach says: breathing on each turn, the count on the way down, the cue
   function coach(m) {
-    if (!m.running) { prevPhase = m.phase; return; }
+    if (!m.running) { prevPhase = m.phase; setupAdvice(m); return; }
     if (m.phase === "descent" && prevPhase !== "descent") {
       speaker.say(m.mode === "test" ? "Lower slowly until your back lifts. One" : "Inhale, lower. One", 5, null, 1.0);
     } else if (m.phase === "ascent" && prevPhase !== "ascent") {
@@ -156,6 +156,17 @@
     }
     $("prompt").textContent = prompt(m);
     prevPhase = m.phase; prevTempo = m.phase === "descent" ? m.tempo_count : 0; prevCue = m.cue; prevReps = m.rep_count;
+  }
+
+  // before the set: say the first thing to change (each at most once per cue_repeat_s), or that all is green
+  function setupAdvice(m) {
+    if (flatback.summary || !cameraReady) return;
+    const bad = m.setup.find((i) => i.ok === false);
+    const green = m.setup.length && m.setup.every((i) => i.ok === true);
+    $("start").textContent = green || !m.setup.length ? "Start" : "Start anyway";
+    $("prompt").textContent = bad ? bad.text : green ? "All green: start when ready." : "";
+    if (bad) speaker.say(bad.text, 4, "setup:" + bad.key, 3);
+    else if (green) speaker.say("All set. Start when ready.", 4, "setup:green", 3);
   }
 
   function prompt(m) {
