@@ -213,8 +213,9 @@ def test_setup_check_flags_a_camera_filmed_from_above(server, tmp_path):
             const c = s.find(i => i.key === 'camera_height');
             return c && c.ok === false ? c : null;""", timeout=90)
         assert "looks down" in item["text"]
-        shown = driver.find_element("css selector", '#setup li[data-key="camera_height"]')
-        assert "bad" in shown.get_attribute("class")
+        shown = wait_for(driver, "const li = document.querySelector('#setup li[data-key=camera_height]'); "
+                                 "return li && li.className")  # the list is redrawn at every state: read it at once
+        assert shown == "bad"
         assert_only_loopback(requested_urls(driver))
     finally:
         driver.quit()
