@@ -545,6 +545,45 @@ def _print_test(result, outdir: Path) -> None:
     typer.echo(f"Wrote {outdir}/: {', '.join(sorted(p.name for p in outdir.iterdir()))}")
 
 
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Other than 127.0.0.1 (e.g. 0.0.0.0 for a phone on your network) needs the token printed at start.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8000,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in the browser.")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Training log URL [default: $FLATBACK_DB or your data folder].")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Folder for the saved sets' and uploads' reports [default: your data folder, flatback/web].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override one setting: section.key=value (repeatable).")] = [],
+    cert: Annotated[Path | None, typer.Option("--cert", help="TLS certificate (PEM) for HTTPS: a phone's browser gives the camera only over HTTPS.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="TLS private key (PEM) for --cert.")] = None,
+) -> None:
+    """Live coaching in the browser: the camera, the count and the coach's voice; uploads; history and plan."""
+    _quiet_native_logs()
+    from flatback.errors import FlatbackError
+    from flatback.web.server import is_loopback, serve
+
+    try:
+        settings = _settings(config, set_, None)
+        with _log_errors():
+            _log(db)  # a log that cannot be opened fails now, not at the first saved set
+
+        def ready(url: str) -> None:
+            typer.echo(f"flatback serve: {url}", err=False)
+            if not is_loopback(host):
+                typer.echo("Listening beyond this computer: the address above carries the access token; "
+                           "share it only with your own devices. A phone's browser needs HTTPS for the camera (--cert/--key).")
+            typer.echo("Ctrl-C stops the server.")
+            sys.stdout.flush()
+            if not no_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+
+        serve(settings, host=host, port=port, data_dir=data, db_url=db, ssl_certfile=cert, ssl_keyfile=key, on_ready=ready)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+
+
 @app.command("config")
 def config_cmd(
     dump: Annotated[bool, typer.Option("--dump", help="Print every setting as a commented TOML template.")] = False,

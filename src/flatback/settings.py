@@ -790,6 +790,45 @@ class PlanSettings(_Section):
     )
 
 
+class ServeSettings(_Section):
+    """The live coach in the browser, ``flatback serve`` (``web/``, ``pipeline/setup_check.py``)."""
+
+    set_target_reps: int = Field(
+        10, ge=1, le=100,
+        description="Reps in a live set, reps, before its summary (DESIGN.md's programming: 10-15 quality reps).",
+    )
+    setup_window_s: float = Field(
+        1.0, gt=0,
+        description="The set-up check judges the last this many seconds of frames, s: long enough to ride over "
+        "a bad frame, short enough to turn green within a second of the fix.",
+    )
+    setup_min_frames: int = Field(
+        5, ge=1,
+        description="Frames with the body seen before the set-up check judges anything, frames (the camera "
+        "elevation and the view are medians).",
+    )
+    cue_repeat_s: float = Field(
+        6.0, ge=0,
+        description="The same cue is not spoken again within this many seconds, s: once per rep at the tempo "
+        "of DESIGN.md (about 6-8 s a rep) is coaching, more is nagging.",
+    )
+    max_upload_mb: float = Field(
+        500.0, gt=0,
+        description="Largest video the upload page takes, MB (10^6 bytes): about 10 minutes of phone video "
+        "at 1080p; bigger is refused before it is stored.",
+    )
+    max_frame_kb: float = Field(
+        1000.0, gt=0,
+        description="Largest live frame (a JPEG), kB: a 640x480 JPEG at high quality is about 100 kB; "
+        "anything much larger is not a camera frame.",
+    )
+    max_frame_px: int = Field(
+        1920, ge=64,
+        description="Largest side of a live frame, px: the page sends 640x480; up to full HD is accepted, "
+        "larger costs the pose model more than it gains.",
+    )
+
+
 class OutputSettings(_Section):
     decimals: int = Field(3, ge=0, le=6, description="Decimals written in report.json and timeseries.csv.")
 
@@ -811,6 +850,7 @@ class Settings(_Section):
     assessment: AssessmentSettings = AssessmentSettings()
     end_range_test: EndRangeTestSettings = EndRangeTestSettings()
     plan: PlanSettings = PlanSettings()
+    serve: ServeSettings = ServeSettings()
     output: OutputSettings = OutputSettings()
 
     @classmethod

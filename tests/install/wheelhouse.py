@@ -41,12 +41,26 @@ def requirement_closure(root: str = "flatback", extras: tuple[str, ...] = ()) ->
         if dist is None or (_norm(name) in wanted and not want_extras):
             continue
         wanted[_norm(name)] = dist
-        for line in dist.requires or []:
+        # flatback's own requirements come from this checkout's pyproject.toml: the installed
+        # flatback may be an older checkout's (a shared development environment)
+        requires = _project_requires() if _norm(name) == _norm(root) == "flatback" else dist.requires
+        for line in requires or []:
             req = Requirement(line)
             ok = req.marker is None or any(req.marker.evaluate({**env, "extra": e}) for e in (want_extras or {""}))
             if ok and _norm(req.name) not in wanted:
                 todo.append((req.name, set(req.extras)))
     return list(wanted.values())
+
+
+def _project_requires() -> list[str]:
+    """pyproject.toml's dependencies, and each extra's marked as installed metadata marks them."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    lines = list(project.get("dependencies", []))
+    for extra, reqs in project.get("optional-dependencies", {}).items():
+        lines += [f'{r}; extra == "{extra}"' for r in reqs]
+    return lines
 
 
 def repack(dist: metadata.Distribution, dest: Path) -> Path:

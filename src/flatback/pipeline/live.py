@@ -70,6 +70,10 @@ class LiveState:
     otherwise. ``back``: the back's state and clearance (torso lengths). ``floor``: the
     floor line so far (None until the trunk has been seen lying). ``cue_code`` /
     ``cue``: the one thing to say now (None when nothing needs saying).
+    ``clearance_status``: why the frame has or has not a clearance reading (a
+    :class:`~flatback.measure.clearance.ClearanceStatus` label: measured, arm,
+    camera_high...). ``camera_elevation_deg``: the running camera elevation above the
+    floor, deg (NaN until the hips are seen in 3-D).
     """
 
     t_s: float
@@ -84,6 +88,8 @@ class LiveState:
     floor: FloorLine | None
     cue_code: str | None
     cue: str | None
+    clearance_status: str = "no_pose"
+    camera_elevation_deg: float = math.nan
 
     @property
     def back_state(self) -> str:
@@ -160,7 +166,7 @@ class LiveAnalyzer:
         leg, speed = self._signal(t, legs.leg_angle_deg if legs is not None else math.nan)
         event = self._reps.update(frame.index, t, leg, speed) if math.isfinite(leg) else None
 
-        back = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
+        back, status = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
         if math.isfinite(leg):
             knee = legs.knee_flexion_deg if legs is not None else math.nan
             hip_h = legs.hip_height_px if legs is not None else math.nan
@@ -185,6 +191,8 @@ class LiveAnalyzer:
             floor=floor,
             cue_code=cue_code,
             cue=cue,
+            clearance_status=status.label,
+            camera_elevation_deg=self._elevation_deg(),
         )
 
     def finish(self) -> LiveRecording:
@@ -281,9 +289,14 @@ class LiveAnalyzer:
         self._last_seen = (t, x)
         return x, speed
 
-    def _back_reading(self, t, frame, xy, legs, floor, posture, torso_px, leg) -> BackReading:
+    def _elevation_deg(self) -> float:
+        """The running camera elevation, deg: the median hip-axis tilt of the last
+        ELEVATION_FRAMES frames (NaN if none was seen)."""
+        return float(np.nanmedian(self._elevation)) if np.isfinite(self._elevation).any() else math.nan
+
+    def _back_reading(self, t, frame, xy, legs, floor, posture, torso_px, leg) -> tuple[BackReading, ClearanceStatus]:
         """The per-frame clearance (the offline rules of compute_clearance), then the
-        back tracker."""
+        back tracker; with the frame's clearance status."""
         cs = self.settings.clearance
         ratio, status = math.nan, ClearanceStatus.NO_MASK
         if posture == "upright":
@@ -297,7 +310,7 @@ class LiveAnalyzer:
                 floor.contact_roll_deg if floor.contact_roll_deg is not None else floor.roll_deg, cs,
                 self.settings.geometry.arm_underside_ratio,
             )
-            elevation = float(np.nanmedian(self._elevation)) if np.isfinite(self._elevation).any() else math.nan
+            elevation = self._elevation_deg()
             if math.isfinite(elevation) and elevation > cs.max_camera_elevation_deg:
                 ratio, status = math.nan, ClearanceStatus.CAMERA_HIGH
         back = self._back.update(t, ratio, status, leg, torso_px)
@@ -305,7 +318,7 @@ class LiveAnalyzer:
             self._lifted_s.append(t)
         while self._lifted_s and self._lifted_s[0] < t - HISTORY_S:
             self._lifted_s.popleft()
-        return back
+        return back, status
 
     def _remember(self, t: float, leg: float, speed: float, knee: float, hip_h: float) -> None:
         self._history.append((t, leg, speed, knee, hip_h))
