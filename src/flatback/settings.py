@@ -46,6 +46,15 @@ class PoseSettings(_Section):
         "exercise is analysed, the others are named in a note, and the shots of an edited video that do "
         "not show the exercise are skipped (pose/multi.py, measure/people.py, measure/shots.py).",
     )
+    max_rate_hz: float = Field(
+        10.0,
+        ge=0,
+        description="Most frames per second the pose model sees in offline analysis (0: every frame). "
+        "Leg lifts move below 1 Hz and a bounce at the bottom lasts about 0.3 s, so 10 frames/s "
+        "sample them finely enough; it stays above twice the signals' 4 Hz low-pass. The frames in "
+        "between are decoded but not posed, each posed frame keeps its own timestamp, and the "
+        "annotated video still shows every frame. At 10 instead of 30 frames/s the pose stage costs a third.",
+    )
     min_detection_confidence: float = Field(
         0.5, ge=0, le=1, description="Person detector score (0-1) needed to start tracking: BlazePose's own default, which keeps stray detections out."
     )

@@ -143,6 +143,7 @@ class Analyzer:
             min_duration_s=self.settings.source.min_duration_s,
         )
         total = source.info.duration_s
+        rate = self.settings.pose.max_rate_hz
         if self._backend is not None or self.settings.pose.people == "one":
             backend = self._backend
             if backend is None:
@@ -151,7 +152,7 @@ class Analyzer:
                 backend = MediaPipePose(self.settings.pose)
             frames = []
             try:
-                for frame in prefetch(iter(source)):
+                for frame in prefetch(source.frames(rate)):
                     frames.append(backend(frame))
                     if progress is not None:
                         progress(frame.t_s, total)
@@ -164,7 +165,7 @@ class Analyzer:
         everyone = MultiPose(self.settings.pose)
         people = []
         try:
-            for frame in prefetch(iter(source)):
+            for frame in prefetch(source.frames(rate)):
                 people.append(everyone(frame))
                 if progress is not None:
                     progress(frame.t_s, total)
