@@ -174,7 +174,9 @@ def write_outputs(
         if video_source is not None and measured:
             video = tmp / "annotated.mp4"
             times = key_frame_times(report)
-            crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress)
+            out = analysis.settings.output
+            crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress,
+                                          crf=out.video_crf, preset=out.video_preset)
             key_frames = {cap: (times[cap], img) for cap, img in crops.items()}
         if html:
             write_html_report(analysis, report, tmp / "report.html", video, key_frames)
