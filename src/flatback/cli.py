@@ -612,6 +612,7 @@ def eval_cmd(
     cache: Annotated[Path | None, typer.Option("--cache", help="Pose-track cache folder [default: ~/.cache/flatback/eval].")] = None,
     only: Annotated[list[str], typer.Option("--only", help="Only this clip (file name or stem; repeatable).")] = [],
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Processes running pose in parallel.")] = 1,
+    set_: Annotated[list[str], typer.Option("--set", help="Score with this setting changed: section.key=value (repeatable), e.g. pose.max_rate_hz=0.")] = [],
 ) -> None:
     """Score flatback against hand-labelled clips: rep count, recognition, timing, angles, back lift."""
     _quiet_native_logs()
@@ -627,6 +628,10 @@ def eval_cmd(
     except KeyError as e:
         _fail(str(e.args[0]), 2)
     try:
+        settings = _settings(None, set_, None)
+    except FlatbackError as e:
+        _fail(str(e), e.exit_code)
+    try:
         with _native_stderr_silenced() as stderr:
             from rich.progress import Progress
 
@@ -637,7 +642,7 @@ def eval_cmd(
                     bar.update(task, completed=done, total=total, description=f"{what}")
 
                 result = ev.evaluate_folder(folder, refilms=refilms, cache=cache or ev.DEFAULT_CACHE,
-                                            only=tuple(only), jobs=jobs, progress=progress)
+                                            only=tuple(only), jobs=jobs, progress=progress, settings=settings)
     except FlatbackError as e:
         _fail(str(e), e.exit_code)
     except Exception as e:  # a bug in the instrument itself (per-clip crashes are listed in the tables)

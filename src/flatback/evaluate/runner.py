@@ -80,6 +80,9 @@ class EvalResult:
     tracked: int  # pairs whose pose was computed in this run (the rest came from the cache)
 
 
+UNKEYED_POSE_DEFAULTS = {("people", "one"), ("max_rate_hz", 0.0)}
+
+
 def pose_key(settings: Settings) -> str:
     """Hash of everything that changes a pose track: the source and pose settings, the
     keypoint file version and the mediapipe version (12 hex digits)."""
@@ -92,9 +95,9 @@ def pose_key(settings: Settings) -> str:
     blob = json.dumps(
         {
             "source": settings.source.model_dump(),
-            # pose.people = "one" is the single-person tracker the key always meant: left out, so
-            # tracks made before the setting existed stay valid
-            "pose": {k: v for k, v in settings.pose.model_dump().items() if not (k == "people" and v == "one")},
+            # pose.people = "one" is the single-person tracker and pose.max_rate_hz = 0 every frame,
+            # what the key always meant: left out, so tracks made before the settings existed stay valid
+            "pose": {k: v for k, v in settings.pose.model_dump().items() if (k, v) not in UNKEYED_POSE_DEFAULTS},
             "keypoint_file": KEYPOINT_FILE_VERSION,
             "mediapipe": mediapipe,
             # with every person followed, the cached track is the chosen exerciser's in the

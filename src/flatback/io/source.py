@@ -121,6 +121,15 @@ class VideoFile:
         return rotation
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, max_rate_hz: float = 0.0) -> Iterator[Frame]:
+        """Every frame, or with ``max_rate_hz`` > 0 at most that many per second (see
+        :class:`RatePicker`): the others are decoded (H.264 frames depend on each other) but
+        not converted to RGB. ``Frame.index`` counts every frame of the video and ``t_s`` is
+        each kept frame's own timestamp.
+        """
+        picker = RatePicker(max_rate_hz)
         t0 = None
         index = -1
         last_t = -1.0
@@ -135,6 +144,8 @@ class VideoFile:
                     continue
                 last_t = t_s
                 index += 1
+                if not picker.take(t_s):
+                    continue
                 image: np.ndarray = vf.to_ndarray(format="rgb24")
                 if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
                     image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
@@ -164,6 +175,31 @@ class VideoFile:
                 f"{self.path} lasts {decoded_s:.2f} s ({n_frames} frame(s)): too short for a rep. "
                 "Film at least one whole rep."
             )
+
+
+class RatePicker:
+    """Chooses frames so that at most ``max_rate_hz`` per second are kept, on average.
+
+    ``take(t_s)`` is True for the first frame at or after each point of a grid of
+    ``1 / max_rate_hz`` s (within ``tolerance_s``, so float rounding of a 30 fps clip's
+    timestamps does not skip a frame meant to land on the grid). A video slower than the
+    rate keeps every frame; ``max_rate_hz`` = 0 keeps every frame. Feed it increasing times.
+    """
+
+    def __init__(self, max_rate_hz: float, tolerance_s: float = 1e-3):
+        if max_rate_hz < 0:
+            raise ValueError(f"max_rate_hz must be >= 0, got {max_rate_hz}")
+        self.period_s = 1.0 / max_rate_hz if max_rate_hz > 0 else 0.0
+        self.tolerance_s = tolerance_s
+        self._next_s = float("-inf")
+
+    def take(self, t_s: float) -> bool:
+        if self.period_s == 0.0:
+            return True
+        if t_s < self._next_s - self.tolerance_s:
+            return False
+        self._next_s = (np.floor((t_s + self.tolerance_s) / self.period_s) + 1) * self.period_s
+        return True
 
 
 def _reason(e: Exception) -> str:
@@ -198,6 +234,11 @@ class Webcam:
         self.info = VideoInfo(f"camera:{index}", 0.0, fps, width, height)
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, max_rate_hz: float = 0.0) -> Iterator[Frame]:
+        """Every frame, or at most ``max_rate_hz`` per second (:class:`RatePicker`)."""
+        picker = RatePicker(max_rate_hz)
         t0 = time.monotonic()
         index = 0
         try:
@@ -205,7 +246,9 @@ class Webcam:
                 ok, bgr = self._cap.read()
                 if not ok:
                     break
-                yield Frame(index, time.monotonic() - t0, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
+                t_s = time.monotonic() - t0
+                if picker.take(t_s):
+                    yield Frame(index, t_s, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
                 index += 1
         finally:
             self._cap.release()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -104,21 +105,76 @@ def overlays(analysis: Analysis, width: int, height: int) -> list[Overlay]:
     return out
 
 
+def _lerp(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    """``a`` to ``b`` by ``w`` (0-1) where both are finite, else ``a``."""
+    both = np.isfinite(a) & np.isfinite(b)
+    return np.where(both, a + w * (b - a), a)
+
+
+def overlay_at(states: list[Overlay], t_s: np.ndarray, t: float) -> Overlay:
+    """The overlay of a video frame at ``t`` s from the overlays of the analysed frames at ``t_s``.
+
+    The pose may have been taken at a lower rate than the video (``pose.max_rate_hz``): a frame
+    between two analysed ones draws the body, hip, shoulders and leg angle interpolated in time
+    (where both neighbours have them) and the states (phase, counts, back, cue) of the earlier
+    one, with the phase's elapsed time and tempo count of its own time. An analysed frame draws
+    its own overlay; a frame after the last analysed one holds it.
+    """
+    i = int(np.searchsorted(t_s, t + 1e-6, side="right")) - 1
+    if i < 0:
+        return states[0]
+    a = states[i]
+    if abs(t - a.t_s) <= 1e-6:
+        return a
+    if i + 1 >= len(states):
+        b, w = a, 0.0
+    else:
+        b = states[i + 1]
+        w = (t - a.t_s) / (b.t_s - a.t_s)
+    elapsed = a.phase_elapsed_s + (t - a.t_s)
+    count = int(np.floor(elapsed)) + 1 if a.phase == Phase.DESCENT else 0
+    return replace(
+        a, t_s=t, xy_px=_lerp(a.xy_px, b.xy_px, w), hip_px=_lerp(a.hip_px, b.hip_px, w),
+        shoulder_px=_lerp(a.shoulder_px, b.shoulder_px, w),
+        leg_angle_deg=float(_lerp(np.array(a.leg_angle_deg), np.array(b.leg_angle_deg), w)),
+        phase_elapsed_s=elapsed, tempo_count=count,
+    )
+
+
 def _pt(p: np.ndarray) -> tuple[int, int]:
     return int(round(p[0])), int(round(p[1]))
 
 
-def _text(image, text, org, scale, colour=WHITE, bg=(0, 0, 0), thickness=None):
-    """Text on a dark box, readable on any background; returns the box's bottom y."""
+@lru_cache(maxsize=1024)
+def _text_sprite(text: str, scale: float, thickness: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The text's anti-aliased coverage on its padded box, drawn once per text and size:
+    (coverage, 1 - coverage) as float32 (H, W), the box's height above the baseline and its padding, px."""
     font = cv2.FONT_HERSHEY_SIMPLEX
-    th = thickness or max(1, int(2 * scale))
-    (w, h), base = cv2.getTextSize(text, font, scale, th)
-    x, y = org
+    (w, h), base = cv2.getTextSize(text, font, scale, thickness)
     pad = int(6 * scale)
-    overlay = image[max(y - h - pad, 0) : y + base + pad, max(x - pad, 0) : x + w + pad]
-    overlay[:] = (overlay * 0.35 + np.array(bg) * 0.65).astype(np.uint8)
-    cv2.putText(image, text, (x, y), font, scale, colour, th, cv2.LINE_AA)
-    return y + base + pad
+    canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
+    cv2.putText(canvas, text, (pad, pad + h), font, scale, (255,), thickness, cv2.LINE_AA)
+    cover = canvas.astype(np.float32) / 255.0
+    return cover, 1.0 - cover, h, pad
+
+
+def _text(image, text, org, scale, colour=WHITE, bg=(0, 0, 0), thickness=None):
+    """Text on a dark box (35 % picture, 65 % ``bg``), readable on any background; returns the
+    box's bottom y. The text is rendered once per string and blended in (video frames repeat it)."""
+    th = thickness or max(1, int(2 * scale))
+    cover, rest, h, pad = _text_sprite(text, float(scale), th)
+    x, y = org
+    y0, x0 = y - h - pad, x - pad
+    ih, iw = image.shape[:2]
+    top, left = max(y0, 0), max(x0, 0)
+    bottom, right = min(y0 + cover.shape[0], ih), min(x0 + cover.shape[1], iw)
+    if bottom > top and right > left:
+        box = image[top:bottom, left:right]
+        part = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
+        dark = cv2.addWeighted(box, 0.35, np.full_like(box, bg), 0.65, 0.0)
+        box[:] = cv2.blendLinear(dark, np.full_like(box, colour), np.ascontiguousarray(rest[part]),
+                                 np.ascontiguousarray(cover[part]))
+    return y0 + cover.shape[0]
 
 
 def _wrap(text: str, max_px: int, scale: float) -> list[str]:
@@ -277,17 +333,19 @@ def write_annotated_video(
 ) -> dict[str, np.ndarray]:
     """Draw the overlays on every frame of the source and encode ``out_path`` (H.264).
 
-    Returns {caption: RGB crop} for the frames nearest ``key_times``. Decoding runs in
+    Every frame of the video is drawn, also those the pose model skipped (``overlay_at``).
+    Returns {caption: RGB crop} for the analysed frames nearest ``key_times``. Decoding runs in
     one thread and encoding in another, drawing on the calling thread.
     """
     source = VideoFile(video_path)
     w, h = source.info.width, source.info.height
     ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
     states = overlays(analysis, w, h)
-    key_idx = {cap: int(np.argmin(np.abs(analysis.track.t_s - t))) for cap, t in (key_times or {}).items()}
-    wanted: dict[int, list[str]] = {}
-    for cap, i in key_idx.items():
-        wanted.setdefault(i, []).append(cap)
+    t_posed = analysis.track.t_s
+    # key frames are analysed frames: found in the video by their exact timestamps
+    wanted: dict[float, list[str]] = {}
+    for cap, t in (key_times or {}).items():
+        wanted.setdefault(round(float(t_posed[np.argmin(np.abs(t_posed - t))]), 6), []).append(cap)
     keys: dict[str, np.ndarray] = {}
 
     container = av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"})
@@ -319,13 +377,14 @@ def write_annotated_video(
     last_pts = -1
     try:
         for frame in prefetch(iter(source)):
-            if frame.index >= len(states) or error:
+            if error:
                 break
-            image = frame.image.copy()
+            image = frame.image  # decoded for this loop alone: drawn on in place
+            state = overlay_at(states, t_posed, frame.t_s)
             for annotator in ANNOTATORS:
-                annotator.annotate(image, states[frame.index])
-            for cap in wanted.get(frame.index, []):
-                keys[cap] = crop_to_body(image, states[frame.index].xy_px)
+                annotator.annotate(image, state)
+            for cap in wanted.get(round(frame.t_s, 6), []):
+                keys[cap] = crop_to_body(image, state.xy_px)
             pts = max(int(round(frame.t_s * 1000)), last_pts + 1)
             last_pts = pts
             frames.put((np.ascontiguousarray(image[:eh, :ew]), pts))

@@ -27,7 +27,7 @@ from flatback.pipeline import Analysis
 
 # timeseries.csv: one row per analysed frame. Column -> meaning (unit).
 TIMESERIES_COLUMNS: dict[str, str] = {
-    "frame": "frame index in the video (0-based)",
+    "frame": "number of the analysed frame (0-based); the pose model sees at most pose.max_rate_hz frames per second, so find a frame in the video by t_s",
     "t_s": "time from the first frame, s (from the video's timestamps)",
     "pose_found": "1 if a person was found in the frame, else 0",
     "leg_angle_raw_deg": "working leg angle before cleaning, deg (0 = on the floor, 90 = vertical)",
@@ -174,7 +174,9 @@ def write_outputs(
         if video_source is not None and measured:
             video = tmp / "annotated.mp4"
             times = key_frame_times(report)
-            crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress)
+            out = analysis.settings.output
+            crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress,
+                                          crf=out.video_crf, preset=out.video_preset)
             key_frames = {cap: (times[cap], img) for cap, img in crops.items()}
         if html:
             write_html_report(analysis, report, tmp / "report.html", video, key_frames)

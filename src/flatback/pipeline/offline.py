@@ -157,7 +157,7 @@ class Analyzer:
             backend = MediaPipePose(self.settings.pose)
         frames = []
         try:
-            for frame in prefetch(iter(source)):
+            for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
                 frames.append(backend(frame))
                 if progress is not None:
                     progress(frame.t_s, source.info.duration_s)
@@ -175,7 +175,7 @@ class Analyzer:
         everyone = MultiPose(self.settings.pose)
         people = []
         try:
-            for frame in prefetch(iter(source)):
+            for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
                 people.append(everyone(frame))
                 if progress is not None:
                     progress(frame.t_s, source.info.duration_s)
