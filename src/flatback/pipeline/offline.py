@@ -155,16 +155,22 @@ class Analyzer:
             from flatback.pose.mediapipe import MediaPipePose
 
             backend = MediaPipePose(self.settings.pose)
-        frames = []
         try:
-            for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
-                frames.append(backend(frame))
-                if progress is not None:
-                    progress(frame.t_s, source.info.duration_s)
+            frames = self._pose_every_frame(source, backend, progress)
         finally:
             if self._backend is None:
                 backend.close()
         return PoseTrack.from_frames(frames, source.info, backend.name)
+
+    def _pose_every_frame(self, source, backend, progress: Progress | None) -> list:
+        """The backend's answer for each frame the source gives (at most ``pose.max_rate_hz``
+        a second), decoding beside inference, with progress."""
+        out = []
+        for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
+            out.append(backend(frame))
+            if progress is not None:
+                progress(frame.t_s, source.info.duration_s)
+        return out
 
     def people_tracks(self, path: str | Path, progress: Progress | None = None) -> list[PoseTrack]:
         """Every person in a video, each followed through it (``pose/multi.py`` then
@@ -173,12 +179,8 @@ class Analyzer:
 
         source = self._open(path)
         everyone = MultiPose(self.settings.pose)
-        people = []
         try:
-            for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
-                people.append(everyone(frame))
-                if progress is not None:
-                    progress(frame.t_s, source.info.duration_s)
+            people = self._pose_every_frame(source, everyone, progress)
         finally:
             everyone.close()
         if not people:
