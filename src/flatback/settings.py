@@ -394,9 +394,9 @@ class GeometrySettings(_Section):
         4.5,
         description="A lying person's hip-to-shoulder line is not parallel to the floor: the hip joints sit "
         "higher above it than the shoulder joints (buttocks and pelvis against flat shoulder blades), so the "
-        "trunk line rises toward the feet by about this much, deg. Measured: the twin's rig 4.0-5.9 (slim "
-        "female to heavy male, arms anywhere), BlazePose on the twin 4-5.6, real clips whose mask shows the "
-        "floor contacts 0.4-6.7 (docs/twin_validity.md). The trunk line is turned back by this much before it "
+        "trunk line rises toward the feet by about this much, deg. Measured: the twin's MakeHuman bodies 4-6 "
+        "(tests/twin/test_twin.py), BlazePose on the twin and real clips whose mask shows the floor contacts "
+        "in docs/twin_validity.md. The trunk line is turned back by this much before it "
         "is compared with the mask's contact line (within floor_agree_deg: the mask is the floor) or stands in "
         "for the floor (compared as if parallel, the mask's floor was refused with the arms overhead on the "
         "twin and on three real clips, and every leg angle read about 5 deg low).",

@@ -184,3 +184,21 @@ def test_validity_scoring_matches_reps_by_bottom_time():
     (row,) = score_reps(script, NS(reps=[NS(bottom_s=bottom, back_lift=NS(
         state="occluded", onset_s=None, onset_leg_angle_deg=None))]))
     assert not row["judged"] and not row["right"]
+
+
+@pytest.mark.parametrize("shape", [dict(), dict(sex=1.0, weight=0.9), dict(sex=0.0, weight=0.15)])
+def test_lying_trunk_line_rises_toward_the_feet_as_the_floor_setting_says(shape):
+    """geometry.trunk_floor_offset_deg: lying on the back, the hip joints sit higher above the
+    floor than the shoulder joints, so the shoulder-to-hip line rises toward the feet (4-6 deg
+    on the MakeHuman bodies, average, heavy male, slim female)."""
+    from flatback.settings import GeometrySettings
+    from flatback.twin.body import BodyShape, build_body
+    from flatback.twin.pose import PoseParams, pose_body
+
+    joints = pose_body(build_body(BodyShape(**shape)), PoseParams(leg_angle_deg=0.0, arms="chest")).joints_m
+    shoulder = (joints["shoulder_l"] + joints["shoulder_r"]) / 2
+    hip = (joints["hip_l"] + joints["hip_r"]) / 2
+    d = hip - shoulder  # scene frame: x toward the head, y up from the floor
+    rise_deg = float(np.degrees(np.arctan2(d[1], -d[0])))
+    assert 3.5 <= rise_deg <= 6.5
+    assert abs(rise_deg - GeometrySettings().trunk_floor_offset_deg) <= 1.5
