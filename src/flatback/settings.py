@@ -706,6 +706,16 @@ class AssessmentSettings(_Section):
         "enough to find the still level (pauses at the top or bottom last about 0.5-1 s), never past a "
         "neighbouring movement.",
     )
+    tempo_fit_speed_frac: float = Field(
+        0.15,
+        ge=0.0,
+        lt=1.0,
+        description="The tempo fit sees a movement down to this fraction of its peak speed on either side. "
+        "A minimum-jerk movement is slower than 15 % of its peak only in its first and last 11 % of time, "
+        "where it covers about 1 % of its range (the fitted shape extrapolates those ends); a drift slower "
+        "than that after arriving (a dead bug's heel settling through the hold, legs sinking in a bottom "
+        "pause) belongs to the pause and would otherwise drag the fitted end late.",
+    )
     momentum_ascent_ratio: float = Field(
         0.5,
         description="Ascent shorter than this fraction of the descent, with a fast peak "

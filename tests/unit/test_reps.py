@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flatback.pipeline import Analyzer
 from flatback.analyse.reps import TurningPointDetector, segment_reps, turning_points
+from flatback.measure.signals import clean_offline, derivative
+from flatback.pipeline import Analyzer
 from flatback.settings import RepSettings, Settings
 from flatback.simulate import RepSpec, simulate
 
@@ -170,3 +171,62 @@ def test_resting_on_the_floor_the_bottom_is_where_the_lowering_ends():
     for got, true in zip(report.reps, clip.truth.reps):
         # at the arrival or in the moment after it, never seconds later in the rest
         assert true.bottom_s - 0.2 <= got.bottom_s <= true.bottom_s + window_s + 0.1
+
+
+def _minjerk(u):
+    return 10 * u**3 - 15 * u**4 + 6 * u**5
+
+
+def _angle_track(pieces, rate_hz=50.0, noise_deg=0.4, seed=3):
+    """A leg angle (deg) over time from (duration_s, start_deg, end_deg, kind) pieces:
+    kind "hold", "minjerk", "linear" or "braking" (leaving at full speed: the second half
+    of a minimum-jerk step)."""
+    shapes = {"hold": lambda u: 0 * u, "linear": lambda u: u, "minjerk": _minjerk,
+              "braking": lambda u: 2 * _minjerk(0.5 + u / 2) - 1}
+    t0, ts, xs = 0.0, [], []
+    for duration, a, b, kind in pieces:
+        u = np.arange(0.0, duration, 1.0 / rate_hz) / duration
+        ts.append(t0 + u * duration)
+        xs.append(a + (b - a) * shapes[kind](u))
+        t0 += duration
+    t, x = np.concatenate(ts), np.concatenate(xs)
+    x = x + np.random.default_rng(seed).normal(0, noise_deg, len(x))
+    return t, clean_offline(t, x, Settings().signals)  # as the pipeline cleans every angle
+
+
+def _retimed(t, x, rest):
+    from flatback.analyse.tempo import retime
+
+    settings = Settings()
+    seg = segment_reps(t, x, derivative(t, x), settings.reps.model_copy(update={"rest": rest}))
+    a = settings.assessment
+    return retime(seg.reps, t, x, a.tempo_fit_window_s, seg.rest, a.tempo_top_cap_deg, a.tempo_fit_speed_frac)
+
+
+def test_a_slow_settle_after_the_lowering_is_the_pause_not_the_lowering():
+    """A dead bug's leg extends in 0.6 s, then its heel sinks 14 degrees more through the
+    1.2 s hold: the lowering is the 0.6 s, the settling belongs to the pause."""
+    cycle = [(0.6, 55, 18, "minjerk"), (1.2, 18, 4, "linear"), (0.4, 4, 4, "hold"),
+             (0.8, 4, 55, "minjerk"), (2.0, 55, 55, "hold")]
+    t, x = _angle_track([(1.0, 55, 55, "hold"), *cycle, *cycle, *cycle])
+    reps = _retimed(t, x, "top")
+    assert len(reps) == 3
+    for r in reps:
+        assert r.descent_s == pytest.approx(0.6, abs=0.15)
+        assert r.ascent_s == pytest.approx(0.8, abs=0.15)
+
+
+def test_a_lowering_out_of_a_hip_lift_is_timed_from_vertical():
+    """Legs tipped to 125 degrees by a hip lift come back to vertical and, without a
+    stop there, lower for 2.0 s: the count starts at vertical (the tempo cap), not during
+    the hip lift, where a step fitted to the uncapped segmentation's window put it."""
+    cycle = [(1.0, 5, 5, "hold"), (1.2, 5, 90, "minjerk"), (0.5, 90, 125, "minjerk"), (1.0, 125, 125, "hold"),
+             (0.35, 125, 92, "linear"), (2.0, 92, 5, "minjerk")]
+    t, x = _angle_track([*cycle, *cycle, *cycle, (1.5, 5, 5, "hold")])
+    reps = _retimed(t, x, "floor")
+    assert len(reps) == 3
+    for k, r in enumerate(reps):
+        vertical_s = 6.05 * k + 4.05  # the cycle's return reaches 92 degrees here
+        (start_s, end_s), = [(a, b) for name, a, b in r.phases if name.value == "descent"]
+        assert start_s == pytest.approx(vertical_s, abs=0.2)
+        assert r.descent_s == pytest.approx(2.0, abs=0.3)

@@ -151,13 +151,25 @@ def choose_rest(points: list[TurningPoint], min_gap_deg: float, posture: str) ->
 
 def fit_movement(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint) -> tuple[float, float] | None:
     """(slope deg/s, intercept deg) of the line through the middle half (25-75 %) of the
-    movement from turning point a to b, or None if too few samples."""
+    movement from turning point a to b, or None if too few samples.
+
+    The movement is the last departure from a's quarter to b's quarter: a leg that goes
+    part way, comes back and then goes (or a far leg's reading that jumps to another
+    level and back) is timed by the crossing that reached b, not by a line averaged
+    over every visit to the middle.
+    """
     seg_t, seg_x = t_s[a.i : b.i + 1], x[a.i : b.i + 1]
     span = b.value_deg - a.value_deg
     if span == 0:
         return None
     frac = (seg_x - a.value_deg) / span
+    near_a = np.flatnonzero(frac <= 0.25)
+    i0 = int(near_a[near_a < len(frac) - 1][-1]) if (near_a < len(frac) - 1).any() else 0
+    reached = np.flatnonzero(frac[i0:] >= 0.75)
+    i1 = i0 + int(reached[0]) if len(reached) else len(frac) - 1
     mid = (frac >= 0.25) & (frac <= 0.75) & np.isfinite(seg_x)
+    mid[:i0] = False
+    mid[i1 + 1 :] = False
     if mid.sum() < 2:
         return None
     slope, intercept = np.polyfit(seg_t[mid], seg_x[mid], 1)

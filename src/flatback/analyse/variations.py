@@ -114,7 +114,8 @@ class Variation:
         seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
         return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
                                         settings.assessment.tempo_fit_window_s, seg.rest,
-                                        settings.assessment.tempo_top_cap_deg))
+                                        settings.assessment.tempo_top_cap_deg,
+                                        settings.assessment.tempo_fit_speed_frac))
 
     @staticmethod
     def rest_of(seg: Segmentation) -> Rest:
@@ -171,7 +172,7 @@ class OneLegVariation(Variation):
             x = signals.leg_angle_for(side)
             seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
             retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
-                             settings.assessment.tempo_top_cap_deg)
+                             settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
             reps += [replace(r, side=side) for r in retimed]
             partial += [replace(p, side=side) for p in seg.partial]
         # holds are of the working leg(s), as for every variation
