@@ -28,12 +28,10 @@ CLIPS = {
     "rendered_lying_leg_raise_mannequin.mp4": None,
     "single_leg_lift.mp4": None,  # offline counts none (legs held, no full rep); live neither
     "single_leg_lift_pt_side_5s_holds.mp4": None,  # offline skips its titles (trunk out of frame) and counts 3
-    "dead_bug.mp4": None,  # one leg at a time: live is given the variation and counts leg by leg
-    "dead_bug_outdoor_stock_small.mp4": (
-        "on the multi-person track the far (right) leg's tabletop reads 50-89 degrees across the clip: offline "
-        "judges the opening extension against the whole clip's tabletop level (78) and calls it partial, live "
-        "sees only the level so far and counts it (7 against 6; the label counts 7)"
-    ),
+    "dead_bug.mp4": None,  # one leg at a time: live is given the variation and counts the working leg
+    # one leg at a time, the far leg's reading swapping with the near one's: both count the working
+    # leg (the lower of the two), live waiting out a leg's momentary gap as offline fills it
+    "dead_bug_outdoor_stock_small.mp4": None,
 }
 # Not lying leg lifts by their labels, but offline counts reps in them: checked as well.
 OTHER_COUNTED = ["hanging_leg_raise.mp4"]

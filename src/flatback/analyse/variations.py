@@ -15,6 +15,7 @@ subclass here).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -158,23 +159,24 @@ class HangingLegRaise(Variation):
 
 
 class OneLegVariation(Variation):
-    """One leg at a time: each leg's angle is segmented on its own, reps counted per side.
+    """One leg at a time: the working leg's angle (:func:`working_leg_deg`) is segmented,
+    each rep credited to the leg that was working at its turn.
 
-    A leg's rep counts only if the leg was seen at its turn (knee and ankle visibility at
-    least ``variations.side_turn_min_visibility``): a far leg is mostly the model's guess.
+    A rep counts only if that leg was seen at its turn (knee and ankle visibility at least
+    ``variations.side_turn_min_visibility``): a far leg is mostly the model's guess.
     """
 
     def segment(self, signals, posture, settings):
         rep_settings = settings.reps.model_copy(update={"rest": self.rest.value if self.rest else "auto"})
         t = signals.t_s
-        reps, partial = [], []
-        for side in Side:
-            x = signals.leg_angle_for(side)
-            seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
-            retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
-                             settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
-            reps += [replace(r, side=side) for r in retimed]
-            partial += [replace(p, side=side) for p in seg.partial]
+        left, right = signals.leg_angle_for(Side.LEFT), signals.leg_angle_for(Side.RIGHT)
+        x = working_leg_deg(left, right, self.rest)
+        seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
+        retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
+                         settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
+        reps = [replace(r, side=working_side_at(t, left, right, r.turn_s, self.rest)) for r in retimed]
+        partial = [replace(p, side=working_side_at(t, left, right, 0.5 * (p.start_s + p.end_s), self.rest))
+                   for p in seg.partial]
         # holds are of the working leg(s), as for every variation
         holds = find_holds(t, signals.leg_angle_deg, signals.leg_speed_deg_s, settings.reps)
         return Segmentation(reps, sorted(partial, key=lambda p: p.start_s), holds, seg.rest, seg.hysteresis_deg)
@@ -205,6 +207,33 @@ class OneLegVariation(Variation):
             knee = signals.knee_flexion_deg[np.isfinite(signals.knee_flexion_deg)]
             extras = replace(extras, tabletop_knee_deg=float(np.percentile(knee, 75)) if len(knee) else None)
         return replace(result, extras=extras)
+
+
+def working_leg_deg(left_deg: np.ndarray, right_deg: np.ndarray, rest: Rest | None) -> np.ndarray:
+    """The working leg's angle in a one-leg variation, deg: the lower leg where the legs
+    rest up (a dead bug's or heel tap's leg reaching down from the tabletop), the higher
+    where they rest on the floor (a single-leg lift); the one seen where the other is not.
+
+    Segmenting this rather than each leg on its own makes the count blind to the pose
+    model swapping near and far leg mid-set (a small, far-off or mirrored picture): a
+    swap exchanges the two readings, and their lower (or higher) one stays the same.
+    """
+    pick = np.fmin if rest is Rest.TOP else np.fmax
+    return pick(left_deg, right_deg)
+
+
+def working_side_at(
+    t_s: np.ndarray, left_deg: np.ndarray, right_deg: np.ndarray, at_s: float, rest: Rest | None
+) -> Side | None:
+    """Which leg :func:`working_leg_deg` followed at time ``at_s`` (None: neither seen)."""
+    if not len(t_s):
+        return None
+    k = int(np.argmin(np.abs(t_s - at_s)))
+    a, b = float(left_deg[k]), float(right_deg[k])
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return Side.LEFT if math.isfinite(a) else Side.RIGHT if math.isfinite(b) else None
+    left_lower = a <= b
+    return Side.LEFT if left_lower == (rest is Rest.TOP) else Side.RIGHT
 
 
 def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:

@@ -29,7 +29,13 @@ from flatback.analyse.assessment import assess_rep
 from flatback.analyse.backlift import BackReading, BackTracker
 from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
 from flatback.analyse.results import BackState, Exercise, Fault, RepBack, Rest, Side
-from flatback.analyse.variations import Variation, leg_seen_at_turn, variation_for
+from flatback.analyse.variations import (
+    Variation,
+    leg_seen_at_turn,
+    variation_for,
+    working_leg_deg,
+    working_side_at,
+)
 from flatback.coach.cues import CUE_WORDS, FAULT_CUES, CueCode
 from flatback.io.source import FrameRecorder
 from flatback.measure.clearance import ClearanceStatus, frame_clearance
@@ -148,11 +154,11 @@ class LiveAnalyzer:
         self._event: RepEvent | None = None
         self._faults: tuple[str, ...] = ()
         self._quality: dict[int, bool] = {}
-        self._sides: dict[Side, _SideCounter] = {}
+        self._working: _WorkingLeg | None = None
         if self.variation is not None and self.variation.per_side:
             rest = self.variation.rest.value if self.variation.rest else s.reps.rest
             reps = s.reps.model_copy(update={"rest": rest})
-            self._sides = {side: _SideCounter(s, reps) for side in Side}
+            self._working = _WorkingLeg(s, reps, self.variation.rest)
 
     # --- the stream ---
 
@@ -173,9 +179,8 @@ class LiveAnalyzer:
             self._remember(t, leg, speed, knee, hip_h)
         if event is not None:
             self._judge(event)
-        if legs is not None:
-            for side, counter in self._sides.items():
-                counter.update(frame.index, t, legs.left_deg if side is Side.LEFT else legs.right_deg)
+        if legs is not None and self._working is not None:
+            self._working.update(frame.index, t, legs.left_deg, legs.right_deg)
         self._phase = self._phase_now(leg, speed)
         cue_code, cue = self._cue(back)
         return LiveState(
@@ -197,44 +202,46 @@ class LiveAnalyzer:
 
     def finish(self) -> LiveRecording:
         """End the session: the frames seen as a PoseTrack and the closed segmentation
-        (leg by leg for a one-leg variation: each leg's reps where that leg was seen at
-        its turn, the offline rule)."""
+        (for a one-leg variation, the working leg's reps where that leg was seen at its
+        turn, the offline rule)."""
         segmentation = self._reps.finish()
         info = self.info
         if self._frames:
             info = VideoInfo(info.path, float(self._frames[-1].t_s), info.fps, info.width, info.height,
                              info.rotation_deg)
         track = PoseTrack.from_frames(self._frames, info, self.backend) if self._frames else None
-        if self._sides and track is not None:
-            reps = []
-            for side, counter in self._sides.items():
-                seg = counter.tracker.finish()
-                reps += [replace(r, side=side) for r in seg.reps
-                         if leg_seen_at_turn(track, side, r.turn_s, self.settings)]
-            segmentation = replace(segmentation, reps=sorted(reps, key=lambda r: r.start_s))
+        if self._working is not None and track is not None:
+            working = self._working
+            seg = working.tracker.finish()
+            sided = [replace(r, side=working.side_at(r.turn_s)) for r in seg.reps]
+            reps = [r for r in sided if leg_seen_at_turn(track, r.side, r.turn_s, self.settings)]
+            segmentation = replace(segmentation, reps=reps)
         return LiveRecording(track, segmentation)
 
     def _rep_count(self) -> int:
-        """Reps so far: leg by leg for a one-leg variation (each leg's reps seen at the turn)."""
-        if not self._sides:
+        """Reps so far: for a one-leg variation, the working leg's reps seen at their turn."""
+        if self._working is None:
             return self._reps.rep_count
-        return sum(self._seen_reps(side, c) for side, c in self._sides.items())
+        return self._seen_reps(self._working)
 
-    def _seen_reps(self, side: Side, counter: _SideCounter) -> int:
-        """A leg's reps so far that were seen at their turn. Each turn is judged once its
-        visibility window has closed (so a long set costs no more per frame); a turn whose
-        window is still open is judged on the frames so far."""
+    def _seen_reps(self, working: _WorkingLeg) -> int:
+        """The working leg's reps so far that were seen at their turn. Each turn is judged
+        once its visibility window has closed (so a long set costs no more per frame); a
+        turn whose window is still open is judged on the frames so far."""
         vs = self.settings.variations
-        joints = [Landmark[f"{side.value.upper()}_KNEE"], Landmark[f"{side.value.upper()}_ANKLE"]]
         now = self._frames[-1].t_s if self._frames else 0.0
 
-        def seen(turn_s: float) -> bool:
+        def seen(turn_s: float, side: Side | None) -> bool:
+            if side is None:
+                return True
+            joints = [Landmark[f"{side.value.upper()}_KNEE"], Landmark[f"{side.value.upper()}_ANKLE"]]
             vis = [float(np.min(f.visibility[joints])) for f in self._recent_frames(turn_s, vs.side_turn_window_s)]
             return bool(vis) and float(np.mean(vis)) >= vs.side_turn_min_visibility
 
-        while len(counter.seen) < len(counter.turns_s) and now > counter.turns_s[len(counter.seen)] + vs.side_turn_window_s:
-            counter.seen.append(seen(counter.turns_s[len(counter.seen)]))
-        return sum(counter.seen) + sum(seen(t) for t in counter.turns_s[len(counter.seen):])
+        turns = working.turns
+        while len(working.seen) < len(turns) and now > turns[len(working.seen)][0] + vs.side_turn_window_s:
+            working.seen.append(seen(*turns[len(working.seen)]))
+        return sum(working.seen) + sum(seen(*turn) for turn in turns[len(working.seen):])
 
     def _recent_frames(self, t_s: float, half_s: float) -> list[PoseFrame]:
         out = []
@@ -380,28 +387,53 @@ class LiveAnalyzer:
         return code.value, CUE_WORDS[code][1]
 
 
-class _SideCounter:
-    """One leg of a one-leg variation, counted on its own (causal filter, rep tracker)."""
+class _WorkingLeg:
+    """A one-leg variation's working leg (:func:`working_leg_deg`, as offline): each leg
+    filtered causally, the working one's angle counted by a rep tracker, and which leg it
+    was at each turn."""
 
-    def __init__(self, settings: Settings, reps: RepSettings):
+    def __init__(self, settings: Settings, reps: RepSettings, rest: Rest | None):
         sg = settings.signals
-        self.spikes = SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg)
-        self.filter = OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta)
+        self.rest = rest
+        self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
+        self.filters = {side: OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta) for side in Side}
         self.tracker = RepTracker(reps, level_tolerance_deg=reps.live_level_tolerance_deg)
-        self.turns_s: list[float] = []  # the far turn of each rep reported so far, s
-        self.seen: list[bool] = []  # whether the leg was seen at each turn whose window has closed
+        self.turns: list[tuple[float, Side | None]] = []  # (far turn s, working leg) of each rep reported
+        self.seen: list[bool] = []  # whether the working leg was seen at each turn whose window has closed
+        self._t: list[float] = []
+        self._left: list[float] = []
+        self._right: list[float] = []
         self._last: tuple[float, float] | None = None
+        self._max_gap_s = sg.max_gap_s
+        self._seen_s: dict[Side, float] = {}  # when each leg last had a reading, s
 
-    def update(self, i: int, t_s: float, leg_angle_deg: float) -> None:
-        x = self.spikes.update(t_s, leg_angle_deg)
+    def update(self, i: int, t_s: float, left_deg: float, right_deg: float) -> None:
+        left, right = (self._filtered(side, t_s, x) for side, x in ((Side.LEFT, left_deg), (Side.RIGHT, right_deg)))
+        self._t.append(t_s)
+        self._left.append(left)
+        self._right.append(right)
+        # a leg missing for a moment (a rejected spike, a dropped frame) is a gap offline
+        # fills, not the other leg taking over: wait for it rather than jump to the other
+        for side, x in ((Side.LEFT, left), (Side.RIGHT, right)):
+            if math.isfinite(x):
+                self._seen_s[side] = t_s
+            elif t_s - self._seen_s.get(side, -math.inf) <= self._max_gap_s:
+                return
+        x = float(working_leg_deg(np.asarray(left), np.asarray(right), self.rest))
         if not math.isfinite(x):
             return
-        x = self.filter.update(t_s, x)
         speed = 0.0 if self._last is None or t_s <= self._last[0] else (x - self._last[1]) / (t_s - self._last[0])
         self._last = (t_s, x)
         event = self.tracker.update(i, t_s, x, speed)
-        if event is not None and event.number > len(self.turns_s):
-            self.turns_s.append(event.rep.turn_s)
+        if event is not None and event.number > len(self.turns):
+            self.turns.append((event.rep.turn_s, self.side_at(event.rep.turn_s)))
+
+    def side_at(self, t_s: float) -> Side | None:
+        return working_side_at(np.asarray(self._t), np.asarray(self._left), np.asarray(self._right), t_s, self.rest)
+
+    def _filtered(self, side: Side, t_s: float, x: float) -> float:
+        x = self.spikes[side].update(t_s, x)
+        return self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan
 
 
 class SpikeGate:

@@ -1,0 +1,76 @@
+"""One-leg variations (dead bug, heel taps, single-leg lifts) on the 3-D simulator: the
+working leg is counted, whichever leg the pose model calls it."""
+
+from __future__ import annotations
+
+import pytest
+
+from flatback.pipeline import Analyzer
+from flatback.pipeline.live import analyze_live
+from flatback.settings import Settings
+from flatback.simulate3d import Camera, simulate
+from flatback.types import Landmark as L
+
+LEG_JOINTS = ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX")
+
+
+def _dead_bug(duration_s: float = 18.0):
+    """Six 3-s extensions, sides taking turns (the simulator's dead bug), the far leg clearly seen."""
+    return simulate("dead_bug", Camera(elevation_deg=5.0), duration_s=duration_s, fps=30.0, far_visibility=0.9, seed=2)
+
+
+def _near_leg(track) -> str:
+    return "LEFT" if track.visibility[:, L.LEFT_KNEE].mean() > track.visibility[:, L.RIGHT_KNEE].mean() else "RIGHT"
+
+
+def _far_leg_copies_near(track, windows_s):
+    """The pose model laying the far leg onto the near one in each (start_s, end_s) of
+    ``windows_s`` (a common failure in a side view: both legs read where the near is)."""
+    xy, world = track.xy_px.copy(), track.world_xyz_m.copy()
+    near = _near_leg(track)
+    far = "RIGHT" if near == "LEFT" else "LEFT"
+    for start_s, end_s in windows_s:
+        w = (track.t_s >= start_s) & (track.t_s < end_s)
+        for joint in LEG_JOINTS:
+            for arr in (xy, world):
+                arr[w, L[f"{far}_{joint}"]] = arr[w, L[f"{near}_{joint}"]]
+    return track.replaced(xy_px=xy, world_xyz_m=world)
+
+
+def _near_extensions_s(track) -> list[float]:
+    """When the near leg's extensions leave the tabletop, s (the left leg goes first)."""
+    first = 0.6 if _near_leg(track) == "LEFT" else 3.6
+    return [first, first + 6.0, first + 12.0]
+
+
+SETTINGS = Settings().replace(recognition__exercise="dead_bug")
+
+
+def test_a_dead_bug_counts_every_extension_and_credits_the_leg():
+    analysis = Analyzer(SETTINGS).analyze_track(_dead_bug())
+    assert analysis.rep_count == 6
+    sides = [r.side.value for r in analysis.reps]
+    assert sides in (["left", "right"] * 3, ["right", "left"] * 3)  # the sides take turns
+
+
+@pytest.mark.parametrize("part_s", [(0.3, 1.0), (0.0, 1.9)], ids=["part", "whole"])
+def test_a_resting_leg_read_onto_the_working_one_adds_no_rep(part_s):
+    """While the near leg extends, the far (resting) leg read where the near one is, over
+    part of each extension or all of it: the working leg is the lower of the two, so the
+    resting leg read wrongly low beside it neither adds a rep nor moves one."""
+    clean = _dead_bug()
+    track = _far_leg_copies_near(clean, [(t + part_s[0], t + part_s[1]) for t in _near_extensions_s(clean)])
+    analysis = Analyzer(SETTINGS).analyze_track(track)
+    assert analysis.rep_count == 6
+    # each bottom inside its extension's held stretch (turn k: out 3k+0.6..3k+1.5, held to 3k+2.1)
+    for k, rep in enumerate(analysis.reps):
+        assert 3 * k + 1.5 - 0.2 <= rep.bottom_s <= 3 * k + 2.1 + 0.2
+
+
+def test_live_counts_the_working_leg_as_offline_does():
+    clean = _dead_bug()
+    track = _far_leg_copies_near(clean, [(t + 0.3, t + 1.0) for t in _near_extensions_s(clean)])
+    offline = Analyzer(SETTINGS).analyze_track(track)
+    states, recording = analyze_live(track, variation=offline.variation, settings=SETTINGS)
+    assert len(recording.segmentation.reps) == offline.rep_count == 6
+    assert states[-1].rep_count >= 5
