@@ -215,8 +215,9 @@ def working_leg_deg(left_deg: np.ndarray, right_deg: np.ndarray, rest: Rest | No
     where they rest on the floor (a single-leg lift); the one seen where the other is not.
 
     Segmenting this rather than each leg on its own makes the count blind to the pose
-    model swapping near and far leg mid-set (a small, far-off or mirrored picture): a
-    swap exchanges the two readings, and their lower (or higher) one stays the same.
+    model confusing near and far leg mid-set (a small, far-off or mirrored picture): a
+    swap exchanges the two readings, and their lower (or higher) one stays the same; a
+    resting far leg read onto the working near one reads where the working leg is.
     """
     pick = np.fmin if rest is Rest.TOP else np.fmax
     return pick(left_deg, right_deg)
