@@ -80,8 +80,9 @@ class PoseSettings(_Section):
 class CheckSettings(_Section):
     min_person_fraction: float = Field(
         0.5, ge=0, le=1,
-        description="The person must be found in at least this fraction of frames; below it "
-        "the video does not show the exercise (or the light is too poor).",
+        description="Found in fewer than this fraction of frames, the person is measured where found and the "
+        "report says the rest was not (a clip edited from many shots, a person who walks in, poor light); "
+        "a refusal would discard the part that shows them.",
     )
     min_in_frame_s: float = Field(
         2.0, gt=0,

@@ -39,8 +39,9 @@ def trunk_in_frame(track: PoseTrack, min_visibility: float) -> np.ndarray:
     return hips & shoulders
 
 
-def check_people(track: PoseTrack, checks: CheckSettings) -> None:
-    """Raise unless the video shows one person for most of the shots that show the exercise."""
+def check_people(track: PoseTrack, checks: CheckSettings) -> list[Note]:
+    """Raise when no person is found or two people exercise; a person found in only part
+    of the video is measured there (:func:`trim_to_person`), and the note says so."""
     n = len(track)
     if n == 0:
         raise VideoContentError("The video has no frames to analyse.")
@@ -52,12 +53,12 @@ def check_people(track: PoseTrack, checks: CheckSettings) -> None:
             "with nothing in front of the camera."
         )
     found = float(detected[scope].mean()) if scope.any() else 0.0
+    notes = []
     if found < checks.min_person_fraction:
-        raise VideoContentError(
-            f"A person is found in only {found:.0%} of the video (at "
-            f"{_fmt_spans(_spans(track.t_s, detected))}). Film the whole exercise with the "
-            "whole body in frame."
-        )
+        notes.append(Note(NoteCode.OUT_OF_FRAME, (
+            f"A person is found in only {found:.0%} of the video (at {_fmt_spans(_spans(track.t_s, detected))}); "
+            "only those times are measured. Film the whole exercise with the whole body in frame."
+        )))
     if track.second_person is not None:
         searched = track.second_person >= 0
         if searched.sum() >= 2:
@@ -69,6 +70,7 @@ def check_people(track: PoseTrack, checks: CheckSettings) -> None:
                     f"frames, e.g. at {', '.join(f'{t:.1f}' for t in seen)} s). flatback coaches "
                     "one person: film them alone."
                 )
+    return notes
 
 
 def trim_to_person(track: PoseTrack, checks: CheckSettings, geometry: GeometrySettings) -> tuple[PoseTrack, list[Note]]:

@@ -206,7 +206,7 @@ class Analyzer:
         ``notes``: what the pose stage has to say (who was ignored, which shots skipped)."""
         pose_notes = list(notes or [])
         s = self.settings
-        check_people(track, s.checks)
+        pose_notes += check_people(track, s.checks)
         track, trim_notes = trim_to_person(track, s.checks, s.geometry)
         pose_notes += trim_notes
         check_view(track, s.checks)
