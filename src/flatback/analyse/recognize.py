@@ -72,7 +72,7 @@ class Features:
     pelvis_curl_deg: float  # the trunk's largest turn the other way (5th percentile, sign flipped): hips curling up
     trunk_legs_coupling: float  # correlation of that rise with the legs' angle: +1 rising together
     arm_sweep_deg: float  # 95th - 5th percentile of the arms' angle from the trunk line, deg
-    arms_legs_coupling: float  # correlation of the arms' angle with the legs': -1 hands swept toward rising feet
+    arms_legs_coupling: float  # correlation of the arms' and the legs' speeds: -1 hands sweep toward rising feet
     still_fraction: float  # share of frames with the legs held still and off the trunk line (a hold)
 
 
@@ -325,6 +325,11 @@ def leg_signals(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: floa
     return LegSignals(leg, thigh, knee, pelvis)
 
 
+def _rate(t_s: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d x / d t (NaN where x is)."""
+    return np.gradient(x, t_s) if len(t_s) > 2 else np.full(len(t_s), np.nan)
+
+
 def _range(x: np.ndarray) -> float:
     """5th to 95th percentile span of a signal."""
     return _pct(x, 95) - _pct(x, 5)
@@ -381,7 +386,9 @@ def movement_features(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: Recogn
         "pelvis_curl_deg": -_pct(rise, 5),
         "trunk_legs_coupling": np.nan_to_num(_corr(rise, legs), nan=0.0),
         "arm_sweep_deg": _range(arms),
-        "arms_legs_coupling": np.nan_to_num(_corr(arms, legs), nan=0.0),
+        # of the two movements' speeds, not their levels: the hands moving once between reps
+        # (from overhead to under the hips) is no sweep with every rise
+        "arms_legs_coupling": np.nan_to_num(_corr(_rate(t_s, arms), _rate(t_s, legs)), nan=0.0),
         "still_fraction": float(held[seen].mean()) if seen.any() else 0.0,
     }
 
