@@ -21,10 +21,12 @@ pytestmark = pytest.mark.skipif(
     "pip install -e '.[twin]' && pip install --no-deps anny==0.6.2",
 )
 
-# One frame at 8 frames/s of a 3 s lowering from 90 to 15 deg is about 3 deg of leg angle;
-# the onset may be a frame late (the arch must reach the outline's resolution) and the leg
-# angle errs by 1-2 deg: two frames.
-ONSET_TOL_DEG = 6.0
+# One frame at 8 frames/s of a 3 s lowering from 90 to 15 deg is about 3 deg of leg angle.
+# The onset is found late, never early, by the rise the outline needs to show (the full grid
+# at 640x360: median -4.4 deg, docs/twin_validity.md; half that resolution here): up to three
+# frames late, and the leg angle errs by 1-2 deg. Early by more than two frames is wrong.
+ONSET_LATE_TOL_DEG = 11.0
+ONSET_EARLY_TOL_DEG = 6.0
 
 
 def _scored(cell_args, tmp_path_factory):
@@ -49,7 +51,7 @@ def _scored(cell_args, tmp_path_factory):
 def test_well_posed_lift_is_judged_right_with_its_onset(cell_args, tmp_path_factory):
     rep = _scored(cell_args, tmp_path_factory)
     assert rep["state"] == "lifted" and rep["right"]
-    assert rep["onset_err_deg"] == pytest.approx(0.0, abs=ONSET_TOL_DEG)
+    assert -ONSET_LATE_TOL_DEG <= rep["onset_err_deg"] <= ONSET_EARLY_TOL_DEG
 
 
 def test_flat_back_is_judged_flat(tmp_path_factory):
