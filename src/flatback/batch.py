@@ -32,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from flatback.errors import FlatbackError, InputFileError
+from flatback.pipeline.parts import sharing_cores
 from flatback.settings import Settings
 
 # what a folder contributes: its video files and keypoint files (not recursive)
@@ -316,6 +317,7 @@ def _run_local(todo: list[tuple[int, Job]], settings: Settings, options: dict, n
     # spawn, not fork: the parent may run threads (the progress bar), and each worker
     # then loads its own pose model from scratch, as on macOS and Windows
     context = multiprocessing.get_context("spawn")
+    settings = sharing_cores(settings, min(n_jobs, len(todo)))  # videos at once share the cores
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=context) as pool:
         futures = {pool.submit(run_job, job, settings, **options): (i, job) for i, job in todo}
         try:
@@ -381,6 +383,9 @@ def _run_ray(todo: list[tuple[int, Job]], settings: Settings, options: dict, add
             ) from None
     try:
         task = ray.remote(num_cpus=1)(run_job)
+        # one CPU per task: a task poses its video in one process (pose.processes = 1)
+        settings = settings if settings.pose.processes else settings.model_copy(
+            update={"pose": settings.pose.model_copy(update={"processes": 1})})
         refs = {task.remote(job, settings, **options): (i, job) for i, job in todo}
         pending = list(refs)
         while pending:

@@ -57,6 +57,26 @@ class PoseSettings(_Section):
         "frame until a faster path measures as well. The frames in between are decoded but not converted or "
         "posed, each posed frame keeps its own timestamp, and the annotated video still shows every frame.",
     )
+    processes: int = Field(
+        0, ge=0,
+        description="Processes that pose a long video's parts at once, offline, pose.people=all (0: one per CPU "
+        "core; 1: one process). The pose model runs one inference thread, so one process keeps about one core "
+        "busy; each part is posed by its own process and the parts' frames are stitched where both parts "
+        "agree (pipeline/parts.py).",
+    )
+    part_min_s: float = Field(
+        10.0, gt=0,
+        description="Shortest stretch of video, s, a process poses (its share of the parts' work, overlap "
+        "included): a new process costs about 2 s of one core to start (Python, mediapipe, the model), so "
+        "shorter shares would spend more on starting than they save.",
+    )
+    part_overlap_s: float = Field(
+        4.0, gt=0,
+        description="Video, s, that a part poses before its own share starts, so its tracker has settled by the "
+        "stitch: the second half of it is where the stitch frame is chosen. It holds two or more of the "
+        "multi-person backend's 1 s searches, so a part follows as many people as the one before it does; the "
+        "landmarks of two runs agree within a pixel a few frames after both track the person.",
+    )
     min_detection_confidence: float = Field(
         0.5, ge=0, le=1, description="Person detector score (0-1) needed to start tracking: BlazePose's own default, which keeps stray detections out."
     )

@@ -47,6 +47,8 @@ from flatback.pose.mediapipe import mask_contours
 from flatback.settings import PoseSettings
 from flatback.types import N_LANDMARKS, Frame, PeopleFrame, PoseFrame
 
+# a frame within this of a search time counts as on it (float rounding of 30 fps timestamps), s
+SEARCH_GRID_TOLERANCE_S = 1e-3
 DETECTOR_FILE = "modules/pose_detection/pose_detection.tflite"
 LANDMARKER_FILE = "modules/pose_landmark/pose_landmark_full.tflite"
 # name inside the bundle: (file in the wheel, normalisation mean, std)
@@ -220,9 +222,12 @@ class MultiPose:
     def __call__(self, frame: Frame) -> PeopleFrame:
         image = self.preprocess(frame)
         people = self.infer(image, frame.t_s)
-        searched = frame.t_s >= self._next_search_t_s
+        searched = frame.t_s >= self._next_search_t_s - SEARCH_GRID_TOLERANCE_S
         if searched:
-            self._next_search_t_s = frame.t_s + self.options.search_every_s
+            # the next point of a fixed grid, not "a period after this frame": a part of a
+            # video posed by its own process (pipeline/parts.py) then searches the same frames
+            every = self.options.search_every_s
+            self._next_search_t_s = (np.floor((frame.t_s + SEARCH_GRID_TOLERANCE_S) / every) + 1) * every
             people = self._search(image, people)
         return PeopleFrame(
             index=frame.index,
