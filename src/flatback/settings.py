@@ -93,7 +93,16 @@ class PoseSettings(_Section):
         0.5, ge=0, le=1, description="Segmentation probability (0-1) counted as the person: the mask's own even odds."
     )
     mask_column_step_px: int = Field(
-        2, ge=1, description="Spacing of the mask contour samples along the image x axis, px."
+        2, ge=1, description="Spacing of the mask contour samples along the x axis of the picture the pose "
+        "model sees (the frame, or the frame shrunk to pose.max_image_px), px."
+    )
+    max_image_px: int = Field(
+        1280, ge=0,
+        description="Longest side, px, of the picture the multi-person pose model sees (0: the frame as it is). "
+        "Larger frames (1080p, 4K) are shrunk first and the landmarks and mask contours scaled back: the model "
+        "sees a person's box at 256x256 px and returns its mask at that size, so a 1280 px picture still "
+        "gives it every pixel it uses for anyone filling a fifth of the frame, while the full-size masks "
+        "and pictures it would otherwise copy cost time and memory. No filmed clip in ../shared/clips is larger.",
     )
 
 
