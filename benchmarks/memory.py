@@ -70,7 +70,7 @@ def main() -> None:
               f"load average at start {os.getloadavg()[0]:.1f}")
         watcher = TreeRss()
         watcher.start()
-        wall, rss_mb = timed(flatback_cmd(str(long), Path(tmp) / "out", args.people, video=args.video))
+        wall, rss_mb, _ = timed(flatback_cmd(str(long), Path(tmp) / "out", args.people, video=args.video))
         watcher.stop()
         print(f"flatback analyze{'' if args.video else ' --no-video'} (pose.people={args.people}): "
               f"peak RSS {rss_mb:.0f} MB (largest single process), {watcher.peak_mb:.0f} MB (all its processes "

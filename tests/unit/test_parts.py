@@ -13,7 +13,15 @@ import pytest
 from flatback.io.source import VideoFile
 from flatback.measure.people import associate
 from flatback.pipeline.offline import Analyzer, select_exerciser
-from flatback.pipeline.parts import Part, disagreement, plan_parts, sharing_cores, stitch
+from flatback.pipeline.parts import (
+    Part,
+    cores_each,
+    disagreement,
+    limit_processes,
+    plan_parts,
+    processes_for,
+    stitch,
+)
 from flatback.settings import Settings
 from flatback.simulate import simulate
 from flatback.types import PeopleFrame, PoseTrack
@@ -44,11 +52,17 @@ def test_parts_share_the_work_equally_and_overlap(duration_s, processes, expecte
         assert after.own_s - after.start_s == pytest.approx(4.0)  # the overlap it poses to settle
 
 
-def test_videos_analysed_at_once_share_the_cores():
-    s = Settings.load(None, {"pose.processes": 0})
-    shared = sharing_cores(s, jobs=64)
-    assert shared.pose.processes == 1
-    assert sharing_cores(Settings.load(None, {"pose.processes": 3}), jobs=4).pose.processes == 3  # as set
+def test_videos_analysed_at_once_share_the_cores(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
+    s = Settings()
+    assert processes_for(s) == 8 and cores_each(3) == 2 and cores_each(64) == 1
+    try:
+        limit_processes(2)  # a batch worker
+        assert processes_for(s) == 2
+        assert processes_for(Settings.load(None, {"pose.processes": 3})) == 3  # as set
+    finally:
+        limit_processes(None)
+    assert processes_for(s) == 8
 
 
 # ---------------------------------------------------------------- the source's parts

@@ -66,23 +66,32 @@ def plan_parts(duration_s: float, processes: int, min_part_s: float, overlap_s: 
     return parts
 
 
+_process_limit: int | None = None  # set in a batch's worker processes (limit_processes)
+
+
+def limit_processes(n: int | None) -> None:
+    """At most ``n`` pose processes for each analysis this process runs, when
+    ``pose.processes`` is 0: a batch's worker shares the cores with the other videos
+    analysed at once (None lifts the limit). The settings, and so the reports, are unchanged."""
+    global _process_limit
+    _process_limit = n
+
+
 def processes_for(settings: Settings) -> int:
-    """``pose.processes``, or one per CPU core this process may use when 0."""
+    """``pose.processes``, or when 0 one per CPU core this process may use (within
+    :func:`limit_processes`)."""
     if settings.pose.processes:
         return settings.pose.processes
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, _process_limit) if _process_limit else cores
 
 
-def sharing_cores(settings: Settings, jobs: int) -> Settings:
-    """``settings`` for one of ``jobs`` analyses running at once: with ``pose.processes``
-    = 0, each gets its share of the CPU cores (at least one process), not all of them."""
-    if settings.pose.processes or jobs <= 1:
-        return settings
-    share = max(1, processes_for(settings) // jobs)
-    return settings.model_copy(update={"pose": settings.pose.model_copy(update={"processes": share})})
+def cores_each(jobs: int) -> int:
+    """Pose processes for each of ``jobs`` analyses at once: their share of the cores."""
+    return max(1, processes_for(Settings()) // max(1, jobs))
 
 
 # ---------------------------------------------------------------- stitching
@@ -273,4 +282,4 @@ def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progre
     return frames, name
 
 
-__all__ = ["Part", "disagreement", "plan_parts", "pose_part", "pose_people", "sharing_cores", "stitch"]
+__all__ = ["Part", "disagreement", "plan_parts", "pose_part", "pose_people", "cores_each", "limit_processes", "processes_for", "stitch"]
