@@ -117,31 +117,32 @@ def disagreement(a: PeopleFrame, b: PeopleFrame) -> float:
     return worst
 
 
-def stitch(earlier: list[PeopleFrame], later: list[PeopleFrame], settle_s: float) -> list[PeopleFrame]:
+def stitch(earlier: list[PeopleFrame], later: list[PeopleFrame], cut_s: float, agree_ratio: float
+           ) -> list[PeopleFrame]:
     """One run's frames from two parts that overlap in time.
 
-    The stitch frame is, among the frames both parts posed at least ``settle_s`` after the
-    later part's first frame, the one where they agree best (:func:`disagreement`; the
-    latest of equals): ``earlier`` up to it, then ``later`` after it, re-numbered to follow
-    on. Without frames in common the parts are simply joined.
+    The stitch frame is the first frame at or after ``cut_s`` that both parts posed and
+    where they agree (:func:`disagreement` at most ``agree_ratio``); failing that, the
+    common frame where they agree best (the latest of equals). ``earlier`` up to it, then
+    ``later`` after it, re-numbered to follow on. Without frames in common the parts are
+    simply joined.
     """
     if not later:
         return list(earlier)
     if not earlier:
         return list(later)
     by_t = {f.t_s: i for i, f in enumerate(earlier)}
-    t_first = later[0].t_s
     common = [(by_t[f.t_s], j) for j, f in enumerate(later) if f.t_s in by_t]
-    settled = [(i, j) for i, j in common if later[j].t_s >= t_first + settle_s] or common
-    if settled:
-        cost = [disagreement(earlier[i], later[j]) for i, j in settled]
-        k = len(cost) - 1 - int(np.argmin(cost[::-1]))
-        i, j = settled[k]
+    if common:
+        cost = [disagreement(earlier[i], later[j]) for i, j in common]
+        after = [k for k, (i, _) in enumerate(common) if earlier[i].t_s >= cut_s]
+        agreed = [k for k in after if cost[k] <= agree_ratio]
+        k = agreed[0] if agreed else len(cost) - 1 - int(np.argmin(cost[::-1]))
+        i, j = common[k]
         shift = earlier[i].index - later[j].index
     else:  # no frame in common: the later part starts after the earlier one ends
         i, j = len(earlier) - 1, -1
-        after = [f for f in later if f.t_s > earlier[-1].t_s]
-        later, j = after, -1
+        later = [f for f in later if f.t_s > earlier[-1].t_s]
         shift = earlier[-1].index + 1 - (later[0].index if later else 0)
     return earlier[: i + 1] + [renumbered(f, f.index + shift) for f in later[j + 1 :]]
 
@@ -158,9 +159,12 @@ def renumbered(frame: PeopleFrame, index: int) -> PeopleFrame:
 
 
 def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part | None = None,
-              progress: Callable[[float], None] | None = None) -> tuple[list[PeopleFrame], str]:
+              progress: Callable[[PeopleFrame], None] | None = None,
+              until: Callable[[PeopleFrame], bool] | None = None) -> tuple[list[PeopleFrame], str]:
     """Every person in each frame of ``part`` (None: the whole video) of ``source`` (a
-    source opened with ``io.source.open_source``, or a path), with the backend's name."""
+    source opened with ``io.source.open_source``, or a path), with the backend's name.
+    ``progress`` sees each frame's result; ``until`` ends the part after the first frame
+    it returns True for."""
     from flatback.pose.multi import MultiPose
 
     if isinstance(source, str):
@@ -176,26 +180,32 @@ def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part |
         for frame in prefetch(frames):
             out.append(everyone(frame))
             if progress is not None:
-                progress(frame.t_s)
+                progress(out[-1])
+            if until is not None and until(out[-1]):
+                break
     finally:
         everyone.close()
     return out, everyone.name
 
 
 def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> None:
-    """A part posed in a new process: sends ("progress", t_s) now and then, then ("done",
-    (frames, name)) or ("error", exception)."""
+    """A part posed in a new process: sends its frames as it goes (("frames", [...]) every
+    ``every_s`` of video), then ("done", backend name), or ("error", FlatbackError) or
+    ("failed", reason)."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     bound_heap()
-    last = [part.start_s]
+    chunk: list[PeopleFrame] = []
 
-    def report(t_s: float) -> None:
-        if t_s - last[0] >= every_s:
-            last[0] = t_s
-            conn.send(("progress", t_s))
+    def send(frame: PeopleFrame) -> None:
+        chunk.append(frame)
+        if chunk[-1].t_s - chunk[0].t_s >= every_s:
+            conn.send(("frames", list(chunk)))
+            chunk.clear()
 
     try:
-        conn.send(("done", pose_part(path, settings, part, report)))
+        _, name = pose_part(path, settings, part, send)
+        conn.send(("frames", chunk))
+        conn.send(("done", name))
     except FlatbackError as e:
         conn.send(("error", e))
     except Exception as e:  # noqa: BLE001 - the parent poses the part itself
@@ -205,22 +215,29 @@ def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> N
 
 
 class _Worker:
-    """A part posed by a new process (spawned: a forked mediapipe is not safe)."""
+    """A part posed by a new process (spawned: a forked mediapipe is not safe), its frames
+    received as they come."""
 
     def __init__(self, path: str, settings: Settings, part: Part):
         ctx = mp.get_context("spawn")
         self.part = part
-        self.done_s = 0.0
+        self.frames: list[PeopleFrame] = []
+        self._by_t: dict[float, int] = {}
         self._conn, child = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=_child, args=(child, path, settings, part, 0.5), daemon=True,
                                  name="flatback-pose-part")
         self._proc.start()
         child.close()
-        self._result: tuple | None = None
+        self._end: tuple[str, object] | None = None  # ("done", name), ("error", e) or ("failed", reason)
+
+    @property
+    def done_s(self) -> float:
+        """Video posed so far, s."""
+        return self.frames[-1].t_s - self.part.start_s if self.frames else 0.0
 
     def poll(self) -> None:
-        """Read the progress messages waiting (never blocks)."""
-        while self._result is None and self._conn.poll():
+        """Take the frames that have come (never blocks)."""
+        while self._end is None and self._conn.poll():
             self._receive()
 
     def _receive(self) -> None:
@@ -228,18 +245,28 @@ class _Worker:
             kind, value = self._conn.recv()
         except (EOFError, OSError):
             kind, value = "failed", f"the process ended ({self._proc.exitcode})"
-        if kind == "progress":
-            self.done_s = value - self.part.start_s
+        if kind == "frames":
+            for f in value:
+                self._by_t[f.t_s] = len(self.frames)
+                self.frames.append(f)
         else:
-            self._result = (kind, value)
+            self._end = (kind, value)
+
+    def frame_at(self, t_s: float) -> PeopleFrame | None:
+        """This part's frame at ``t_s``, waiting for it; None if the part has none."""
+        while self._end is None and t_s not in self._by_t and (not self.frames or self.frames[-1].t_s < t_s):
+            self._receive()
+        i = self._by_t.get(t_s)
+        return None if i is None else self.frames[i]
 
     def result(self) -> tuple[str, object]:
-        """("done", (frames, name)), ("error", FlatbackError) or ("failed", reason); waits."""
-        while self._result is None:
+        """("done", frames), ("error", FlatbackError) or ("failed", reason); waits."""
+        while self._end is None:
             self._receive()
         self._proc.join()
         self._conn.close()
-        return self._result
+        kind, value = self._end
+        return (kind, self.frames) if kind == "done" else (kind, value)
 
     def stop(self) -> None:
         if self._proc.is_alive():
@@ -251,35 +278,58 @@ class _Worker:
 def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progress | None = None
                 ) -> tuple[list[PeopleFrame], str]:
     """Every person in every frame of an opened ``source`` (at most ``pose.max_rate_hz`` a
-    second), a long video in parts posed at once (:func:`plan_parts`)."""
+    second), a long video in parts posed at once (:func:`plan_parts`).
+
+    This process poses the first part and goes on past its cut until a frame where it
+    agrees with the next part's process; a middle part's process poses ``part_overlap_s``
+    past its cut for the same search (:func:`stitch`).
+    """
     s = settings.pose
     duration_s = source.info.duration_s if isinstance(source, VideoFile) else 0.0
     parts = plan_parts(duration_s, processes_for(settings), s.part_min_s, s.part_overlap_s)
+    if len(parts) == 1:
+        return pose_part(source, settings, parts[0], _reporter(progress, duration_s, []))
     path = str(source.info.path)
-    workers = [_Worker(path, settings, p) for p in parts[1:]]
+    posed = [replace(p, stop_s=None if p.stop_s is None else p.stop_s + s.part_overlap_s) for p in parts]
+    workers = [_Worker(path, settings, p) for p in posed[1:]]
+    total_s = duration_s + (len(parts) - 1) * s.part_overlap_s
     try:
-        def report(t_s: float) -> None:
-            if progress is not None:
-                for w in workers:
-                    w.poll()
-                progress(t_s + sum(w.done_s for w in workers), duration_s + (len(parts) - 1) * s.part_overlap_s)
+        def agrees(frame: PeopleFrame) -> bool:  # past the cut, where the next part agrees
+            if frame.t_s < parts[1].own_s:
+                return False
+            other = workers[0].frame_at(frame.t_s)
+            return other is not None and disagreement(frame, other) <= s.part_agree_ratio
 
-        frames, name = pose_part(source, settings, parts[0], report)
-        for w in workers:
+        first = replace(parts[0], stop_s=None)
+        frames, name = pose_part(source, settings, first, _reporter(progress, total_s, workers), agrees)
+        for part, w in zip(parts[1:], workers):
             kind, value = w.result()
             if kind == "error":
                 assert isinstance(value, BaseException)
                 raise value
             part_frames: list[PeopleFrame]
             if kind == "failed":  # a process that could not pose its part: pose it here
-                part_frames, _ = pose_part(path, settings, w.part)
+                part_frames, _ = pose_part(path, settings, replace(part, stop_s=w.part.stop_s))
             else:
-                part_frames, _ = value  # type: ignore[misc]
-            frames = stitch(frames, part_frames, s.part_overlap_s / 2)
+                part_frames = value  # type: ignore[assignment]
+            frames = stitch(frames, part_frames, part.own_s, s.part_agree_ratio)
     finally:
         for w in workers:
             w.stop()
     return frames, name
+
+
+def _reporter(progress: Progress | None, total_s: float, workers: list[_Worker]):
+    """A per-frame callback that reports the video posed by every part so far."""
+    if progress is None:
+        return None
+
+    def report(frame: PeopleFrame) -> None:
+        for w in workers:
+            w.poll()
+        progress(min(frame.t_s + sum(w.done_s for w in workers), total_s), total_s)
+
+    return report
 
 
 __all__ = ["Part", "disagreement", "plan_parts", "pose_part", "pose_people", "cores_each", "limit_processes", "processes_for", "stitch"]
