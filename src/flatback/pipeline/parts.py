@@ -160,11 +160,11 @@ def renumbered(frame: PeopleFrame, index: int) -> PeopleFrame:
 
 def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part | None = None,
               progress: Callable[[PeopleFrame], None] | None = None,
-              until: Callable[[PeopleFrame], bool] | None = None) -> tuple[list[PeopleFrame], str]:
+              until: Callable[[PeopleFrame], bool] | None = None, keep: bool = True) -> tuple[list[PeopleFrame], str]:
     """Every person in each frame of ``part`` (None: the whole video) of ``source`` (a
     source opened with ``io.source.open_source``, or a path), with the backend's name.
     ``progress`` sees each frame's result; ``until`` ends the part after the first frame
-    it returns True for."""
+    it returns True for; ``keep`` = False returns no frames (``progress`` has had them)."""
     from flatback.pose.multi import MultiPose
 
     if isinstance(source, str):
@@ -178,10 +178,12 @@ def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part |
         else:
             frames = source.frames(settings.pose.max_rate_hz, part.start_s, part.stop_s)
         for frame in prefetch(frames):
-            out.append(everyone(frame))
+            people = everyone(frame)
+            if keep:
+                out.append(people)
             if progress is not None:
-                progress(out[-1])
-            if until is not None and until(out[-1]):
+                progress(people)
+            if until is not None and until(people):
                 break
     finally:
         everyone.close()
@@ -203,7 +205,7 @@ def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> N
             chunk.clear()
 
     try:
-        _, name = pose_part(path, settings, part, send)
+        _, name = pose_part(path, settings, part, send, keep=False)  # the parent keeps them
         conn.send(("frames", chunk))
         conn.send(("done", name))
     except FlatbackError as e:
