@@ -11,6 +11,8 @@ Everything is timed as a user meets it: a new process each time, process start i
   every frame.
 - flatback: ``flatback analyze CLIP --no-video`` (pose at ``pose.max_rate_hz``, masks,
   checks, geometry, signals, reps, report files), with ``--set pose.people=...``.
+- one process: ``flatback analyze --no-video`` with ``pose.processes=1`` (a long video is
+  otherwise posed in parts by one process per core, ``pipeline/parts.py``).
 - flatback + video: the same command writing annotated.mp4 as well (every frame drawn).
 
 With ``--loop-s`` the clip is first repeated (packets copied, no re-encoding) into a video
@@ -153,6 +155,8 @@ def main() -> None:
                 runs = {
                     "bare pose loop": [sys.executable, __file__, clip, "--bare", people],
                     "flatback --no-video": flatback_cmd(clip, Path(tmp) / "a", people, video=False),
+                    "  one process": [*flatback_cmd(clip, Path(tmp) / "a", people, video=False),
+                                      "--set", "pose.processes=1"],
                     "flatback + video": flatback_cmd(clip, Path(tmp) / "b", people, video=True),
                 }
                 for name, cmd in runs.items():
