@@ -52,7 +52,8 @@ def main() -> None:
     ap.add_argument("video")
     ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--people", choices=["one", "all"], default="all")
-    ap.add_argument("--video", action="store_true", help="also write annotated.mp4")
+    # dest: "video" is the clip's path (positional); sharing it made every run write annotated.mp4
+    ap.add_argument("--video", dest="annotated", action="store_true", help="also write annotated.mp4")
     ap.add_argument("--keep", type=Path, help="keep the long video here (and reuse it if it exists)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,9 +71,9 @@ def main() -> None:
               f"load average at start {os.getloadavg()[0]:.1f}")
         watcher = TreeRss()
         watcher.start()
-        wall, rss_mb, _ = timed(flatback_cmd(str(long), Path(tmp) / "out", args.people, video=args.video))
+        wall, rss_mb, _ = timed(flatback_cmd(str(long), Path(tmp) / "out", args.people, video=args.annotated))
         watcher.stop()
-        print(f"flatback analyze{'' if args.video else ' --no-video'} (pose.people={args.people}): "
+        print(f"flatback analyze{'' if args.annotated else ' --no-video'} (pose.people={args.people}): "
               f"peak RSS {rss_mb:.0f} MB (largest single process), {watcher.peak_mb:.0f} MB (all its processes "
               f"together, sampled every {watcher.every_s} s), {wall:.0f} s = {dur / wall:.2f} x real time; "
               f"load average at end {os.getloadavg()[0]:.1f}")
