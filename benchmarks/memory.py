@@ -87,14 +87,14 @@ class TreeRss(threading.Thread):
         super().__init__(daemon=True)
         self.every_s = every_s
         self.peak_mb = 0.0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._halt.wait(self.every_s):
             self.peak_mb = max(self.peak_mb, sum(rss_kb(p) for p in descendants(os.getpid())) / 1024)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
