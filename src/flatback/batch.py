@@ -32,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from flatback.errors import FlatbackError, InputFileError
+from flatback.pipeline.parts import cores_each, limit_processes
 from flatback.settings import Settings
 
 # what a folder contributes: its video files and keypoint files (not recursive)
@@ -191,6 +192,12 @@ def skipped_result(job: Job) -> JobResult | None:
 
 # --- the worker -------------------------------------------------------------------------
 
+def run_job_on_one_core(job: Job, settings: Settings, **options) -> JobResult:
+    """:func:`run_job` in a Ray task, which holds one CPU: the video is posed in one process."""
+    limit_processes(1)
+    return run_job(job, settings, **options)
+
+
 def run_job(job: Job, settings: Settings, *, no_video: bool = False, save_keypoints: bool = False) -> JobResult:
     """Analyse one video and write its output folder; what a single ``flatback analyze``
     does, without printing. Creates its own Analyzer (and pose model), so it runs the same
@@ -316,7 +323,10 @@ def _run_local(todo: list[tuple[int, Job]], settings: Settings, options: dict, n
     # spawn, not fork: the parent may run threads (the progress bar), and each worker
     # then loads its own pose model from scratch, as on macOS and Windows
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=context) as pool:
+    workers = min(n_jobs, len(todo))
+    # videos analysed at once share the cores: each poses in its share of processes (pipeline/parts.py)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=limit_processes,
+                             initargs=(cores_each(workers),)) as pool:
         futures = {pool.submit(run_job, job, settings, **options): (i, job) for i, job in todo}
         try:
             for future in as_completed(futures):
@@ -380,7 +390,7 @@ def _run_ray(todo: list[tuple[int, Job]], settings: Settings, options: dict, add
                 "Start one with `ray start --head`, or check the address (HEAD:6379)."
             ) from None
     try:
-        task = ray.remote(num_cpus=1)(run_job)
+        task = ray.remote(num_cpus=1)(run_job_on_one_core)
         refs = {task.remote(job, settings, **options): (i, job) for i, job in todo}
         pending = list(refs)
         while pending:

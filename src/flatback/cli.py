@@ -252,6 +252,9 @@ def analyze(
     code among the failed videos (3 unreadable file, 4 video content, 5 output, 1 internal).
     """
     _quiet_native_logs()
+    from flatback.io.source import bound_heap
+
+    bound_heap()  # a long video's memory stays flat
     from flatback.batch import is_batch
     from flatback.errors import FlatbackError
 

@@ -57,6 +57,33 @@ class PoseSettings(_Section):
         "frame until a faster path measures as well. The frames in between are decoded but not converted or "
         "posed, each posed frame keeps its own timestamp, and the annotated video still shows every frame.",
     )
+    processes: int = Field(
+        0, ge=0,
+        description="Processes that pose a long video's parts at once, offline, pose.people=all (0: one per CPU "
+        "core; 1: one process). The pose model runs one inference thread, so one process keeps about one core "
+        "busy; each part is posed by its own process and the parts' frames are stitched where both parts "
+        "agree (pipeline/parts.py).",
+    )
+    part_min_s: float = Field(
+        10.0, gt=0,
+        description="Shortest stretch of video, s, a process poses (its share of the parts' work, overlap "
+        "included): a new process costs about 2 s of one core to start (Python, mediapipe, the model), so "
+        "shorter shares would spend more on starting than they save.",
+    )
+    part_overlap_s: float = Field(
+        4.0, gt=0,
+        description="Video, s, that a part poses before its own share starts, so its tracker has settled by the "
+        "stitch: the second half of it is where the stitch frame is chosen. It holds two or more of the "
+        "multi-person backend's 1 s searches, so a part follows as many people as the one before it does; the "
+        "landmarks of two runs agree within a pixel a few frames after both track the person.",
+    )
+    part_agree_ratio: float = Field(
+        0.01, gt=0,
+        description="Largest median landmark distance, as a fraction of the person's size, at which two parts' "
+        "frames count as the same (the stitch is made at the first such frame after the cut). Two runs of the "
+        "tracker from different starts stay within 0.006 of each other on a filmed clip; a person lost or "
+        "re-found elsewhere (at a shot cut) is off by 0.03 or more.",
+    )
     min_detection_confidence: float = Field(
         0.5, ge=0, le=1, description="Person detector score (0-1) needed to start tracking: BlazePose's own default, which keeps stray detections out."
     )
@@ -73,7 +100,16 @@ class PoseSettings(_Section):
         0.5, ge=0, le=1, description="Segmentation probability (0-1) counted as the person: the mask's own even odds."
     )
     mask_column_step_px: int = Field(
-        2, ge=1, description="Spacing of the mask contour samples along the image x axis, px."
+        2, ge=1, description="Spacing of the mask contour samples along the x axis of the picture the pose "
+        "model sees (the frame, or the frame shrunk to pose.max_image_px), px."
+    )
+    max_image_px: int = Field(
+        1280, ge=0,
+        description="Longest side, px, of the picture the multi-person pose model sees (0: the frame as it is). "
+        "Larger frames (1080p, 4K) are shrunk first and the landmarks and mask contours scaled back: the model "
+        "sees a person's box at 256x256 px and returns its mask at that size, so a 1280 px picture still "
+        "gives it every pixel it uses for anyone filling a fifth of the frame, while the full-size masks "
+        "and pictures it would otherwise copy cost time and memory. No filmed clip in ../shared/clips is larger.",
     )
 
 

@@ -121,6 +121,8 @@ def test_fuzzed_inputs_end_cleanly_in_process(corpus, monkeypatch, record_proper
 
     monkeypatch.setattr(mp_backend, "MediaPipePose", ReplayByTime)
     monkeypatch.setattr(multi_backend, "MultiPose", ReplayPeopleByTime)
+    # the replay backends exist in this process only: no parts posed by new processes
+    monkeypatch.setattr("flatback.pipeline.parts.processes_for", lambda settings: 1)
     runner = CliRunner()
     outcomes: collections.Counter[int] = collections.Counter()
     by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)

@@ -345,6 +345,8 @@ def eval_folder(demo, tmp_path, monkeypatch) -> Path:
     TruthPose.track, TruthPose.calls = clip.track, 0
     monkeypatch.setattr("flatback.pose.mediapipe.MediaPipePose", TruthPose)
     monkeypatch.setattr("flatback.pose.multi.MultiPose", TruthPeople)
+    # the truth backend exists in this process only: no parts posed by new processes
+    monkeypatch.setattr("flatback.pipeline.parts.processes_for", lambda settings: 1)
     return folder
 
 

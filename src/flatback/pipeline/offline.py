@@ -175,17 +175,13 @@ class Analyzer:
     def people_tracks(self, path: str | Path, progress: Progress | None = None) -> list[PoseTrack]:
         """Every person in a video, each followed through it (``pose/multi.py`` then
         ``measure/people.associate``): one track per person, all as long as the clip."""
-        from flatback.pose.multi import MultiPose
+        from flatback.pipeline.parts import pose_people
 
         source = self._open(path)
-        everyone = MultiPose(self.settings.pose)
-        try:
-            people = self._pose_every_frame(source, everyone, progress)
-        finally:
-            everyone.close()
+        people, name = pose_people(source, self.settings, progress)  # a long video in parts, at once
         if not people:
             raise VideoContentError(f"{source.info.path} has no frames to analyse.")
-        return associate(people, source.info, everyone.name)
+        return associate(people, source.info, name)
 
     def choose_exercise(self, track: PoseTrack) -> ExerciseChoice:
         """The exercise, recognised or forced (``recognition.exercise``)."""

@@ -11,6 +11,8 @@ the tracked person painted out.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from flatback.settings import PoseSettings
@@ -125,5 +127,13 @@ def mask_contours(person: np.ndarray, step_px: int) -> MaskProfile:
     bottom = (h - 1 - cols[::-1].argmax(axis=0)).astype(np.float32)
     top[~has] = np.nan
     bottom[~has] = np.nan
-    x = np.arange(0, person.shape[1], step_px, dtype=np.float32)
-    return MaskProfile(x_px=x, top_y_px=top, bottom_y_px=bottom)
+    return MaskProfile(x_px=mask_columns(person.shape[1], step_px), top_y_px=top, bottom_y_px=bottom)
+
+
+@lru_cache(maxsize=16)
+def mask_columns(width_px: int, step_px: int) -> np.ndarray:
+    """Column positions (C,) px of :func:`mask_contours`: one read-only array per frame width,
+    shared by every frame (a long 1080p video otherwise keeps a copy per frame, 4 KB each)."""
+    x = np.arange(0, width_px, step_px, dtype=np.float32)
+    x.flags.writeable = False
+    return x

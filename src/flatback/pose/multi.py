@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,10 @@ import numpy as np
 
 from flatback.pose.mediapipe import mask_contours
 from flatback.settings import PoseSettings
-from flatback.types import N_LANDMARKS, Frame, PeopleFrame, PoseFrame
+from flatback.types import N_LANDMARKS, Frame, MaskProfile, PeopleFrame, PoseFrame
 
+# a frame within this of a search time counts as on it (float rounding of 30 fps timestamps), s
+SEARCH_GRID_TOLERANCE_S = 1e-3
 DETECTOR_FILE = "modules/pose_detection/pose_detection.tflite"
 LANDMARKER_FILE = "modules/pose_landmark/pose_landmark_full.tflite"
 # name inside the bundle: (file in the wheel, normalisation mean, std)
@@ -184,6 +187,19 @@ def distinct(people: list[dict], ratio: float) -> list[dict]:
     return [people[i] for i in sorted(kept)]
 
 
+def frame_columns(x_px: np.ndarray, scale: float) -> np.ndarray:
+    """Contour columns of a picture shrunk by ``scale``, in the frame's px: one read-only
+    array per picture width and scale, shared by every frame (as ``mask_columns``)."""
+    return _frame_columns(len(x_px), float(x_px[1] - x_px[0]) if len(x_px) > 1 else 1.0, scale)
+
+
+@lru_cache(maxsize=16)
+def _frame_columns(n: int, step_px: float, scale: float) -> np.ndarray:
+    x = (np.arange(n, dtype=np.float32) * np.float32(step_px) / np.float32(scale)).astype(np.float32)
+    x.flags.writeable = False
+    return x
+
+
 class MultiPose:
     """``MultiPose(settings, options)(frame) -> PeopleFrame``. One per stream, not thread-safe."""
 
@@ -203,6 +219,7 @@ class MultiPose:
         self._searcher: Any = None  # IMAGE mode, made on the first search
         self._next_search_t_s = 0.0
         self._last_ms = -1
+        self._scale = 1.0  # picture the model sees / frame (preprocess)
 
     def _landmarker(self, mode, num_poses: int):
         s = self.settings
@@ -220,9 +237,12 @@ class MultiPose:
     def __call__(self, frame: Frame) -> PeopleFrame:
         image = self.preprocess(frame)
         people = self.infer(image, frame.t_s)
-        searched = frame.t_s >= self._next_search_t_s
+        searched = frame.t_s >= self._next_search_t_s - SEARCH_GRID_TOLERANCE_S
         if searched:
-            self._next_search_t_s = frame.t_s + self.options.search_every_s
+            # the next point of a fixed grid, not "a period after this frame": a part of a
+            # video posed by its own process (pipeline/parts.py) then searches the same frames
+            every = self.options.search_every_s
+            self._next_search_t_s = (np.floor((frame.t_s + SEARCH_GRID_TOLERANCE_S) / every) + 1) * every
             people = self._search(image, people)
         return PeopleFrame(
             index=frame.index,
@@ -232,7 +252,18 @@ class MultiPose:
         )
 
     def preprocess(self, frame: Frame) -> np.ndarray:
+        """The picture the model sees: the frame, shrunk to ``pose.max_image_px`` on its long
+        side when larger (:meth:`postprocess` scales the results back to the frame's px)."""
         image = frame.image
+        h, w = image.shape[:2]
+        limit = self.settings.max_image_px
+        self._scale = 1.0
+        if limit and max(h, w) > limit:
+            import cv2  # opencv ships with mediapipe
+
+            self._scale = limit / max(h, w)
+            size = (max(1, round(w * self._scale)), max(1, round(h * self._scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         return image if image.flags["C_CONTIGUOUS"] else np.ascontiguousarray(image)
 
     def infer(self, image: np.ndarray, t_s: float) -> list[dict]:
@@ -306,13 +337,16 @@ class MultiPose:
 
     def postprocess(self, frame: Frame, person: dict) -> PoseFrame:
         arr = person["arr"]
+        scale = self._scale
         mask = None
         if person["mask"] is not None:
             mask = mask_contours(person["mask"], self.settings.mask_column_step_px)
+            if scale != 1.0:  # contours of the shrunk picture, in the frame's px
+                mask = MaskProfile(frame_columns(mask.x_px, scale), mask.top_y_px / scale, mask.bottom_y_px / scale)
         return PoseFrame(
             index=frame.index,
             t_s=frame.t_s,
-            xy_px=arr[:, :2],
+            xy_px=arr[:, :2] if scale == 1.0 else arr[:, :2] / scale,
             z=arr[:, 2],
             visibility=arr[:, 3],
             world_xyz_m=person["world"],
