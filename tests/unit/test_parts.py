@@ -54,7 +54,8 @@ def test_parts_share_the_work_equally_and_overlap(duration_s, processes, expecte
 
 def test_videos_analysed_at_once_share_the_cores(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
-    s = Settings()
+    s = Settings.load(None, {"pose.processes": 0})  # one per core
+    assert processes_for(Settings()) == 1  # the default: one process
     assert processes_for(s) == 8 and cores_each(3) == 2 and cores_each(64) == 1
     try:
         limit_processes(2)  # a batch worker

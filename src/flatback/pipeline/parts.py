@@ -82,16 +82,21 @@ def processes_for(settings: Settings) -> int:
     :func:`limit_processes`)."""
     if settings.pose.processes:
         return settings.pose.processes
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+    cores = _cores()
     return min(cores, _process_limit) if _process_limit else cores
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def cores_each(jobs: int) -> int:
     """Pose processes for each of ``jobs`` analyses at once: their share of the cores."""
-    return max(1, processes_for(Settings()) // max(1, jobs))
+    return max(1, _cores() // max(1, jobs))
 
 
 # ---------------------------------------------------------------- stitching
