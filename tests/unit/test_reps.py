@@ -179,10 +179,8 @@ def _minjerk(u):
 
 def _angle_track(pieces, rate_hz=50.0, noise_deg=0.4, seed=3):
     """A leg angle (deg) over time from (duration_s, start_deg, end_deg, kind) pieces:
-    kind "hold", "minjerk", "linear" or "braking" (leaving at full speed: the second half
-    of a minimum-jerk step)."""
-    shapes = {"hold": lambda u: 0 * u, "linear": lambda u: u, "minjerk": _minjerk,
-              "braking": lambda u: 2 * _minjerk(0.5 + u / 2) - 1}
+    kind "hold", "minjerk" or "linear"."""
+    shapes = {"hold": lambda u: 0 * u, "linear": lambda u: u, "minjerk": _minjerk}
     t0, ts, xs = 0.0, [], []
     for duration, a, b, kind in pieces:
         u = np.arange(0.0, duration, 1.0 / rate_hz) / duration
