@@ -195,3 +195,25 @@ def test_disagreement_counts_people_and_distance(clip):
     assert 0 < disagreement(a, moved) < 0.05
     assert disagreement(a, PeopleFrame(a.index, a.t_s, ())) == float("inf")
     assert disagreement(PeopleFrame(0, 0.0, ()), PeopleFrame(0, 0.0, ())) == 0.0
+
+
+def test_the_other_parts_frames_are_taken_without_a_progress_bar():
+    """A part's process waits while its pipe is full: the first part must read the others'
+    frames as it goes even when nothing shows progress (stdout not a terminal, a batch),
+    or the parts are posed one after the other."""
+    from flatback.pipeline.parts import _reporter
+
+    class Worker:
+        polls = 0
+        done_s = 0.0
+
+        def poll(self) -> None:
+            self.polls += 1
+
+    w = Worker()
+    report = _reporter(None, 60.0, [w])  # type: ignore[list-item]
+    assert report is not None
+    for k in range(3):
+        report(PeopleFrame(index=k, t_s=k / 30, people=()))
+    assert w.polls == 3
+    assert _reporter(None, 60.0, []) is None  # one part: nothing to read

@@ -327,14 +327,18 @@ def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progre
 
 
 def _reporter(progress: Progress | None, total_s: float, workers: list[_Worker]):
-    """A per-frame callback that reports the video posed by every part so far."""
-    if progress is None:
+    """A per-frame callback that takes the frames the other parts have sent (with or
+    without a progress bar: a part's process waits while its pipe is full, so frames left
+    unread would pose the parts one after the other) and reports the video posed by every
+    part so far."""
+    if progress is None and not workers:
         return None
 
     def report(frame: PeopleFrame) -> None:
         for w in workers:
             w.poll()
-        progress(min(frame.t_s + sum(w.done_s for w in workers), total_s), total_s)
+        if progress is not None:
+            progress(min(frame.t_s + sum(w.done_s for w in workers), total_s), total_s)
 
     return report
 
