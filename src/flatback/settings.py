@@ -50,21 +50,44 @@ class PoseSettings(_Section):
     max_rate_hz: float = Field(
         0.0,
         ge=0,
-        description="Most frames per second the pose model sees in offline analysis (0: every frame, the "
-        "default). Leg lifts move below 1 Hz and a bounce at the bottom lasts about 0.3 s; on ../shared/clips "
-        "15 kept rep counts and recognition but matched one labelled rep fewer and lost lowering-time accuracy "
-        "(within 0.5 s: 50 % to 40 %), 10 lost reps on the small 50 fps outdoor dead bug (5 to 2): so every "
-        "frame until a faster path measures as well. The frames in between are decoded but not converted or "
-        "posed, each posed frame keeps its own timestamp, and the annotated video still shows every frame.",
+        description="Most frames per second the pose model sees in offline analysis (0: as many as "
+        "pose.max_step_deg asks for, up to the video's own rate). A fixed cap costs what fast movements need: "
+        "on ../shared/clips 15 kept rep counts and recognition but cut lowering times within 0.5 s from 88 % "
+        "to 50 % of the labelled reps (the 0.5 s extensions of the 50 fps outdoor dead bug), and the frames "
+        "posed were not filled in between. The annotated video shows every frame either way.",
+    )
+    still_rate_hz: float = Field(
+        6.0, ge=0,
+        description="Frames per second the pose model always sees offline, moving or not (0: every frame, within "
+        "pose.max_rate_hz); between them, frames are posed as fast as the legs turn (pose.max_step_deg), and "
+        "the frames left out are filled in between the posed ones (pose/sampling.py). A movement that starts "
+        "is seen within 1/6 s, while its speed is still a few percent of its peak (a minimum-jerk movement of "
+        "1 s or longer), and a hold or a rest costs a fifth of a 30 fps clip's frames. On ../shared/clips and "
+        "six re-filmings (eval tracks thinned after posing): rep counts, recognition, angles and back the same "
+        "as every frame's, within one pair or rep, at a third of the frames posed.",
+    )
+    max_step_deg: float = Field(
+        8.0, gt=0,
+        description="Most a thigh or shin turns in the picture between two posed frames, deg, while the legs "
+        "move (at the rate measured over pose.motion_window_s): a 4 s lowering is posed about 6 times a second "
+        "at its fastest, a 1 s lift 20 times, a dead bug's extension every frame. A filled-in frame lies on "
+        "the straight line between its neighbours, off the true path by at most acceleration x gap^2 / 8: "
+        "under half a degree even for a 2 s lowering of 90 deg (130 deg/s^2, gaps of 0.1-0.17 s), well within "
+        "the landmarks' own noise of a degree or two.",
+    )
+    motion_window_s: float = Field(
+        0.1, gt=0,
+        description="Shortest stretch of video, s, over which the legs' turn rate is measured to choose the "
+        "next frame: over 0.1 s a landmark's frame-to-frame jitter of about a degree reads as 10 deg/s, "
+        "under the 20-45 deg/s of the slowest lowering people do.",
     )
     processes: int = Field(
-        1, ge=0,
+        0, ge=0,
         description="Processes that pose a long video's parts at once, offline, pose.people=all (0: one per CPU "
         "core; 1: one process). The pose model runs one inference thread, so one process keeps about one core "
         "busy; each part is posed by its own process and the parts' frames are stitched where both parts "
-        "agree (pipeline/parts.py). One by default: on this 2-core machine, quiet, the whole command on the "
-        "63.5 s 720p studio loop took 82 s with two parts against 74 s in one process (the parts kept 1.2 "
-        "cores busy, not 2; why is not found yet), and the eval's figures are measured on one process's tracks.",
+        "agree (pipeline/parts.py). On this 2-core machine the whole command on the 63.5 s 720p studio loop "
+        "took 50 s with two parts against 78 s in one process (every frame posed; benchmarks/speed.py).",
     )
     part_min_s: float = Field(
         10.0, gt=0,

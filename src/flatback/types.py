@@ -182,6 +182,8 @@ class PoseTrack:
     frame had no mask; ``second_person`` (N,) int8: 1 seen, 0 not seen, -1 not searched.
     ``skipped`` (N,) bool: frames of shots that do not show the exercise (an edited
     video's titles, talking heads, close-ups), blanked on purpose: not counted as lost.
+    ``posed`` (N,) bool: frames the pose model saw (None: every frame); the others were
+    filled in between posed frames while the legs moved slowly (``pose/sampling.py``).
     """
 
     info: VideoInfo
@@ -196,6 +198,7 @@ class PoseTrack:
     mask_bottom_y_px: np.ndarray | None = None
     second_person: np.ndarray | None = None
     skipped: np.ndarray | None = None
+    posed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t_s)
@@ -272,6 +275,7 @@ class PoseTrack:
             mask_bottom_y_px=cut(self.mask_bottom_y_px),
             second_person=cut(self.second_person),
             skipped=cut(self.skipped),
+            posed=cut(self.posed),
         )
 
     def replaced(self, **changes) -> PoseTrack:
@@ -337,6 +341,8 @@ class PoseTrack:
             arrays["second_person"] = self.second_person
         if self.skipped is not None:
             arrays["skipped"] = self.skipped
+        if self.posed is not None:
+            arrays["posed"] = self.posed
         try:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)

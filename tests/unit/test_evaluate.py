@@ -377,7 +377,8 @@ def test_eval_command_end_to_end(eval_folder, tmp_path):
     assert result.exit_code == 0, result.output
     d = json.loads(out.read_text())
     assert d["transforms"] == ["original", "480p15"] and d["tracked_this_run"] == 1
-    assert TruthPose.calls - calls == len(TruthPose.track) // 2  # 30 -> 15 frames/s
+    # 30 -> 15 frames/s, of which the motion sampler poses some (pose/sampling.py)
+    assert 0 < TruthPose.calls - calls <= len(TruthPose.track) // 2
     assert d["summary"]["480p15"]["rep_count_exact"] == 1
     assert "rep count and recognition by transform" in result.output
     assert len(list((cache / "videos").rglob("480p15.v1.mp4"))) == 1

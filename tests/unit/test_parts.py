@@ -54,8 +54,10 @@ def test_parts_share_the_work_equally_and_overlap(duration_s, processes, expecte
 
 def test_videos_analysed_at_once_share_the_cores(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr("flatback.pipeline.parts.CGROUP_CPU_MAX", "/nonexistent")
     s = Settings.load(None, {"pose.processes": 0})  # one per core
-    assert processes_for(Settings()) == 1  # the default: one process
+    assert processes_for(Settings()) == 8  # the default: one per core
+    assert processes_for(Settings.load(None, {"pose.processes": 1})) == 1
     assert processes_for(s) == 8 and cores_each(3) == 2 and cores_each(64) == 1
     try:
         limit_processes(2)  # a batch worker
@@ -217,3 +219,14 @@ def test_the_other_parts_frames_are_taken_without_a_progress_bar():
         report(PeopleFrame(index=k, t_s=k / 30, people=()))
     assert w.polls == 3
     assert _reporter(None, 60.0, []) is None  # one part: nothing to read
+
+
+@pytest.mark.parametrize(("text", "cores"), [("200000 100000\n", 2), ("50000 100000\n", 1), ("max 100000\n", None),
+                                              ("garbage", None)])
+def test_a_containers_cpu_quota_bounds_the_cores(tmp_path, text, cores):
+    from flatback.pipeline.parts import _quota_cores
+
+    f = tmp_path / "cpu.max"
+    f.write_text(text)
+    assert _quota_cores(str(f)) == cores
+    assert _quota_cores(str(tmp_path / "absent")) is None

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -70,6 +71,15 @@ def check_readable_file(path: str | Path) -> Path:
     if path.stat().st_size == 0:
         raise InputFileError(f"{path} is empty (0 bytes): the recording or copy failed.")
     return path
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A frame decoded but not converted: ``index`` counts every frame, ``t_s`` its time."""
+
+    index: int
+    t_s: float
+    frame: av.VideoFrame
 
 
 class VideoFile:
@@ -160,14 +170,22 @@ class VideoFile:
         """Every frame, or with ``max_rate_hz`` > 0 at most that many per second (see
         :class:`RatePicker`): the others are decoded (H.264 frames depend on each other) but
         not converted to RGB. ``Frame.index`` counts every frame of the video and ``t_s`` is
-        each kept frame's own timestamp.
+        each kept frame's own timestamp. ``start_s``, ``stop_s``: as :meth:`decoded`.
+        """
+        picker = RatePicker(max_rate_hz)
+        for d in self.decoded(start_s, stop_s):
+            if picker.take(d.t_s):
+                yield self.picture(d)
+
+    def decoded(self, start_s: float = 0.0, stop_s: float | None = None) -> Iterator[Decoded]:
+        """Every frame, decoded but not yet converted (:meth:`picture` converts one), so
+        the caller can choose which to convert as it goes (``pose/sampling.py``).
 
         A part of the video (``pipeline/parts.py``): ``start_s`` > 0 seeks to the key frame
         before it and yields from the first frame at or after it, with ``index`` counted
         from there (-1 before it: the caller re-numbers); ``stop_s`` ends after the last frame
         before it, unchecked for truncation (only a part that reaches the end checks that).
         """
-        picker = RatePicker(max_rate_hz)
         t0 = self._t0
         index = -1
         last_t = -1.0
@@ -189,12 +207,7 @@ class VideoFile:
                     break
                 last_t = t_s
                 index += 1
-                if not picker.take(t_s):
-                    continue
-                image: np.ndarray = vf.to_ndarray(format="rgb24")
-                if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
-                    image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
-                yield Frame(index=index, t_s=t_s, image=image)
+                yield Decoded(index, t_s, vf)
         except av.error.FFmpegError as e:
             raise InputFileError(
                 f"{self.path} is damaged: decoding failed after {max(last_t, 0):.2f} s "
@@ -208,6 +221,13 @@ class VideoFile:
             self._check_complete(last_t, index + 1)
         elif not partial_end:  # a last part: the frames before it are the other parts'
             self._check_complete(last_t, int(round(last_t * self.info.fps)) + 1)
+
+    def picture(self, decoded: Decoded) -> Frame:
+        """A decoded frame as RGB, turned upright."""
+        image: np.ndarray = decoded.frame.to_ndarray(format="rgb24")
+        if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
+            image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
+        return Frame(index=decoded.index, t_s=decoded.t_s, image=image)
 
     def _check_complete(self, last_t_s: float, n_frames: int) -> None:
         frame_s = 1.0 / self.info.fps if self.info.fps else 0.0

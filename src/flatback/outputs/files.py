@@ -27,9 +27,10 @@ from flatback.pipeline import Analysis
 
 # timeseries.csv: one row per analysed frame. Column -> meaning (unit).
 TIMESERIES_COLUMNS: dict[str, str] = {
-    "frame": "number of the analysed frame (0-based); the pose model sees at most pose.max_rate_hz frames per second, so find a frame in the video by t_s",
+    "frame": "number of the analysed frame (0-based); find a frame in the video by t_s",
     "t_s": "time from the first frame, s (from the video's timestamps)",
     "pose_found": "1 if a person was found in the frame, else 0",
+    "posed": "1 if the pose model saw the frame, 0 if its pose was filled in between the frames either side (the legs still or turning slowly: pose.max_step_deg)",
     "leg_angle_raw_deg": "working leg angle before cleaning, deg (0 = on the floor, 90 = vertical)",
     "leg_angle_deg": "working leg angle after outlier removal, gap filling and low-pass, deg",
     "leg_angle_left_deg": "left leg angle (after undoing left/right swaps), deg, raw",
@@ -87,6 +88,7 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
     assert m is not None, "timeseries.csv is written only for measured clips"
     g, s, table = m.geometry, m.signals, m.frames
     detected = analysis.track.detected
+    posed = analysis.track.posed if analysis.track.posed is not None else np.ones(len(detected), bool)
     numeric = {
         "leg_angle_raw_deg": s.leg_angle_raw_deg,
         "leg_angle_deg": s.leg_angle_deg,
@@ -113,6 +115,7 @@ def write_timeseries(analysis: Analysis, path: Path, decimals: int = 3) -> None:
                 "frame": str(i),
                 "t_s": f"{s.t_s[i]:.4f}",
                 "pose_found": str(int(detected[i])),
+                "posed": str(int(posed[i])),
                 "leg_source": LegSource(int(g.leg_source[i])).name.lower(),
                 "phase": str(table.phase[i]),
                 "rep": str(table.rep[i]) if table.rep[i] else "",

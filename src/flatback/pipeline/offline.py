@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from flatback.analyse.assessment import setup_back_not_flat
 from flatback.analyse.backlift import BackTrack, session_end_range, track_back
 from flatback.analyse.recognize import recognize
@@ -31,7 +33,7 @@ from flatback.analyse.results import (
 from flatback.analyse.variations import Variation, variation_for
 from flatback.coach.cues import Cue, CueCode, make_cue, session_cues
 from flatback.errors import VideoContentError
-from flatback.io.source import check_readable_file, open_source, prefetch
+from flatback.io.source import Webcam, check_readable_file, open_source, prefetch
 from flatback.measure.checks import check_in_frame, check_people, check_view, trim_to_person
 from flatback.measure.clearance import Clearance, ClearanceStatus, compute_clearance
 from flatback.measure.geometry import BodyGeometry, LegSource, compute_body_geometry
@@ -40,6 +42,7 @@ from flatback.measure.shots import exercise_only, find_shots, skipped_notes, tra
 from flatback.measure.signals import SignalSet, compute_signals
 from flatback.pipeline.frames import FrameTable, frame_table
 from flatback.pose import PoseBackend
+from flatback.pose.sampling import fill_between, sampled, sampler_for
 from flatback.settings import GeometrySettings, Settings
 from flatback.types import Note, NoteCode, PoseTrack
 
@@ -156,21 +159,29 @@ class Analyzer:
 
             backend = MediaPipePose(self.settings.pose)
         try:
-            frames = self._pose_every_frame(source, backend, progress)
+            frames, seen_s = self._pose_sampled(source, backend, progress)
         finally:
             if self._backend is None:
                 backend.close()
-        return PoseTrack.from_frames(frames, source.info, backend.name)
+        return fill_between(PoseTrack.from_frames(frames, source.info, backend.name), seen_s)
 
-    def _pose_every_frame(self, source, backend, progress: Progress | None) -> list:
-        """The backend's answer for each frame the source gives (at most ``pose.max_rate_hz``
-        a second), decoding beside inference, with progress."""
+    def _pose_sampled(self, source, backend, progress: Progress | None) -> tuple[list, np.ndarray]:
+        """The backend's answer for each frame ``pose/sampling.py`` chooses, decoding beside
+        inference, with progress; and every frame's time, posed or not, s."""
         out = []
-        for frame in prefetch(source.frames(self.settings.pose.max_rate_hz)):
-            out.append(backend(frame))
+        seen_s: list[float] = []
+        sampler = sampler_for(self.settings.pose)
+        frames = (prefetch(source.frames(self.settings.pose.max_rate_hz)) if isinstance(source, Webcam)
+                  else sampled(source, sampler, seen_s))
+        for frame in frames:
+            pose = backend(frame)
+            out.append(pose)
+            sampler.posed(frame.t_s, [pose.xy_px] if np.isfinite(pose.xy_px[:, 0]).any() else [])
+            if isinstance(source, Webcam):
+                seen_s.append(frame.t_s)
             if progress is not None:
                 progress(frame.t_s, source.info.duration_s)
-        return out
+        return out, np.array(seen_s)
 
     def people_tracks(self, path: str | Path, progress: Progress | None = None) -> list[PoseTrack]:
         """Every person in a video, each followed through it (``pose/multi.py`` then
@@ -178,10 +189,11 @@ class Analyzer:
         from flatback.pipeline.parts import pose_people
 
         source = self._open(path)
-        people, name = pose_people(source, self.settings, progress)  # a long video in parts, at once
+        people, name, seen_s = pose_people(source, self.settings, progress)  # a long video in parts, at once
         if not people:
             raise VideoContentError(f"{source.info.path} has no frames to analyse.")
-        return associate(people, source.info, name)
+        # the frames not posed (the legs still or slow) filled in, as if every frame were
+        return [fill_between(track, seen_s) for track in associate(people, source.info, name)]
 
     def choose_exercise(self, track: PoseTrack) -> ExerciseChoice:
         """The exercise, recognised or forced (``recognition.exercise``)."""

@@ -27,6 +27,7 @@ import numpy as np
 
 from flatback.errors import FlatbackError
 from flatback.io.source import VideoFile, Webcam, bound_heap, open_source, prefetch
+from flatback.pose.sampling import sampled, sampler_for
 from flatback.settings import Settings
 from flatback.types import PeopleFrame
 
@@ -87,11 +88,26 @@ def processes_for(settings: Settings) -> int:
 
 
 def _cores() -> int:
-    """CPU cores this process may use."""
+    """CPU cores this process may use: its CPU affinity, within a container's CPU quota
+    (cgroup v2 ``cpu.max``: a container limited to 2 CPUs on an 8-core host sees 8)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, _quota_cores(CGROUP_CPU_MAX) or cores)
+
+
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
+def _quota_cores(path: str) -> int | None:
+    """Whole CPUs a cgroup v2 ``cpu.max`` file ("QUOTA PERIOD", or "max PERIOD") allows,
+    at least 1; None without a quota or the file."""
+    try:
+        quota, period = open(path).read().split()[:2]
+        return None if quota == "max" else max(1, int(quota) // int(period))
+    except (OSError, ValueError):
+        return None
 
 
 def cores_each(jobs: int) -> int:
@@ -165,11 +181,14 @@ def renumbered(frame: PeopleFrame, index: int) -> PeopleFrame:
 
 def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part | None = None,
               progress: Callable[[PeopleFrame], None] | None = None,
-              until: Callable[[PeopleFrame], bool] | None = None, keep: bool = True) -> tuple[list[PeopleFrame], str]:
-    """Every person in each frame of ``part`` (None: the whole video) of ``source`` (a
-    source opened with ``io.source.open_source``, or a path), with the backend's name.
-    ``progress`` sees each frame's result; ``until`` ends the part after the first frame
-    it returns True for; ``keep`` = False returns no frames (``progress`` has had them)."""
+              until: Callable[[PeopleFrame], bool] | None = None, keep: bool = True
+              ) -> tuple[list[PeopleFrame], str, np.ndarray]:
+    """Every person in each posed frame of ``part`` (None: the whole video) of ``source``
+    (a source opened with ``io.source.open_source``, or a path), the backend's name, and
+    the times of every frame of the part, posed or not, s (the frames posed are chosen by
+    ``pose/sampling.py``). ``progress`` sees each posed frame's result; ``until`` ends the
+    part after the first frame it returns True for; ``keep`` = False returns no frames
+    (``progress`` has had them)."""
     from flatback.pose.multi import MultiPose
 
     if isinstance(source, str):
@@ -177,13 +196,20 @@ def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part |
                              min_duration_s=settings.source.min_duration_s)
     everyone = MultiPose(settings.pose)
     out = []
+    seen_s: list[float] = []
+    sampler = sampler_for(settings.pose)
     try:
-        if part is None or isinstance(source, Webcam):
-            frames = source.frames(settings.pose.max_rate_hz)
+        if isinstance(source, Webcam):
+            frames = prefetch(source.frames(settings.pose.max_rate_hz))
+        elif part is None:
+            frames = sampled(source, sampler, seen_s)
         else:
-            frames = source.frames(settings.pose.max_rate_hz, part.start_s, part.stop_s)
-        for frame in prefetch(frames):
+            frames = sampled(source, sampler, seen_s, part.start_s, part.stop_s)
+        for frame in frames:
             people = everyone(frame)
+            sampler.posed(frame.t_s, [p.xy_px for p in people.people if p.detected])
+            if isinstance(source, Webcam):
+                seen_s.append(frame.t_s)
             if keep:
                 out.append(people)
             if progress is not None:
@@ -192,7 +218,7 @@ def pose_part(source: VideoFile | Webcam | str, settings: Settings, part: Part |
                 break
     finally:
         everyone.close()
-    return out, everyone.name
+    return out, everyone.name, np.array(seen_s)
 
 
 def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> None:
@@ -210,8 +236,9 @@ def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> N
             chunk.clear()
 
     try:
-        _, name = pose_part(path, settings, part, send, keep=False)  # the parent keeps them
+        _, name, seen_s = pose_part(path, settings, part, send, keep=False)  # the parent keeps them
         conn.send(("frames", chunk))
+        conn.send(("times", seen_s))
         conn.send(("done", name))
     except FlatbackError as e:
         conn.send(("error", e))
@@ -229,6 +256,7 @@ class _Worker:
         ctx = mp.get_context("spawn")
         self.part = part
         self.frames: list[PeopleFrame] = []
+        self.seen_s = np.zeros(0)  # every frame's time, posed or not, s (sent at the end)
         self._by_t: dict[float, int] = {}
         self._conn, child = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=_child, args=(child, path, settings, part, 0.5), daemon=True,
@@ -256,6 +284,8 @@ class _Worker:
             for f in value:
                 self._by_t[f.t_s] = len(self.frames)
                 self.frames.append(f)
+        elif kind == "times":
+            self.seen_s = value
         else:
             self._end = (kind, value)
 
@@ -283,9 +313,10 @@ class _Worker:
 
 
 def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progress | None = None
-                ) -> tuple[list[PeopleFrame], str]:
-    """Every person in every frame of an opened ``source`` (at most ``pose.max_rate_hz`` a
-    second), a long video in parts posed at once (:func:`plan_parts`).
+                ) -> tuple[list[PeopleFrame], str, np.ndarray]:
+    """Every person in each posed frame of an opened ``source`` (chosen by
+    ``pose/sampling.py``), a long video in parts posed at once (:func:`plan_parts`); the
+    backend's name; every frame's time, posed or not, s.
 
     This process poses the first part and goes on past its cut until a frame where it
     agrees with the next part's process; a middle part's process poses ``part_overlap_s``
@@ -308,7 +339,8 @@ def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progre
             return other is not None and disagreement(frame, other) <= s.part_agree_ratio
 
         first = replace(parts[0], stop_s=None)
-        frames, name = pose_part(source, settings, first, _reporter(progress, total_s, workers), agrees)
+        frames, name, seen_s = pose_part(source, settings, first, _reporter(progress, total_s, workers), agrees)
+        times = [seen_s]
         for part, w in zip(parts[1:], workers):
             kind, value = w.result()
             if kind == "error":
@@ -316,14 +348,15 @@ def pose_people(source: VideoFile | Webcam, settings: Settings, progress: Progre
                 raise value
             part_frames: list[PeopleFrame]
             if kind == "failed":  # a process that could not pose its part: pose it here
-                part_frames, _ = pose_part(path, settings, replace(part, stop_s=w.part.stop_s))
+                part_frames, _, part_s = pose_part(path, settings, replace(part, stop_s=w.part.stop_s))
             else:
-                part_frames = value  # type: ignore[assignment]
+                part_frames, part_s = value, w.seen_s  # type: ignore[assignment]
+            times.append(part_s)
             frames = stitch(frames, part_frames, part.own_s, s.part_agree_ratio)
     finally:
         for w in workers:
             w.stop()
-    return frames, name
+    return frames, name, np.unique(np.concatenate(times))  # the parts overlap: each time once
 
 
 def _reporter(progress: Progress | None, total_s: float, workers: list[_Worker]):
