@@ -1,5 +1,5 @@
 """Pose tracks of the real clips, computed once per test session (and cached between
-local runs in pytest's cache folder, keyed by the clip's size and time stamp)."""
+local runs in pytest's cache folder, keyed by the clip's size and time stamp, and a version bumped when the pose stage changes)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def clip_track(request):
             if not path.exists():
                 skip_or_fail(f"{name} is not in {path.parent}")
             stat = path.stat()
-            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v4".encode()).hexdigest()[:16]
+            key = hashlib.sha1(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:v5".encode()).hexdigest()[:16]
             cached = cache_dir / f"{path.stem}-{key}.npz"
             if cached.exists():
                 memo[name] = PoseTrack.from_keypoint_file(cached)

@@ -237,9 +237,12 @@ def composite(tmp_path_factory, request):
 def people_code() -> str:
     """Hash of the code that makes person tracks (the backend and the association)."""
     import flatback.measure.people
+    import flatback.pipeline.parts
     import flatback.pose.multi
+    import flatback.pose.sampling
 
-    blob = b"".join(Path(m.__file__).read_bytes() for m in (flatback.pose.multi, flatback.measure.people))
+    modules = (flatback.pose.multi, flatback.pose.sampling, flatback.pipeline.parts, flatback.measure.people)
+    blob = b"".join(Path(m.__file__).read_bytes() for m in modules)
     return hashlib.sha1(blob).hexdigest()[:12]
 
 

@@ -76,3 +76,32 @@ def test_an_interrupted_run_leaves_no_half_written_report(demo, tmp_path, monkey
     result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q"])
     assert result.exit_code == 130
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary sibling
+
+
+@pytest.mark.parametrize("org", [(40, 80), (-30, 10)])  # inside; partly outside the picture
+def test_text_darkens_its_box_and_draws_the_glyphs_in_colour(org):
+    """The text blend (annotate._text): the box shows 35 % of the picture, a glyph's full
+    pixels the colour, and nothing outside the box changes."""
+    from flatback.outputs.annotate import _text, _text_sprite
+
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (120, 400, 3), dtype=np.uint8)
+    image = picture.copy()
+    bottom = _text(image, "Rep 3/12", org, 1.0, (0, 255, 255))
+    (bh, bw), idx, cover, _, h, pad = _text_sprite("Rep 3/12", 1.0, 2, (0, 255, 255))
+    y0, x0 = org[1] - h - pad, org[0] - pad
+    assert bottom == y0 + bh
+    inside = np.zeros(image.shape[:2], bool)
+    inside[max(y0, 0) : y0 + bh, max(x0, 0) : x0 + bw] = True
+    assert np.array_equal(image[~inside], picture[~inside])
+    glyph = np.zeros((bh, bw), bool)
+    glyph.ravel()[idx] = True
+    full = np.zeros((bh, bw), bool)
+    full.ravel()[idx[cover[:, 0] == 1.0]] = True
+    ys, xs = np.nonzero(~glyph)
+    keep = (ys + y0 >= 0) & (xs + x0 >= 0) & (ys + y0 < 120) & (xs + x0 < 400)
+    ys, xs = ys[keep] + y0, xs[keep] + x0
+    np.testing.assert_allclose(image[ys, xs], 0.35 * picture[ys, xs].astype(float), atol=1.0)
+    ys, xs = np.nonzero(full)
+    keep = (ys + y0 >= 0) & (xs + x0 >= 0)
+    assert (image[ys[keep] + y0, xs[keep] + x0] == (0, 255, 255)).all()

@@ -146,35 +146,57 @@ def _pt(p: np.ndarray) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=1024)
-def _text_sprite(text: str, scale: float, thickness: int) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """The text's anti-aliased coverage on its padded box, drawn once per text and size:
-    (coverage, 1 - coverage) as float32 (H, W), the box's height above the baseline and its padding, px."""
+def _text_sprite(text: str, scale: float, thickness: int, colour: tuple[int, ...]
+                 ) -> tuple[tuple[int, int], np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """The text's anti-aliased glyphs on its padded box, drawn once per text, size and
+    colour (video frames repeat it): the box's (height, width); the flat indices of the
+    pixels the glyphs touch, their coverage (n, 1) and coverage x colour (n, 3), float32;
+    the box's height above the baseline and its padding, px."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     (w, h), base = cv2.getTextSize(text, font, scale, thickness)
     pad = int(6 * scale)
     canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
     cv2.putText(canvas, text, (pad, pad + h), font, scale, (255,), thickness, cv2.LINE_AA)
-    cover = canvas.astype(np.float32) / 255.0
-    return cover, 1.0 - cover, h, pad
+    idx = np.flatnonzero(canvas)
+    cover = (canvas.ravel()[idx].astype(np.float32) / 255.0)[:, None]
+    return canvas.shape, idx, cover, cover * np.array(colour, np.float32), h, pad
 
 
-def _text(image, text, org, scale, colour=WHITE, bg=(0, 0, 0), thickness=None):
-    """Text on a dark box (35 % picture, 65 % ``bg``), readable on any background; returns the
-    box's bottom y. The text is rendered once per string and blended in (video frames repeat it)."""
+def _text(image, text, org, scale, colour=WHITE, thickness=None):
+    """Text on a dark box (35 % picture), readable on any background; returns the box's
+    bottom y. The glyphs are rendered once per string (:func:`_text_sprite`): a frame only
+    darkens the box and blends the pixels they touch."""
     th = thickness or max(1, int(2 * scale))
-    cover, rest, h, pad = _text_sprite(text, float(scale), th)
+    (bh, bw), idx, cover, tinted, h, pad = _text_sprite(text, float(scale), th, tuple(colour))
     x, y = org
     y0, x0 = y - h - pad, x - pad
     ih, iw = image.shape[:2]
+    if y0 < 0 or x0 < 0 or y0 + bh > ih or x0 + bw > iw:  # partly outside: the slow way, clipped
+        return _text_clipped(image, text, org, scale, colour, th)
+    box = image[y0 : y0 + bh, x0 : x0 + bw]
+    patch = cv2.convertScaleAbs(box, alpha=0.35).reshape(-1, 3)  # the picture through the box
+    glyphs = patch[idx].astype(np.float32)
+    patch[idx] = (glyphs * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
+    box[:] = patch.reshape(bh, bw, 3)
+    return y0 + bh
+
+
+def _text_clipped(image, text, org, scale, colour, thickness) -> int:
+    """:func:`_text` for a box that does not fit in the picture (a tiny video): drawn on a
+    copy of the box as far as it lies inside."""
+    (bh, bw), idx, cover, tinted, h, pad = _text_sprite(text, float(scale), thickness, tuple(colour))
+    x, y = org
+    y0, x0 = y - h - pad, x - pad
+    big = np.zeros((bh, bw, 3), np.uint8)
+    ih, iw = image.shape[:2]
     top, left = max(y0, 0), max(x0, 0)
-    bottom, right = min(y0 + cover.shape[0], ih), min(x0 + cover.shape[1], iw)
+    bottom, right = min(y0 + bh, ih), min(x0 + bw, iw)
     if bottom > top and right > left:
-        box = image[top:bottom, left:right]
-        part = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
-        dark = cv2.addWeighted(box, 0.35, np.full_like(box, bg), 0.65, 0.0)
-        box[:] = cv2.blendLinear(dark, np.full_like(box, colour), np.ascontiguousarray(rest[part]),
-                                 np.ascontiguousarray(cover[part]))
-    return y0 + cover.shape[0]
+        big[top - y0 : bottom - y0, left - x0 : right - x0] = image[top:bottom, left:right]
+        patch = cv2.convertScaleAbs(big, alpha=0.35).reshape(-1, 3)
+        patch[idx] = (patch[idx].astype(np.float32) * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
+        image[top:bottom, left:right] = patch.reshape(bh, bw, 3)[top - y0 : bottom - y0, left - x0 : right - x0]
+    return y0 + bh
 
 
 def _wrap(text: str, max_px: int, scale: float) -> list[str]:
