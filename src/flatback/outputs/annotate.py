@@ -159,7 +159,7 @@ def _text_sprite(text: str, scale: float, thickness: int, colour: tuple[int, ...
     cv2.putText(canvas, text, (pad, pad + h), font, scale, (255,), thickness, cv2.LINE_AA)
     idx = np.flatnonzero(canvas)
     cover = (canvas.ravel()[idx].astype(np.float32) / 255.0)[:, None]
-    return canvas.shape, idx, cover, cover * np.array(colour, np.float32), h, pad
+    return (canvas.shape[0], canvas.shape[1]), idx, cover, cover * np.array(colour, np.float32), h, pad
 
 
 def _text(image, text, org, scale, colour=WHITE, thickness=None):
