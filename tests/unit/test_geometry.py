@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flatback.measure.geometry import combine_legs, compute_body_geometry, lower_tangent, unswap_left_right
+from flatback.settings import GeometrySettings
 from flatback.simulate import RepSpec, simulate
 from flatback.types import Landmark as L
 
@@ -130,3 +131,23 @@ def test_hanging_leg_angle_is_hip_flexion_from_the_hanging_line_whatever_the_cam
             (angle, source, *_), _ = leg_angles(xy, vis, shoulder, hip, None, "upright", GeometrySettings())  # type: ignore[arg-type]
             assert source[0] == 1
             assert angle[0] == pytest.approx(flexion, abs=0.5), (roll, tilt, flexion)
+
+
+def test_the_floor_turns_from_the_mask_to_the_trunk_line_gradually():
+    """Past floor_agree_deg apart, the floor goes from the mask's underside to the trunk
+    line over a second floor_agree_deg: readings either side of the limit stay close."""
+    from flatback.measure.geometry import FloorEstimator
+
+    def floor_roll(apart_deg: float) -> tuple[float, str]:
+        est = FloorEstimator(GeometrySettings(trunk_floor_offset_deg=0.0, floor_agree_deg=4.0))
+        est._trunk_frames = 10
+        est._feet_dx = [100.0] * 10
+        est._trunk_line = [np.float32(0.0)] * 10
+        est._slopes = [float(np.tan(np.radians(apart_deg)))] * 10
+        floor = est._floor()
+        return floor.roll_deg, floor.source
+
+    assert floor_roll(3.9) == (pytest.approx(3.9), "mask")
+    assert floor_roll(4.1)[0] == pytest.approx(4.1 * 0.975, abs=1e-6)  # nearly the mask's
+    assert floor_roll(6.0)[0] == pytest.approx(3.0)  # half way
+    assert floor_roll(8.0)[0] == pytest.approx(0.0, abs=1e-9) and floor_roll(12.0) == (0.0, "trunk")

@@ -110,6 +110,23 @@ def test_fill_between_interpolates_holds_the_ends_and_keeps_gaps():
     assert fill_between(full, t_all).posed.all()  # every frame already there: nothing filled
 
 
+def test_a_cut_between_posed_frames_stays_a_cut():
+    """An edited video cuts to another shot between two posed frames: the frames between
+    hold each side's pose up to the middle instead of gliding from one shot to the other,
+    so the cut is still found where it is (geometry.detect_cuts) and nobody is measured
+    half-way between two shots."""
+    t_all = np.arange(8) / 30.0
+    near = body(20.0)
+    far = (near - 500.0) * 0.5 + 200.0  # the next shot: half the size, elsewhere
+    track = PoseTrack.from_numpy(t_all[[0, 6, 7]], np.stack([near, far, far]).astype(np.float32))
+    full = fill_between(track, t_all)
+    hips = full.xy_px[:, L.LEFT_HIP]
+    np.testing.assert_allclose(hips[:4], np.repeat(near[None, L.LEFT_HIP], 4, axis=0))  # up to the middle
+    np.testing.assert_allclose(hips[4:], np.repeat(far[None, L.LEFT_HIP], 4, axis=0))
+    moving = PoseTrack.from_numpy(t_all[[0, 6]], np.stack([body(20.0), body(40.0)]).astype(np.float32))
+    assert fill_between(moving, t_all).xy_px[3, L.LEFT_ANKLE] == pytest.approx(body(30.0)[L.LEFT_ANKLE], abs=15)
+
+
 @pytest.fixture(scope="module")
 def sampled_and_every(demo):
     clip, video, _ = demo

@@ -109,12 +109,14 @@ def pose_key(settings: Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-SELECTION_CODE = ("pose/multi.py", "measure/people.py", "measure/shots.py")
+SELECTION_CODE = ("pose/multi.py", "pose/sampling.py", "pipeline/parts.py", "io/source.py", "measure/people.py",
+                  "measure/shots.py")
 
 
 @lru_cache(maxsize=1)
 def selection_fingerprint() -> str:
-    """sha256 of the source of the multi-person backend and the exerciser's selection."""
+    """sha256 of the source of the multi-person backend, the frames it poses and fills in,
+    and the exerciser's selection."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for rel in SELECTION_CODE:

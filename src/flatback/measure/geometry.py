@@ -650,10 +650,15 @@ class FloorEstimator:
             roll = float(np.degrees(np.arctan(np.median(self._slopes))))
             # The mask tangent is the better floor, unless something other than the back
             # (a hand, a cushion) touches the floor under the body and tilts it.
-            if abs(roll - trunk_roll) <= self.settings.floor_agree_deg:
+            agree = self.settings.floor_agree_deg
+            apart = abs(roll - trunk_roll)
+            if apart <= agree:
                 floor = FloorLine(roll, feet_sign, "mask", roll)
             else:  # the contacts' line disagrees with the trunk's: the trunk for the angles, the contacts for the gap
-                floor = FloorLine(trunk_roll, feet_sign, "trunk", roll)
+                # ... reached gradually over a second floor_agree_deg, so two readings either side of
+                # the limit (a clip posed twice, re-filmed) differ by a fraction of a degree, not by the limit
+                mask_weight = max(0.0, 2.0 - apart / agree)
+                floor = FloorLine(trunk_roll + mask_weight * (roll - trunk_roll), feet_sign, "trunk", roll)
         return floor
 
 

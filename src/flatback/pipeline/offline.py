@@ -163,7 +163,9 @@ class Analyzer:
         finally:
             if self._backend is None:
                 backend.close()
-        return fill_between(PoseTrack.from_frames(frames, source.info, backend.name), seen_s)
+        g = self.settings.geometry
+        return fill_between(PoseTrack.from_frames(frames, source.info, backend.name), seen_s, g.cut_size_change,
+                            g.cut_jump_ratio)
 
     def _pose_sampled(self, source, backend, progress: Progress | None) -> tuple[list, np.ndarray]:
         """The backend's answer for each frame ``pose/sampling.py`` chooses, decoding beside
@@ -193,7 +195,9 @@ class Analyzer:
         if not people:
             raise VideoContentError(f"{source.info.path} has no frames to analyse.")
         # the frames not posed (the legs still or slow) filled in, as if every frame were
-        return [fill_between(track, seen_s) for track in associate(people, source.info, name)]
+        g = self.settings.geometry
+        return [fill_between(track, seen_s, g.cut_size_change, g.cut_jump_ratio)
+                for track in associate(people, source.info, name)]
 
     def choose_exercise(self, track: PoseTrack) -> ExerciseChoice:
         """The exercise, recognised or forced (``recognition.exercise``)."""

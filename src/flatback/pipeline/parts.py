@@ -18,10 +18,13 @@ of the whole video. The searches for more people run on a fixed time grid
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 
 import numpy as np
 
@@ -249,20 +252,34 @@ def _child(conn, path: str, settings: Settings, part: Part, every_s: float) -> N
 
 
 class _Worker:
-    """A part posed by a new process (spawned: a forked mediapipe is not safe), its frames
-    received as they come."""
+    """A part posed by a new process, its frames received as they come.
+
+    The process is a fresh interpreter running this module (``python -m
+    flatback.pipeline.parts``), not a multiprocessing child: those import the caller's main
+    script again, so a script calling ``flatback.analyze`` without an ``if __name__ ==
+    "__main__"`` guard would run again in it; and a forked mediapipe is not safe. The part
+    to pose comes on its stdin, its frames go back on a pipe of their own (stdout is left
+    to the libraries' chatter), as ``multiprocessing.connection`` messages.
+    """
 
     def __init__(self, path: str, settings: Settings, part: Part):
-        ctx = mp.get_context("spawn")
         self.part = part
         self.frames: list[PeopleFrame] = []
         self.seen_s = np.zeros(0)  # every frame's time, posed or not, s (sent at the end)
         self._by_t: dict[float, int] = {}
-        self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, args=(child, path, settings, part, 0.5), daemon=True,
-                                 name="flatback-pose-part")
-        self._proc.start()
-        child.close()
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "flatback.pipeline.parts", str(write_fd)], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_fd,), env=env,
+            )
+        finally:
+            os.close(write_fd)
+        self._conn = Connection(read_fd, writable=False)
+        assert self._proc.stdin is not None
+        with self._proc.stdin as stdin:
+            pickle.dump((path, settings, part, 0.5), stdin)
         self._end: tuple[str, object] | None = None  # ("done", name), ("error", e) or ("failed", reason)
 
     @property
@@ -279,7 +296,7 @@ class _Worker:
         try:
             kind, value = self._conn.recv()
         except (EOFError, OSError):
-            kind, value = "failed", f"the process ended ({self._proc.exitcode})"
+            kind, value = "failed", f"the process ended ({self._proc.poll()})"
         if kind == "frames":
             for f in value:
                 self._by_t[f.t_s] = len(self.frames)
@@ -300,15 +317,15 @@ class _Worker:
         """("done", frames), ("error", FlatbackError) or ("failed", reason); waits."""
         while self._end is None:
             self._receive()
-        self._proc.join()
+        self._proc.wait()
         self._conn.close()
         kind, value = self._end
         return (kind, self.frames) if kind == "done" else (kind, value)
 
     def stop(self) -> None:
-        if self._proc.is_alive():
+        if self._proc.poll() is None:
             self._proc.terminate()
-        self._proc.join()
+        self._proc.wait()
         self._conn.close()
 
 
@@ -376,4 +393,14 @@ def _reporter(progress: Progress | None, total_s: float, workers: list[_Worker])
     return report
 
 
+def _main() -> None:
+    """A part's process: ``python -m flatback.pipeline.parts FD``, the part on stdin."""
+    path, settings, part, every_s = pickle.load(sys.stdin.buffer)
+    _child(Connection(int(sys.argv[1]), readable=False), path, settings, part, every_s)
+
+
 __all__ = ["Part", "disagreement", "plan_parts", "pose_part", "pose_people", "cores_each", "limit_processes", "processes_for", "stitch"]
+
+
+if __name__ == "__main__":
+    _main()

@@ -160,13 +160,35 @@ def sampled(source, sampler: MotionSampler, seen_s: list[float], start_s: float 
             yield source.picture(d)
 
 
-def fill_between(track: PoseTrack, t_s: np.ndarray) -> PoseTrack:
+def _torso_px(xy_px: np.ndarray) -> np.ndarray:
+    """(N,) shoulder-midpoint to hip-midpoint distance of each pose (N, 33, 2), px."""
+    shoulders = 0.5 * (xy_px[:, L.LEFT_SHOULDER] + xy_px[:, L.RIGHT_SHOULDER])
+    hips = 0.5 * (xy_px[:, L.LEFT_HIP] + xy_px[:, L.RIGHT_HIP])
+    return np.linalg.norm(shoulders - hips, axis=1)
+
+
+def jumps(xy_px: np.ndarray, size_change: float, jump_ratio: float) -> np.ndarray:
+    """(N - 1,) bool: between consecutive poses (N, 33, 2) the body changes size by more
+    than ``size_change`` (relative) or its hips move more than ``jump_ratio`` torso lengths:
+    a cut to another shot or another person, not a movement (``geometry.cut_*``)."""
+    torso = _torso_px(xy_px)
+    hips = 0.5 * (xy_px[:, L.LEFT_HIP] + xy_px[:, L.RIGHT_HIP])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grow = np.abs(torso[1:] / torso[:-1] - 1.0)
+        move = np.linalg.norm(np.diff(hips, axis=0), axis=1) / np.fmax(torso[1:], torso[:-1])
+    return (grow > size_change) | (move > jump_ratio)
+
+
+def fill_between(track: PoseTrack, t_s: np.ndarray, size_change: float = 0.3, jump_ratio: float = 0.5
+                 ) -> PoseTrack:
     """``track`` (its posed frames) at every time of ``t_s`` (increasing, holding the posed
     times): landmarks, world landmarks and mask contours interpolated linearly between the
     posed frames either side, so the measurements downstream see the video's own frame rate
     and weigh each second alike, whether the legs moved fast (every frame posed) or slowly.
     A frame is missing (NaN) where either side is; before the first and after the last
-    posed frame the nearest is held. ``posed`` marks the frames the model saw.
+    posed frame the nearest is held, and across a jump (:func:`jumps`: an edited video's
+    cut, the tracker moving to someone else) each side is held up to the middle, so the
+    jump stays a jump. ``posed`` marks the frames the model saw.
 
     Between two posed frames a leg segment turns at most about ``pose.max_step_deg``, so an
     interpolated position is within about that of what the model would have read.
@@ -182,6 +204,8 @@ def fill_between(track: PoseTrack, t_s: np.ndarray) -> PoseTrack:
     span = posed_t[hi] - posed_t[lo]
     w = np.where(span > 0, (t_s - posed_t[lo]) / np.where(span > 0, span, 1.0), 0.0)
     w = np.clip(w, 0.0, 1.0)  # outside the posed times: the nearest held
+    jumped = np.append(jumps(track.xy_px, size_change, jump_ratio), False)
+    w = np.where(jumped[lo] & (hi == lo + 1), np.round(w), w)
     lo, hi = np.where(w >= 1.0, hi, lo), np.where(w <= 0.0, lo, hi)  # one side only: no NaN from the other
 
     def lerp(a: np.ndarray | None) -> np.ndarray | None:
