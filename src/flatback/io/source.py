@@ -32,8 +32,8 @@ MAX_PIXELS = 7680 * 4320  # 8K: a decoded RGB frame is then 100 MB; larger pictu
 MALLOC_ARENAS = 2
 # blocks of at least this many bytes are mapped for themselves and returned when freed, B:
 # above a 4K RGB frame (25 MB), so the frames, all of a few sizes, are reused from the two
-# heaps instead of being mapped and zeroed afresh each time (1 MB cost 16 s of system time
-# on a 63.5 s 720p video, half of it drawing annotated.mp4)
+# heaps instead of being mapped and zeroed afresh each time (at 1 MB: 9.5 s of system time
+# analysing the 63.5 s 720p studio loop with annotated.mp4; 3.8 s at 32 MB)
 MALLOC_MMAP_THRESHOLD_B = 32 << 20
 # free memory at the top of a heap kept for the next frames rather than returned, B
 MALLOC_TRIM_THRESHOLD_B = 128 << 20
@@ -79,7 +79,9 @@ def check_readable_file(path: str | Path) -> Path:
     return path
 
 
-FAST_RGB_FORMATS = ("yuv420p", "yuvj420p")  # what phones and H.264 exports use
+# converted to RGB by OpenCV (BT.601, limited range, as swscale does for them): what phones and
+# H.264 exports use; full-range (yuvj420p) and other formats go through swscale
+FAST_RGB_FORMATS = ("yuv420p",)
 
 
 @dataclass(frozen=True)
