@@ -165,37 +165,26 @@ def _text_sprite(text: str, scale: float, thickness: int, colour: tuple[int, ...
 def _text(image, text, org, scale, colour=WHITE, thickness=None):
     """Text on a dark box (35 % picture), readable on any background; returns the box's
     bottom y. The glyphs are rendered once per string (:func:`_text_sprite`): a frame only
-    darkens the box and blends the pixels they touch."""
+    darkens the box and blends the pixels they touch. A box partly outside the picture (a
+    tiny video) is drawn as far as it lies inside."""
     th = thickness or max(1, int(2 * scale))
     (bh, bw), idx, cover, tinted, h, pad = _text_sprite(text, float(scale), th, tuple(colour))
     x, y = org
     y0, x0 = y - h - pad, x - pad
     ih, iw = image.shape[:2]
-    if y0 < 0 or x0 < 0 or y0 + bh > ih or x0 + bw > iw:  # partly outside: the slow way, clipped
-        return _text_clipped(image, text, org, scale, colour, th)
-    box = image[y0 : y0 + bh, x0 : x0 + bw]
-    patch = cv2.convertScaleAbs(box, alpha=0.35).reshape(-1, 3)  # the picture through the box
-    glyphs = patch[idx].astype(np.float32)
-    patch[idx] = (glyphs * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
-    box[:] = patch.reshape(bh, bw, 3)
-    return y0 + bh
-
-
-def _text_clipped(image, text, org, scale, colour, thickness) -> int:
-    """:func:`_text` for a box that does not fit in the picture (a tiny video): drawn on a
-    copy of the box as far as it lies inside."""
-    (bh, bw), idx, cover, tinted, h, pad = _text_sprite(text, float(scale), thickness, tuple(colour))
-    x, y = org
-    y0, x0 = y - h - pad, x - pad
-    big = np.zeros((bh, bw, 3), np.uint8)
-    ih, iw = image.shape[:2]
     top, left = max(y0, 0), max(x0, 0)
     bottom, right = min(y0 + bh, ih), min(x0 + bw, iw)
-    if bottom > top and right > left:
-        big[top - y0 : bottom - y0, left - x0 : right - x0] = image[top:bottom, left:right]
-        patch = cv2.convertScaleAbs(big, alpha=0.35).reshape(-1, 3)
-        patch[idx] = (patch[idx].astype(np.float32) * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
-        image[top:bottom, left:right] = patch.reshape(bh, bw, 3)[top - y0 : bottom - y0, left - x0 : right - x0]
+    if bottom <= top or right <= left:
+        return y0 + bh
+    inside = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
+    if (bottom - top, right - left) == (bh, bw):
+        box = image[top:bottom, left:right]
+    else:
+        box = np.zeros((bh, bw, 3), np.uint8)
+        box[inside] = image[top:bottom, left:right]
+    patch = cv2.convertScaleAbs(box, alpha=0.35).reshape(-1, 3)  # the picture through the box
+    patch[idx] = (patch[idx].astype(np.float32) * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
+    image[top:bottom, left:right] = patch.reshape(bh, bw, 3)[inside]
     return y0 + bh
 
 

@@ -87,12 +87,9 @@ class MotionSampler:
         self._next_grid_s = float("-inf")
         self._next_s = float("-inf")  # the next frame the motion asks for
         self._history: deque[tuple[float, list[np.ndarray]]] = deque()
-        self.taken = 0
-        self.seen = 0
 
     def take(self, t_s: float) -> bool:
         """Whether to pose the frame at ``t_s`` (increasing from call to call)."""
-        self.seen += 1
         if self.cap_s:
             if t_s < self._next_cap_s - GRID_TOLERANCE_S:
                 return False
@@ -102,7 +99,6 @@ class MotionSampler:
             return False
         if self.grid_s and on_grid:
             self._next_grid_s = _next_point(t_s, self.grid_s)
-        self.taken += 1
         return True
 
     def posed(self, t_s: float, people_xy_px: Sequence[np.ndarray]) -> None:
