@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from flatback.pipeline import Analyzer
 from flatback.analyse.recognize import recognize
+from flatback.pipeline import Analyzer
 from tests.conftest import CLIPS
 
 NAMES = sorted(c["clip"] for c in json.loads((CLIPS / "labels.json").read_text())) if (CLIPS / "labels.json").exists() else []

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flatback.measure.checks import check_in_frame, check_people
 from flatback.cli import app
 from flatback.errors import InputFileError, VideoContentError
+from flatback.io.source import VideoFile
+from flatback.measure.checks import check_in_frame, check_people
 from flatback.pipeline import Analyzer
 from flatback.settings import CheckSettings, GeometrySettings
 from flatback.simulate import simulate
-from flatback.io.source import VideoFile
 from flatback.types import Landmark as L
 from flatback.types import NoteCode
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from flatback.coach.cues import CUE_WORDS, CueCode
 from flatback.analyse.backlift import BackTracker
 from flatback.analyse.reps import RepTracker, segment_reps
+from flatback.coach.cues import CUE_WORDS, CueCode
 from flatback.measure.clearance import ClearanceStatus
 from flatback.measure.geometry import (
     FloorEstimator,

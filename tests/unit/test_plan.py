@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flatback.coach.plan import SessionSummary
-from flatback.coach.plan import LADDER, next_date, plan_next
+from flatback.coach.plan import LADDER, SessionSummary, next_date, plan_next
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import re
+import tomllib
 
 import pytest
 
@@ -25,7 +24,7 @@ def test_defaults_file_and_overrides_merge_in_order(tmp_path):
 def test_template_documents_every_setting_and_round_trips(tmp_path):
     text = dump_toml_template()
     data = tomllib.loads(text)
-    for section, model in Settings.model_fields.items():
+    for section, _model in Settings.model_fields.items():
         fields = type(getattr(Settings(), section)).model_fields
         assert set(data[section]) == set(fields)
         for info in fields.values():

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flatback.measure.signals import OneEuroFilter, clean_causal, derivative, fill_gaps, lowpass_zero_phase, reject_outliers
+from flatback.measure.signals import (
+    OneEuroFilter,
+    clean_causal,
+    derivative,
+    fill_gaps,
+    lowpass_zero_phase,
+    reject_outliers,
+)
 from flatback.settings import SignalSettings
 
 

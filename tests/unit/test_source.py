@@ -20,7 +20,7 @@ def _write(path, pts_ms, size=(160, 120), rotation=None):
         stream.codec_context.time_base = Fraction(1, 1000)
         if rotation is not None:
             stream.set_display_rotation(rotation)
-        for k, pts in enumerate(pts_ms):
+        for _k, pts in enumerate(pts_ms):
             img = np.zeros((h, w, 3), np.uint8)
             img[:20, :40] = 255  # a white mark in the top-left corner
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

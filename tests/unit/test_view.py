@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from flatback import simulate3d as s3
-from flatback.measure.view import BodyFrame3D, picture_angle_error_deg
+from flatback.measure.view import BodyFrame3D, picture_angle_error_deg, view_correction
 from flatback.pipeline import Analyzer
 from flatback.settings import Settings
 
@@ -25,7 +25,7 @@ def test_vertical_legs_read_vertical_from_any_side(yaw_deg, elevation_deg, roll_
         assert rep.max_leg_angle_deg == pytest.approx(88, abs=10)
         assert rep.min_leg_angle_deg == pytest.approx(5, abs=10)
     assert analysis.geometry.view_yaw_deg == pytest.approx(yaw_deg, abs=3)
-    if analysis.geometry.angles_3d:
+    if analysis.geometry.view_corrected:
         assert "view_oblique" in {n.code for n in analysis.notes}
 
 
@@ -49,10 +49,45 @@ def test_picture_error_is_zero_in_a_side_view_and_grows_off_it():
     assert picture_angle_error_deg(turned, (30.0,)) == pytest.approx(np.degrees(np.arctan(np.tan(np.radians(30)) / np.cos(yaw))) - 30, abs=0.1)
 
 
+@pytest.mark.parametrize("yaw_deg", [0, 25, 50])
+@pytest.mark.parametrize("elevation_deg", [0, 20, 45])
+@pytest.mark.parametrize("roll_deg", [0, -15])
+def test_view_correction_maps_the_pictured_leg_back_to_its_angle(yaw_deg, elevation_deg, roll_deg):
+    """A leg in the sagittal plane at any angle, seen by any camera (weak perspective): the
+    picture's direction against its floor line, corrected, is the leg's angle from the floor."""
+    rot = s3.camera_rotation(s3.Camera(yaw_deg=yaw_deg, elevation_deg=elevation_deg, roll_deg=roll_deg))
+    feet, up = rot @ np.array([1.0, 0.0, 0.0]), rot @ np.array([0.0, 1.0, 0.0])  # world X feet-ward, Y up
+    view = view_correction(BodyFrame3D(up, feet, float(yaw_deg)))
+    along = feet[:2] / np.linalg.norm(feet[:2])  # the floor line as the picture shows it
+    square = np.array([along[1], -along[0]])
+    square = square if square[1] < 0 else -square  # toward the picture's top (y points down)
+    for angle in (0.0, 10.0, 33.0, 60.0, 90.0, 110.0):
+        r = np.radians(angle)
+        pictured = (np.cos(r) * feet + np.sin(r) * up)[:2]
+        assert float(view.angle_deg(pictured @ along, pictured @ square)) == pytest.approx(angle, abs=1e-6)
+        if yaw_deg == 0 and 0 < angle < 90:  # from the side the picture flattens a lift by the camera's height
+            raw = np.degrees(np.arctan2(pictured @ square, pictured @ along))
+            assert raw == pytest.approx(np.degrees(np.arctan(np.tan(r) * np.cos(np.radians(elevation_deg)))), abs=1e-6)
+
+
+def test_a_raised_camera_reads_a_straight_leg_raise_at_its_height():
+    """From 40 degrees above the floor the picture reads a 60 degree lift as 53; corrected
+    for the camera's height it reads 60 and the report says the angles were corrected."""
+    track = s3.simulate("single_leg_lift", s3.Camera(elevation_deg=40), far_visibility=0.95, seed=3)
+    single = Settings().replace(recognition__exercise="single_leg_lift")
+    analysis = Analyzer(single).analyze_track(track)
+    picture_only = Analyzer(single.replace(geometry__picture_max_error_deg=90.0)).analyze_track(track)
+    assert analysis.geometry.view_corrected and not picture_only.geometry.view_corrected
+    assert analysis.rep_count == picture_only.rep_count == 2
+    assert [r.max_leg_angle_deg for r in analysis.reps] == pytest.approx([60, 60], abs=3)
+    assert max(r.max_leg_angle_deg for r in picture_only.reps) < 56
+    assert "view_oblique" in {n.code for n in analysis.notes}
+
+
 def test_no_3d_skeleton_keeps_the_picture():
     track = s3.simulate("double_leg_lift", s3.Camera(yaw_deg=0), world=False, seed=1)
     analysis = Analyzer(DOUBLE).analyze_track(track)
-    assert not analysis.geometry.angles_3d and np.isnan(analysis.geometry.view_yaw_deg)
+    assert not analysis.geometry.view_corrected and np.isnan(analysis.geometry.view_yaw_deg)
     assert analysis.rep_count == 2
 
 

@@ -159,7 +159,7 @@ def compute_clearance(
     if np.isfinite(elevation) and elevation > settings.max_camera_elevation_deg:
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.CAMERA_HIGH)
-    elif geometry.angles_3d:  # off the side view the gap under the back is behind the body
+    elif geometry.view_corrected:  # off the side view the gap under the back is behind the body
         ratio[:] = np.nan
         status[seen] = int(ClearanceStatus.OBLIQUE)
     return Clearance(ratio, status, waist, elevation, floor)

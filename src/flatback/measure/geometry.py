@@ -24,7 +24,15 @@ from typing import Literal
 import numpy as np
 
 from flatback.errors import VideoContentError
-from flatback.measure.view import body_frame_3d, leg_angles_3d, picture_angle_error_deg, trunk_elevation_deg
+from flatback.measure.view import (
+    IDENTITY_VIEW,
+    ViewCorrection,
+    body_frame_3d,
+    leg_angles_3d,
+    picture_angle_error_deg,
+    trunk_elevation_deg,
+    view_correction,
+)
 from flatback.settings import GeometrySettings
 from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
 
@@ -126,12 +134,17 @@ class BodyGeometry:
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
     view_yaw_deg: float  # camera off the side view (3-D skeleton), deg; NaN without one
-    angles_3d: bool  # leg angles from the 3-D skeleton (camera well off the side view)
+    view: ViewCorrection  # how the picture shows the upright direction; identity unless corrected
     xy_px: np.ndarray  # (N, 33, 2) landmarks after left/right repair, px
     shoulder_px: np.ndarray  # (N, 2) visibility-weighted shoulder midpoint, px
     hip_px: np.ndarray  # (N, 2) hip midpoint, px
     swapped: np.ndarray  # (N,) bool: left/right labels were exchanged in this frame
     cut: np.ndarray  # (N,) bool: a new shot starts at this frame (the body jumps in size or place)
+
+    @property
+    def view_corrected(self) -> bool:
+        """Leg angles corrected for the camera's place (well off the side view, or raised)."""
+        return self.view != IDENTITY_VIEW
 
 
 def midpoint(xy: np.ndarray, vis: np.ndarray, a: int, b: int, min_vis: float) -> np.ndarray:
@@ -280,17 +293,18 @@ def without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio: float) 
 
 def compute_leg_angles(
     hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, ankle_seen: np.ndarray, along: np.ndarray, up: np.ndarray,
-    ankle_placed: np.ndarray | None = None,
+    ankle_placed: np.ndarray | None = None, view: ViewCorrection = IDENTITY_VIEW,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leg angle of one leg, deg, and its :class:`LegSource`.
 
     ``ankle_seen``: knee and ankle visible; ``ankle_placed``: the ankle hidden but inside
     the picture with the knee placed (the hip-to-ankle line, estimated); otherwise the
-    thigh stands in (ankle out of the picture). ``along``/``up``: (2,) or per frame (N, 2).
+    thigh stands in (ankle out of the picture). ``along``/``up``: (2,) or per frame (N, 2);
+    ``view``: how the camera shows the body's upright direction (:func:`view_correction`).
     """
     placed = np.zeros_like(ankle_seen) if ankle_placed is None else ankle_placed & ~ankle_seen
-    to_ankle = _angle_from(ankle - hip, along, up)
-    thigh = _angle_from(knee - hip, along, up)
+    to_ankle = _angle_from(ankle - hip, along, up, view)
+    thigh = _angle_from(knee - hip, along, up, view)
     placed &= np.isfinite(thigh)
     angle = np.where(ankle_seen | placed, to_ankle, thigh)
     source = np.where(ankle_seen, LegSource.HIP_ANKLE, np.where(
@@ -299,10 +313,10 @@ def compute_leg_angles(
     return angle, source
 
 
-def _angle_from(vec: np.ndarray, along: np.ndarray, up: np.ndarray) -> np.ndarray:
+def _angle_from(vec: np.ndarray, along: np.ndarray, up: np.ndarray, view: ViewCorrection) -> np.ndarray:
     if along.ndim == 1:
-        return direction_angle_deg(vec, along, up)
-    return np.degrees(np.arctan2((vec * up).sum(axis=1), (vec * along).sum(axis=1)))
+        return view.angle_deg(vec @ along, vec @ up)
+    return view.angle_deg((vec * along).sum(axis=1), (vec * up).sum(axis=1))
 
 
 def hanging_frame(shoulder: np.ndarray, hip: np.ndarray, nose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -322,12 +336,12 @@ def hanging_frame(shoulder: np.ndarray, hip: np.ndarray, nose: np.ndarray) -> tu
 
 def leg_angles(
     xy: np.ndarray, vis: np.ndarray, shoulder: np.ndarray, hip: np.ndarray, floor: FloorLine, posture: str,
-    settings: GeometrySettings,
+    settings: GeometrySettings, view: ViewCorrection = IDENTITY_VIEW,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Each leg's (left, right) angle (deg), :class:`LegSource`, visibility weight, knee
     flexion (deg) and whether knee and ankle were seen, for frames ``xy`` (N, 33, 2) px.
 
-    Lying, against the floor line; upright (hanging), hip flexion from the hanging line
+    Lying, against the floor line as ``view`` shows the body's upright direction; upright (hanging), hip flexion from the hanging line
     (:func:`hanging_frame`), kept continuous past 180 instead of wrapping.
     """
     mv = settings.min_visibility
@@ -342,7 +356,8 @@ def leg_angles(
         knee_ok = vis[:, k] >= settings.partial_min_visibility
         placed = knee_ok & (vis[:, a] >= settings.hidden_ankle_min_visibility)
         knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
-        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up, placed)
+        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up, placed,
+                                           view if posture == "lying" else IDENTITY_VIEW)
         weight = np.minimum(vis[:, k], np.where(source == LegSource.THIGH, vis[:, k], vis[:, a]))
         # knee bend needs a seen ankle: a hidden one gives a made-up bend
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
@@ -365,7 +380,9 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
     floor, posture, lying = compute_floor_line(track, xy, vis, settings)
     frame3d = body_frame_3d(track, lying) if posture == "lying" else None
-    use_3d = frame3d is not None and picture_angle_error_deg(frame3d) > settings.picture_max_error_deg
+    # the 3-D skeleton's camera estimate is itself good to a few degrees (floor-level side views
+    # read 10-18 deg of elevation): below that, the picture's angles stand as they are
+    corrected = frame3d is not None and picture_angle_error_deg(frame3d) > settings.picture_max_error_deg
     if posture == "lying" and abs(floor.roll_deg) > settings.max_camera_roll_deg and frame3d is None:
         raise VideoContentError(
             f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "
@@ -384,11 +401,15 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         facing = np.sign(np.nanmedian(xy[:, L.NOSE, 0] - shoulder[:, 0])) or 1.0
         along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
 
+    view = view_correction(frame3d) if corrected and frame3d is not None else IDENTITY_VIEW
+    # from the feet or the head the legs' picture is a fraction of their length (cos of the
+    # yaw), too short to correct: there the 3-D skeleton's own angles, rough as they are
+    along_legs = frame3d is not None and frame3d.yaw_deg > settings.max_measurable_yaw_deg
     per_leg = {}
     for side, (angle, source, weight, knee_flexion, seen) in zip(
-        ("LEFT", "RIGHT"), leg_angles(xy, vis, shoulder, hip, floor, posture, settings)
+        ("LEFT", "RIGHT"), leg_angles(xy, vis, shoulder, hip, floor, posture, settings, view)
     ):
-        if use_3d and frame3d is not None:  # the same leg, measured in the floor's own frame
+        if along_legs and frame3d is not None:
             angle = np.where(source > 0, leg_angles_3d(track, frame3d, side, seen), np.nan)
         per_leg[side] = (angle, source, weight, knee_flexion)
 
@@ -410,7 +431,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         t_s=track.t_s,
         posture=posture,
         view_yaw_deg=float("nan") if frame3d is None else frame3d.yaw_deg,
-        angles_3d=use_3d,
+        view=view,
         floor=floor,
         torso_length_px=torso_length,
         torso_px=torso_now,

