@@ -433,10 +433,11 @@ class GeometrySettings(_Section):
     )
     picture_max_error_deg: float = Field(
         3.0,
-        description="Leg angles come from the picture while, from this camera (its turn off the side view "
-        "and height, read from the 3-D skeleton), the picture errs by at most this, deg; beyond it, from "
-        "the 3-D skeleton, which does not depend on where the camera stands but estimates depth less "
-        "precisely (a few degrees on side views of the development clips).",
+        description="Leg angles are the picture's as it shows them while, from this camera (its turn off the "
+        "side view and height, read once for the clip from the 3-D skeleton), the picture errs by at most "
+        "this, deg; beyond it they are corrected for the camera's place. Below it the 3-D skeleton's own "
+        "camera estimate is the larger error (floor-level side views of the development clips read "
+        "10-18 deg of elevation).",
     )
     max_measurable_yaw_deg: float = Field(
         60.0,
