@@ -81,7 +81,8 @@ def test_a_raised_camera_reads_a_straight_leg_raise_at_its_height():
     assert analysis.rep_count == picture_only.rep_count == 2
     assert [r.max_leg_angle_deg for r in analysis.reps] == pytest.approx([60, 60], abs=3)
     assert max(r.max_leg_angle_deg for r in picture_only.reps) < 56
-    assert "view_oblique" in {n.code for n in analysis.notes}
+    note = next(n.text for n in analysis.notes if n.code.value == "view_oblique")
+    assert "looks down on the floor from about 4" in note and "off the side view" not in note
 
 
 def test_no_3d_skeleton_keeps_the_picture():

@@ -134,6 +134,7 @@ class BodyGeometry:
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
     view_yaw_deg: float  # camera off the side view (3-D skeleton), deg; NaN without one
+    view_elevation_deg: float  # camera looking down on the floor (3-D skeleton), deg; NaN without one
     view: ViewCorrection  # how the picture shows the upright direction; identity unless corrected
     xy_px: np.ndarray  # (N, 33, 2) landmarks after left/right repair, px
     shoulder_px: np.ndarray  # (N, 2) visibility-weighted shoulder midpoint, px
@@ -431,6 +432,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         t_s=track.t_s,
         posture=posture,
         view_yaw_deg=float("nan") if frame3d is None else frame3d.yaw_deg,
+        view_elevation_deg=float("nan") if frame3d is None else frame3d.elevation_deg,
         view=view,
         floor=floor,
         torso_length_px=torso_length,

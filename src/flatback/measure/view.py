@@ -42,6 +42,11 @@ class BodyFrame3D:
     feet: np.ndarray  # (3,) along the floor, shoulders to hips
     yaw_deg: float  # camera off the side view: 0 side view, 90 from the head or feet
 
+    @property
+    def elevation_deg(self) -> float:
+        """How far the camera looks down on the floor, deg: 0 at floor level, 90 from straight above."""
+        return float(np.degrees(np.arcsin(np.clip(abs(float(self.normal @ LINE_OF_SIGHT)), 0.0, 1.0))))
+
 
 def _mid(world: np.ndarray, a: int, b: int) -> np.ndarray:
     return 0.5 * (world[:, a] + world[:, b])
@@ -142,6 +147,15 @@ def picture_angle_error_deg(frame: BodyFrame3D, angles_deg: tuple[float, ...] = 
         seen = float(np.degrees(np.arctan2(up, along)))
         worst = max(worst, abs(seen - a))
     return worst
+
+
+def picture_error_deg(yaw_deg: float = 0.0, elevation_deg: float = 0.0) -> float:
+    """:func:`picture_angle_error_deg` of a camera turned ``yaw_deg`` off the side view
+    alone, or raised ``elevation_deg`` above the floor alone, deg."""
+    y, e = np.radians(yaw_deg), np.radians(elevation_deg)
+    if yaw_deg:
+        return picture_angle_error_deg(BodyFrame3D(UP_IN_CAMERA, np.array([np.cos(y), 0.0, np.sin(y)]), yaw_deg))
+    return picture_angle_error_deg(BodyFrame3D(np.array([0.0, -np.cos(e), np.sin(e)]), np.array([1.0, 0.0, 0.0]), 0.0))
 
 
 def leg_angles_3d(track: PoseTrack, frame: BodyFrame3D, side: str, ankle_seen: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from flatback.measure.geometry import BodyGeometry, LegSource, compute_body_geom
 from flatback.measure.people import associate, choose_exerciser
 from flatback.measure.shots import exercise_only, find_shots, skipped_notes, track_cuts
 from flatback.measure.signals import SignalSet, compute_signals
+from flatback.measure.view import picture_error_deg
 from flatback.pipeline.frames import FrameTable, frame_table
 from flatback.pose import PoseBackend
 from flatback.pose.sampling import fill_between, sampled, sampler_for
@@ -309,13 +310,23 @@ def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[N
             "no rep is measured across a cut."
         )))
     if geometry.view_corrected:
-        where = ("behind the feet or the head: the legs are foreshortened and the angles are rough estimates"
-                 if geometry.view_yaw_deg > settings.max_measurable_yaw_deg else
-                 "off the side view or above the floor: leg angles are the picture's, corrected for the camera's "
-                 "place as the pose model's 3-D skeleton estimates it, good to about 5 degrees")
+        if geometry.view_yaw_deg > settings.max_measurable_yaw_deg:
+            where = (f"stands about {geometry.view_yaw_deg:.0f} degrees off the side view, behind the feet or the "
+                     "head: the legs are foreshortened and the angles are rough estimates")
+        else:
+            # what alone would make the picture err: the turn, the height, or (neither alone) both
+            turned = picture_error_deg(yaw_deg=geometry.view_yaw_deg) > settings.picture_max_error_deg
+            raised = picture_error_deg(elevation_deg=geometry.view_elevation_deg) > settings.picture_max_error_deg
+            places = []
+            if turned or not raised:
+                places.append(f"stands about {geometry.view_yaw_deg:.0f} degrees off the side view")
+            if raised or not turned:
+                places.append(f"looks down on the floor from about {geometry.view_elevation_deg:.0f} degrees above it")
+            where = (" and ".join(places) + ": leg angles are the picture's, corrected for the camera's place as the "
+                     "pose model's 3-D skeleton estimates it (good to about 5 degrees)")
         out.append(Note(NoteCode.VIEW_OBLIQUE, (
-            f"The camera stands about {geometry.view_yaw_deg:.0f} degrees {where}. Film from the side for the most "
-            "precise angles and to see the lower back."
+            f"The camera {where}. Film from the side at floor height for the most precise angles and to see the "
+            "lower back."
         )))
     swaps = int(geometry.swapped.sum())
     if swaps:
