@@ -85,6 +85,21 @@ def test_a_raised_camera_reads_a_straight_leg_raise_at_its_height():
     assert "looks down on the floor from about 4" in note and "off the side view" not in note
 
 
+def test_live_mode_corrects_a_raised_camera_as_offline_does():
+    """The streaming analyzer estimates the camera's place from the set so far (its first
+    second uncorrected) and reads the same lift offline reads, not the picture's 53."""
+    from flatback.analyse.variations import variation_for
+    from flatback.pipeline.live import analyze_live
+
+    track = s3.simulate("single_leg_lift", s3.Camera(elevation_deg=40), far_visibility=0.95, seed=3)
+    single = Settings().replace(recognition__exercise="single_leg_lift")
+    offline = Analyzer(single).analyze_track(track)
+    states, _ = analyze_live(track, single, variation_for(offline.exercise.name))
+    live_deg = np.array([s.leg_angle_deg for s in states])
+    assert states[-1].rep_count == offline.rep_count == 2
+    assert np.nanmax(live_deg[track.t_s > 2.0]) == pytest.approx(max(r.max_leg_angle_deg for r in offline.reps), abs=2)
+
+
 def test_no_3d_skeleton_keeps_the_picture():
     track = s3.simulate("double_leg_lift", s3.Camera(yaw_deg=0), world=False, seed=1)
     analysis = Analyzer(DOUBLE).analyze_track(track)

@@ -29,9 +29,8 @@ from flatback.measure.view import (
     ViewCorrection,
     body_frame_3d,
     leg_angles_3d,
-    picture_angle_error_deg,
     trunk_elevation_deg,
-    view_correction,
+    view_for,
 )
 from flatback.settings import GeometrySettings
 from flatback.types import LEFT_RIGHT_PAIRS, Landmark, PoseTrack
@@ -301,7 +300,7 @@ def compute_leg_angles(
     ``ankle_seen``: knee and ankle visible; ``ankle_placed``: the ankle hidden but inside
     the picture with the knee placed (the hip-to-ankle line, estimated); otherwise the
     thigh stands in (ankle out of the picture). ``along``/``up``: (2,) or per frame (N, 2);
-    ``view``: how the camera shows the body's upright direction (:func:`view_correction`).
+    ``view``: how the camera shows the body's upright direction (:func:`~flatback.measure.view.view_for`).
     """
     placed = np.zeros_like(ankle_seen) if ankle_placed is None else ankle_placed & ~ankle_seen
     to_ankle = _angle_from(ankle - hip, along, up, view)
@@ -381,9 +380,6 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     xy, vis, swapped = unswap_left_right(track.xy_px, vis, settings.swap_margin)
     floor, posture, lying = compute_floor_line(track, xy, vis, settings)
     frame3d = body_frame_3d(track, lying) if posture == "lying" else None
-    # the 3-D skeleton's camera estimate is itself good to a few degrees (floor-level side views
-    # read 10-18 deg of elevation): below that, the picture's angles stand as they are
-    corrected = frame3d is not None and picture_angle_error_deg(frame3d) > settings.picture_max_error_deg
     if posture == "lying" and abs(floor.roll_deg) > settings.max_camera_roll_deg and frame3d is None:
         raise VideoContentError(
             f"The floor line is tilted {floor.roll_deg:.0f} degrees in the picture (at most "
@@ -402,7 +398,7 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         facing = np.sign(np.nanmedian(xy[:, L.NOSE, 0] - shoulder[:, 0])) or 1.0
         along, up = np.array([0.0, 1.0]), np.array([facing, 0.0])
 
-    view = view_correction(frame3d) if corrected and frame3d is not None else IDENTITY_VIEW
+    view = view_for(frame3d, settings.picture_max_error_deg)
     # from the feet or the head the legs' picture is a fraction of their length (cos of the
     # yaw), too short to correct: there the 3-D skeleton's own angles, rough as they are
     along_legs = frame3d is not None and frame3d.yaw_deg > settings.max_measurable_yaw_deg
@@ -712,7 +708,7 @@ def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tupl
 
 def frame_leg_angles(
     xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings,
-    shoulder: np.ndarray | None = None, hip: np.ndarray | None = None,
+    shoulder: np.ndarray | None = None, hip: np.ndarray | None = None, view: ViewCorrection = IDENTITY_VIEW,
 ) -> FrameLegs:
     """The working leg of one frame (landmarks (33, 2) px after left/right repair,
     visibility (33,) with out-of-picture points at 0) against a known floor line: the
@@ -722,7 +718,7 @@ def frame_leg_angles(
     if shoulder is None or hip is None:
         shoulder, hip = shoulder_hip(xy, vis, mv)
     shoulder, hip = shoulder[None], hip[None]
-    (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings)
+    (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings, view)
     facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
     up = floor.up_dir if posture == "lying" else np.array([facing, 0.0])
     leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,

@@ -23,6 +23,7 @@ off the side or 50 cm above the floor: each rep's top within 4.8 degrees at p90 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,19 +65,30 @@ def trunk_elevation_deg(track: PoseTrack) -> np.ndarray:
 
 def body_frame_3d(track: PoseTrack, lying: np.ndarray) -> BodyFrame3D | None:
     """The clip's floor frame from the 3-D skeleton over the ``lying`` (N,) frames."""
-    w = track.world_xyz_m
-    trunk = _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)
-    axis = w[:, L.RIGHT_HIP] - w[:, L.LEFT_HIP]
+    trunk, normal = _trunk_and_normal(track.world_xyz_m)
+    ok = lying & np.isfinite(normal).all(axis=1) & np.isfinite(trunk).all(axis=1)
+    return _frame_from(trunk[ok], normal[ok])
+
+
+def _trunk_and_normal(world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame of ``world`` (N, 33, 3) m: the trunk (hips to shoulders) and the unit
+    normal of the plane it spans with the hip axis, pointing up the picture."""
+    trunk = _mid(world, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(world, L.LEFT_HIP, L.RIGHT_HIP)
+    axis = world[:, L.RIGHT_HIP] - world[:, L.LEFT_HIP]
     normal = np.cross(trunk, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    normal *= np.sign(normal @ UP_IN_CAMERA)[:, None]  # which hip is which does not matter
-    ok = lying & np.isfinite(normal).all(axis=1) & np.isfinite(trunk).all(axis=1)
-    if ok.sum() < 3:
+        normal *= np.sign(normal @ UP_IN_CAMERA)[:, None]  # which hip is which does not matter
+    return trunk, normal
+
+
+def _frame_from(trunk: np.ndarray, normal: np.ndarray) -> BodyFrame3D | None:
+    """The floor frame from lying frames' trunks and normals (K, 3), their medians."""
+    if len(trunk) < 3:
         return None
-    n = np.median(normal[ok], axis=0)
+    n = np.median(normal, axis=0)
     n /= np.linalg.norm(n)
-    feet = -np.median(trunk[ok], axis=0)
+    feet = -np.median(trunk, axis=0)
     feet -= (feet @ n) * n
     if np.linalg.norm(feet) < 1e-6:
         return None
@@ -90,6 +102,49 @@ def body_frame_3d(track: PoseTrack, lying: np.ndarray) -> BodyFrame3D | None:
     sight /= np.linalg.norm(sight)
     yaw = float(np.degrees(np.arccos(np.clip(abs(side @ sight), 0.0, 1.0))))
     return BodyFrame3D(n, feet, yaw)
+
+
+def view_for(frame: BodyFrame3D | None, picture_max_error_deg: float) -> ViewCorrection:
+    """The correction the leg angles take from this camera: none while the picture errs by
+    at most ``picture_max_error_deg`` (the 3-D skeleton's camera estimate is itself good to
+    a few degrees: floor-level side views of the development clips read 10-18 deg of
+    elevation), else :func:`view_correction`."""
+    if frame is None or picture_angle_error_deg(frame) <= picture_max_error_deg:
+        return IDENTITY_VIEW
+    return view_correction(frame)
+
+
+class ViewEstimator:
+    """Live mode's running camera view: :func:`body_frame_3d` over the last ``frames``
+    lying frames, fed one frame at a time, and the correction :func:`view_for` gives
+    (none until ``min_frames`` lying frames were seen)."""
+
+    def __init__(self, picture_max_error_deg: float, frames: int = 150, min_frames: int = 30):
+        self.picture_max_error_deg = picture_max_error_deg
+        self.min_frames = min_frames
+        self._trunks: deque[np.ndarray] = deque(maxlen=frames)
+        self._normals: deque[np.ndarray] = deque(maxlen=frames)
+        self._view = IDENTITY_VIEW
+
+    def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
+        """Feed one frame's world landmarks (33, 3) m; the correction now."""
+        trunk, normal = _trunk_and_normal(world_xyz_m[None])
+        if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
+            self._trunks.append(trunk[0])
+            self._normals.append(normal[0])
+            if len(self._trunks) >= self.min_frames:
+                frame = _frame_from(np.array(self._trunks), np.array(self._normals))
+                self._view = view_for(frame, self.picture_max_error_deg)
+        return self._view
+
+    @property
+    def view(self) -> ViewCorrection:
+        return self._view
+
+    def reset(self) -> None:
+        self._trunks.clear()
+        self._normals.clear()
+        self._view = IDENTITY_VIEW
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 ``LiveAnalyzer.update(pose_frame) -> LiveState`` drives the same stage objects the
 offline chain (:mod:`flatback.pipeline.offline`) runs over a whole clip:
 :class:`~flatback.measure.geometry.LeftRightRepair`,
-:class:`~flatback.measure.geometry.FloorEstimator`, the causal
+:class:`~flatback.measure.geometry.FloorEstimator`,
+:class:`~flatback.measure.view.ViewEstimator`, the causal
 :class:`~flatback.measure.signals.OneEuroFilter`, per-frame
 :func:`~flatback.measure.clearance.frame_clearance`,
 :class:`~flatback.analyse.backlift.BackTracker` and
@@ -48,6 +49,7 @@ from flatback.measure.geometry import (
     shoulder_hip,
 )
 from flatback.measure.signals import OneEuroFilter, SignalSet
+from flatback.measure.view import ViewEstimator
 from flatback.pose import PoseBackend
 from flatback.settings import RepSettings, Settings
 from flatback.types import Frame, Landmark, PoseFrame, PoseTrack, VideoInfo
@@ -139,6 +141,7 @@ class LiveAnalyzer:
         self._frames: list[PoseFrame] = []
         self._repair = LeftRightRepair(s.geometry.swap_margin)
         self._floor = FloorEstimator(s.geometry)
+        self._view = ViewEstimator(s.geometry.picture_max_error_deg)
         self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
         self._filter = OneEuroFilter(s.signals.causal_min_cutoff_hz, s.signals.causal_beta)
         self._reps = RepTracker(s.reps, level_tolerance_deg=s.reps.live_level_tolerance_deg)
@@ -268,7 +271,8 @@ class LiveAnalyzer:
         )
         floor, posture = self._floor.current(), self._floor.posture
         self._reps.posture = posture or "lying"
-        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture or "lying", s, shoulder, hip)
+        view = self._view.update(frame.world_xyz_m, posture == "lying")  # offline: the clip's, here the set's so far
+        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture or "lying", s, shoulder, hip, view)
         return xy, legs, floor, posture
 
     def _torso_px(self, legs) -> float:
