@@ -26,7 +26,7 @@ CLIPS = {
     "bent_knee_leg_lift_home.mp4": None,
     "lying_leg_raise_with_hip_lift_studio.mp4": None,
     "rendered_lying_leg_raise_mannequin.mp4": None,
-    "single_leg_lift.mp4": None,  # offline counts none (legs held, no full rep); live neither
+    "single_leg_lift.mp4": None,  # filmed from above: both correct the picture for the camera (a 21-25 deg lift)
     "single_leg_lift_pt_side_5s_holds.mp4": None,  # offline skips its titles (trunk out of frame) and counts 3
     "dead_bug.mp4": None,  # one leg at a time: live is given the variation and counts the working leg
     # one leg at a time, the far leg's reading swapping with the near one's: both count the working
