@@ -341,8 +341,9 @@ def leg_angles(
     """Each leg's (left, right) angle (deg), :class:`LegSource`, visibility weight, knee
     flexion (deg) and whether knee and ankle were seen, for frames ``xy`` (N, 33, 2) px.
 
-    Lying, against the floor line as ``view`` shows the body's upright direction; upright (hanging), hip flexion from the hanging line
-    (:func:`hanging_frame`), kept continuous past 180 instead of wrapping.
+    Lying, against the floor line, with the body's upright direction as ``view`` shows it;
+    upright (hanging), hip flexion from the hanging line (:func:`hanging_frame`), kept
+    continuous past 180 instead of wrapping.
     """
     mv = settings.min_visibility
     if posture == "lying":

@@ -16,9 +16,9 @@ follow the camera (x right, y down, z away). From them, one estimate for the cli
 
 The 3-D skeleton's depth is the model's guess, frame by frame; only its clip-wide camera
 estimate is used (its own leg angles only from the feet or the head), and only where the
-picture would err by more than ``geometry.picture_max_error_deg`` (on the digital twin, 50 sets filmed up to 40 degrees
-off the side or 50 cm above the floor: each rep's top within 4.8 degrees at p90 this way,
-10.7 from the 3-D skeleton's own leg angles).
+picture would err by more than ``geometry.picture_max_error_deg``. On the digital twin's
+50 sets filmed up to 40 degrees off the side or 50 cm above the floor, each rep's top
+lands within 4.8 degrees at p90 this way, 10.7 from the 3-D skeleton's own leg angles.
 """
 
 from __future__ import annotations
@@ -104,49 +104,6 @@ def _frame_from(trunk: np.ndarray, normal: np.ndarray) -> BodyFrame3D | None:
     return BodyFrame3D(n, feet, yaw)
 
 
-def view_for(frame: BodyFrame3D | None, picture_max_error_deg: float) -> ViewCorrection:
-    """The correction the leg angles take from this camera: none while the picture errs by
-    at most ``picture_max_error_deg`` (the 3-D skeleton's camera estimate is itself good to
-    a few degrees: floor-level side views of the development clips read 10-18 deg of
-    elevation), else :func:`view_correction`."""
-    if frame is None or picture_angle_error_deg(frame) <= picture_max_error_deg:
-        return IDENTITY_VIEW
-    return view_correction(frame)
-
-
-class ViewEstimator:
-    """Live mode's running camera view: :func:`body_frame_3d` over the last ``frames``
-    lying frames, fed one frame at a time, and the correction :func:`view_for` gives
-    (none until ``min_frames`` lying frames were seen)."""
-
-    def __init__(self, picture_max_error_deg: float, frames: int = 150, min_frames: int = 30):
-        self.picture_max_error_deg = picture_max_error_deg
-        self.min_frames = min_frames
-        self._trunks: deque[np.ndarray] = deque(maxlen=frames)
-        self._normals: deque[np.ndarray] = deque(maxlen=frames)
-        self._view = IDENTITY_VIEW
-
-    def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
-        """Feed one frame's world landmarks (33, 3) m; the correction now."""
-        trunk, normal = _trunk_and_normal(world_xyz_m[None])
-        if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
-            self._trunks.append(trunk[0])
-            self._normals.append(normal[0])
-            if len(self._trunks) >= self.min_frames:
-                frame = _frame_from(np.array(self._trunks), np.array(self._normals))
-                self._view = view_for(frame, self.picture_max_error_deg)
-        return self._view
-
-    @property
-    def view(self) -> ViewCorrection:
-        return self._view
-
-    def reset(self) -> None:
-        self._trunks.clear()
-        self._normals.clear()
-        self._view = IDENTITY_VIEW
-
-
 @dataclass(frozen=True)
 class ViewCorrection:
     """How the body's upright direction looks in the picture from this camera.
@@ -185,6 +142,40 @@ def view_correction(frame: BodyFrame3D) -> ViewCorrection:
     if up @ UP_IN_CAMERA[:2] < 0:
         up = -up
     return ViewCorrection(float(normal2 @ along) / length, max(float(normal2 @ up) / length, 1e-6))
+
+
+def view_for(frame: BodyFrame3D | None, picture_max_error_deg: float) -> ViewCorrection:
+    """The correction the leg angles take from this camera: none while the picture errs by
+    at most ``picture_max_error_deg`` (the 3-D skeleton's camera estimate is itself good to
+    a few degrees: floor-level side views of the development clips read 10-18 deg of
+    elevation), else :func:`view_correction`."""
+    if frame is None or picture_angle_error_deg(frame) <= picture_max_error_deg:
+        return IDENTITY_VIEW
+    return view_correction(frame)
+
+
+class ViewEstimator:
+    """Live mode's running camera view: :func:`body_frame_3d` over the last ``frames``
+    lying frames, fed one frame at a time, and the correction :func:`view_for` gives
+    (none until ``min_frames`` lying frames were seen)."""
+
+    def __init__(self, picture_max_error_deg: float, frames: int = 150, min_frames: int = 30):
+        self.picture_max_error_deg = picture_max_error_deg
+        self.min_frames = min_frames
+        self._trunks: deque[np.ndarray] = deque(maxlen=frames)
+        self._normals: deque[np.ndarray] = deque(maxlen=frames)
+        self._view = IDENTITY_VIEW
+
+    def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
+        """Feed one frame's world landmarks (33, 3) m; the correction now."""
+        trunk, normal = _trunk_and_normal(world_xyz_m[None])
+        if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
+            self._trunks.append(trunk[0])
+            self._normals.append(normal[0])
+            if len(self._trunks) >= self.min_frames:
+                frame = _frame_from(np.array(self._trunks), np.array(self._normals))
+                self._view = view_for(frame, self.picture_max_error_deg)
+        return self._view
 
 
 def picture_angle_error_deg(frame: BodyFrame3D, angles_deg: tuple[float, ...] = (30.0, 60.0, 90.0)) -> float:
