@@ -1,0 +1,98 @@
+"""Where annotated.mp4's time goes: CPU per frame of each stage, in one process.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/video_cost.py ../shared/clips/double_leg_lift_studio.mp4 \
+        [--loop-s 60] [--frames 150]
+
+The clip is analysed once (pose included, not timed), then over its first ``--frames``
+frames each stage of ``write_annotated_video`` is timed on its own: decoding to RGB, each
+annotator's drawing, the RGB to I420 conversion, and x264 at the configured preset, as CPU
+milliseconds per frame (user + system of this process, so the decoder's and encoder's own
+threads count). The sum is what the video costs a frame whatever the number of cores; issue 12
+asks that the whole of it stay within a quarter of the analysis's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from speed import loop_video  # noqa: E402
+
+
+def cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("video")
+    ap.add_argument("--loop-s", type=float, default=0.0, help="repeat the clip into a video at least this long, s")
+    ap.add_argument("--frames", type=int, default=150, help="frames timed per stage (kept decoded: 2.8 MB each at 720p)")
+    args = ap.parse_args()
+
+    import av
+    import cv2
+
+    from flatback.io.source import VideoFile
+    from flatback.outputs import annotate
+    from flatback.pipeline import Analyzer
+    from flatback.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = args.video
+        if args.loop_s:
+            clip = str(Path(tmp) / "loop.mp4")
+            loop_video(args.video, clip, args.loop_s)
+        analysis = Analyzer().run(clip)
+        source = VideoFile(clip)
+        states = annotate.overlays(analysis, source.info.width, source.info.height)
+        t_posed = analysis.track.t_s
+
+        c0 = cpu_s()
+        frames = []
+        for frame in source:
+            frames.append((frame.image, frame.t_s))
+            if len(frames) >= args.frames:
+                break
+        n = len(frames)
+        stages = {"decode to RGB": cpu_s() - c0}
+        overlays = [annotate.overlay_at(states, t_posed, t) for _, t in frames]
+        for annotator in annotate.ANNOTATORS:
+            c0 = cpu_s()
+            for (image, _), state in zip(frames, overlays):
+                annotator.annotate(image, state)
+            stages[f"draw: {type(annotator).__name__}"] = cpu_s() - c0
+        h, w = frames[0][0].shape[:2]
+        ew, eh = w - w % 2, h - h % 2
+        c0 = cpu_s()
+        planes = [cv2.cvtColor(image[:eh, :ew], cv2.COLOR_RGB2YUV_I420) for image, _ in frames]
+        stages["RGB to I420"] = cpu_s() - c0
+        out = Settings().output
+        with av.open(str(Path(tmp) / "out.mp4"), "w") as container:
+            stream = container.add_stream("libx264", rate=max(int(round(source.info.fps or 30)), 1))
+            stream.width, stream.height, stream.pix_fmt = ew, eh, "yuv420p"
+            stream.options = {"crf": str(out.video_crf), "preset": out.video_preset}
+            c0 = cpu_s()
+            for i, plane in enumerate(planes):
+                vf = av.VideoFrame.from_ndarray(plane, format="yuv420p")
+                vf.pts = i
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+            stages[f"x264 {out.video_preset}, crf {out.video_crf}"] = cpu_s() - c0
+
+    print(f"clip: {args.video} ({w}x{h}, {source.info.fps:.0f} frames/s), {n} frames timed")
+    for name, seconds in stages.items():
+        print(f"  {name:32s} {1000 * seconds / n:6.2f} ms CPU a frame")
+    print(f"  {'total':32s} {1000 * sum(stages.values()) / n:6.2f} ms CPU a frame")
+
+
+if __name__ == "__main__":
+    main()
