@@ -207,6 +207,12 @@ class RecognitionSettings(_Section):
         "above the knee, deg (95th percentile; standing or hanging 90 less roll and swing, >= 55). Propped "
         "on the elbows (trunk up to 45) or on a bench the thighs lie within about 20 of flat, plus roll.",
     )
+    upright_sure_trunk_deg: float = Field(
+        75.0,
+        description="From this trunk elevation, deg (median), the body is upright whatever its thighs show: "
+        "propped on the elbows the trunk rises at most 45, 65 with 20 deg of roll, so above 75 the thighs "
+        "need not be seen hanging (a caption burned across them, a bar or a frame edge hiding the knees).",
+    )
     face_down_min_fraction: float = Field(
         0.5, ge=0, le=1,
         description="Fraction of frames with the face toward the floor from which the body is prone (a plank "

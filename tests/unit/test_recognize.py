@@ -100,6 +100,19 @@ def test_upright_with_the_arms_out_of_the_picture(name, truth):
     assert recognize(track.replaced(visibility=vis)).name == truth
 
 
+def test_hanging_with_the_thighs_misread_under_a_caption():
+    """A caption burned across the hanging body's thighs: the model puts the knees level with
+    the hips throughout (the thighs never seen hanging). A trunk this upright cannot be propped
+    on the elbows, so the body is still hanging."""
+    track = _film("hanging_leg_raise", Camera())
+    xy = track.xy_px.copy()
+    for side in ("LEFT", "RIGHT"):
+        hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
+        thigh_px = np.linalg.norm(xy[:, knee] - xy[:, hip], axis=1)
+        xy[:, knee] = xy[:, hip] + np.stack([thigh_px, np.zeros_like(thigh_px)], axis=1)
+    assert recognize(track.replaced(xy_px=xy)).name == "hanging_leg_raise"
+
+
 def _far_leg_copies_near(track: PoseTrack, near: str) -> PoseTrack:
     """BlazePose in a side view often puts the far leg on the near one (a few px and cm apart)."""
     far = "RIGHT" if near == "LEFT" else "LEFT"

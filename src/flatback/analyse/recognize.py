@@ -463,10 +463,12 @@ def is_upright(f: Features, s: RecognitionSettings) -> bool:
     """Standing or hanging: the trunk upright and, at some moment, the thighs hanging below the hips.
 
     The thigh condition keeps a body propped on its elbows (trunk up to 45 deg, legs on
-    the floor) lying; an unseen thigh does not veto.
+    the floor) lying; an unseen thigh does not veto, nor does one under a trunk too upright
+    to be propped (``upright_sure_trunk_deg``).
     """
     thigh_hangs = not np.isfinite(f.thigh_hang_deg) or f.thigh_hang_deg >= s.upright_min_thigh_deg
-    return f.trunk_elevation_deg >= s.upright_min_trunk_deg and thigh_hangs
+    sure = f.trunk_elevation_deg >= s.upright_sure_trunk_deg
+    return f.trunk_elevation_deg >= s.upright_min_trunk_deg and (thigh_hangs or sure)
 
 
 def legs_lift_together(f: Features, s: RecognitionSettings) -> bool:
@@ -497,7 +499,8 @@ def classify_posture(f: Features, s: RecognitionSettings) -> Call | None:
     """Upright (hanging or standing), prone or bridging; None for a body lying on its back."""
     m = _Margins(s)
     if is_upright(f, s):
-        upright = (f.trunk_elevation_deg - s.upright_min_trunk_deg, "deg"), (f.thigh_hang_deg - s.upright_min_thigh_deg, "deg")
+        upright = (f.trunk_elevation_deg - s.upright_min_trunk_deg, "deg"), (max(
+            f.thigh_hang_deg - s.upright_min_thigh_deg, f.trunk_elevation_deg - s.upright_sure_trunk_deg), "deg")
         if f.arms_raise_deg >= s.overhead_min_arm_deg:
             return ("hanging_leg_raise", m(*upright, (f.arms_raise_deg - s.overhead_min_arm_deg, "deg")),
                     "upright with the arms above the head: hanging")
