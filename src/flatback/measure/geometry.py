@@ -108,6 +108,11 @@ class FloorLine:
         return np.array([np.sin(r), -np.cos(r)])
 
 
+# the picture as it shows the legs; the picture corrected for the camera's place (turned off
+# the side or raised); the 3-D skeleton's own angles (from the feet or the head)
+LegAnglesFrom = Literal["picture", "picture, corrected for the camera's place", "3-D skeleton"]
+
+
 @dataclass(frozen=True)
 class BodyGeometry:
     """Per-frame body measurements, each (N,), deg unless named otherwise.
@@ -135,6 +140,7 @@ class BodyGeometry:
     view_yaw_deg: float  # camera off the side view (3-D skeleton), deg; NaN without one
     view_elevation_deg: float  # camera looking down on the floor (3-D skeleton), deg; NaN without one
     view: ViewCorrection  # how the picture shows the upright direction; identity unless corrected
+    leg_angles_from: LegAnglesFrom  # what the leg angles were measured on
     xy_px: np.ndarray  # (N, 33, 2) landmarks after left/right repair, px
     shoulder_px: np.ndarray  # (N, 2) visibility-weighted shoulder midpoint, px
     hip_px: np.ndarray  # (N, 2) hip midpoint, px
@@ -314,9 +320,7 @@ def compute_leg_angles(
 
 
 def _angle_from(vec: np.ndarray, along: np.ndarray, up: np.ndarray, view: ViewCorrection) -> np.ndarray:
-    if along.ndim == 1:
-        return view.angle_deg(vec @ along, vec @ up)
-    return view.angle_deg((vec * along).sum(axis=1), (vec * up).sum(axis=1))
+    return view.angle_deg((vec * along).sum(axis=-1), (vec * up).sum(axis=-1))
 
 
 def hanging_frame(shoulder: np.ndarray, hip: np.ndarray, nose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -431,6 +435,8 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         view_yaw_deg=float("nan") if frame3d is None else frame3d.yaw_deg,
         view_elevation_deg=float("nan") if frame3d is None else frame3d.elevation_deg,
         view=view,
+        leg_angles_from=("3-D skeleton" if along_legs else "picture, corrected for the camera's place"
+                         if view != IDENTITY_VIEW else "picture"),
         floor=floor,
         torso_length_px=torso_length,
         torso_px=torso_now,

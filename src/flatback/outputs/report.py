@@ -22,7 +22,6 @@ from flatback import __version__
 
 if TYPE_CHECKING:
     from flatback.analyse.results import AssessedRep
-    from flatback.measure.geometry import BodyGeometry
     from flatback.pipeline.offline import Analysis
 
 SCHEMA_VERSION = 2
@@ -200,7 +199,7 @@ class Report(_Model):
                 flatback_version=__version__, pose_backend=track.backend, settings=a.settings.model_dump(),
                 floor_line={"roll_deg": g.floor.roll_deg, "feet_sign": g.floor.feet_sign, "source": g.floor.source,
                             "posture": g.posture, "view_yaw_deg": _finite(g.view_yaw_deg),
-                            "leg_angles": _leg_angle_source(g, a.settings.geometry.max_measurable_yaw_deg),
+                            "leg_angles": g.leg_angles_from,
                             "view_shear": g.view.shear, "view_scale": g.view.scale},
                 rest=_value(a.rest), hysteresis_deg=a.hysteresis_deg,
                 coverage={
@@ -255,9 +254,3 @@ def _plain(obj: Any) -> Any:
         return [_plain(v) for v in obj]
     return obj
 
-
-def _leg_angle_source(g: BodyGeometry, max_measurable_yaw_deg: float) -> str:
-    """How the leg angles were measured (:func:`~flatback.measure.geometry.compute_body_geometry`)."""
-    if g.view_yaw_deg > max_measurable_yaw_deg:
-        return "3-D skeleton"
-    return "picture, corrected for the camera's place" if g.view_corrected else "picture"

@@ -309,8 +309,8 @@ def geometry_notes(geometry: BodyGeometry, settings: GeometrySettings) -> list[N
             f"The video cuts to another shot at {', '.join(f'{t:.1f}' for t in cuts[:5])} s; "
             "no rep is measured across a cut."
         )))
-    if geometry.view_corrected:
-        if geometry.view_yaw_deg > settings.max_measurable_yaw_deg:
+    if geometry.leg_angles_from != "picture":
+        if geometry.leg_angles_from == "3-D skeleton":
             where = (f"stands about {geometry.view_yaw_deg:.0f} degrees off the side view, behind the feet or the "
                      "head: the legs are foreshortened and the angles are rough estimates")
         else:

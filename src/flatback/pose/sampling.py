@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from flatback.settings import PoseSettings
+from flatback.settings import GeometrySettings, PoseSettings
 from flatback.types import Frame, PoseTrack
 from flatback.types import Landmark as L
 
@@ -156,27 +156,23 @@ def sampled(source, sampler: MotionSampler, seen_s: list[float], start_s: float 
             yield source.picture(d)
 
 
-def _torso_px(xy_px: np.ndarray) -> np.ndarray:
-    """(N,) shoulder-midpoint to hip-midpoint distance of each pose (N, 33, 2), px."""
-    shoulders = 0.5 * (xy_px[:, L.LEFT_SHOULDER] + xy_px[:, L.RIGHT_SHOULDER])
-    hips = 0.5 * (xy_px[:, L.LEFT_HIP] + xy_px[:, L.RIGHT_HIP])
-    return np.linalg.norm(shoulders - hips, axis=1)
+_CUTS = GeometrySettings()  # the cut rules' defaults (geometry.cut_size_change, cut_jump_ratio)
 
 
 def jumps(xy_px: np.ndarray, size_change: float, jump_ratio: float) -> np.ndarray:
     """(N - 1,) bool: between consecutive poses (N, 33, 2) the body changes size by more
     than ``size_change`` (relative) or its hips move more than ``jump_ratio`` torso lengths:
     a cut to another shot or another person, not a movement (``geometry.cut_*``)."""
-    torso = _torso_px(xy_px)
     hips = 0.5 * (xy_px[:, L.LEFT_HIP] + xy_px[:, L.RIGHT_HIP])
+    torso = np.linalg.norm(0.5 * (xy_px[:, L.LEFT_SHOULDER] + xy_px[:, L.RIGHT_SHOULDER]) - hips, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         grow = np.abs(torso[1:] / torso[:-1] - 1.0)
         move = np.linalg.norm(np.diff(hips, axis=0), axis=1) / np.fmax(torso[1:], torso[:-1])
     return (grow > size_change) | (move > jump_ratio)
 
 
-def fill_between(track: PoseTrack, t_s: np.ndarray, size_change: float = 0.3, jump_ratio: float = 0.5
-                 ) -> PoseTrack:
+def fill_between(track: PoseTrack, t_s: np.ndarray, size_change: float = _CUTS.cut_size_change,
+                 jump_ratio: float = _CUTS.cut_jump_ratio) -> PoseTrack:
     """``track`` (its posed frames) at every time of ``t_s`` (increasing, holding the posed
     times): landmarks, world landmarks and mask contours interpolated linearly between the
     posed frames either side, so the measurements downstream see the video's own frame rate
