@@ -80,28 +80,49 @@ def test_an_interrupted_run_leaves_no_half_written_report(demo, tmp_path, monkey
 
 @pytest.mark.parametrize("org", [(40, 80), (-30, 10)])  # inside; partly outside the picture
 def test_text_darkens_its_box_and_draws_the_glyphs_in_colour(org):
-    """The text blend (annotate._text): the box shows 35 % of the picture, a glyph's full
-    pixels the colour, and nothing outside the box changes."""
-    from flatback.outputs.annotate import _text, _text_sprite
+    """The text blend (Canvas.text) on each plane of the frame: the box shows 35 % of the
+    picture (towards the plane's black), a glyph's full pixels the colour, and nothing
+    outside the box changes."""
+    from flatback.outputs.annotate import BLACK_YUV, Canvas, _text_sprite, yuv
 
     rng = np.random.default_rng(0)
-    picture = rng.integers(0, 256, (120, 400, 3), dtype=np.uint8)
-    image = picture.copy()
-    bottom = _text(image, "Rep 3/12", org, 1.0, (0, 255, 255))
-    (bh, bw), idx, cover, _, h, pad = _text_sprite("Rep 3/12", 1.0, 2, (0, 255, 255))
-    y0, x0 = org[1] - h - pad, org[0] - pad
-    assert bottom == y0 + bh
-    inside = np.zeros(image.shape[:2], bool)
-    inside[max(y0, 0) : y0 + bh, max(x0, 0) : x0 + bw] = True
-    assert np.array_equal(image[~inside], picture[~inside])
-    glyph = np.zeros((bh, bw), bool)
-    glyph.ravel()[idx] = True
-    full = np.zeros((bh, bw), bool)
-    full.ravel()[idx[cover[:, 0] == 1.0]] = True
-    ys, xs = np.nonzero(~glyph)
-    keep = (ys + y0 >= 0) & (xs + x0 >= 0) & (ys + y0 < 120) & (xs + x0 < 400)
-    ys, xs = ys[keep] + y0, xs[keep] + x0
-    np.testing.assert_allclose(image[ys, xs], 0.35 * picture[ys, xs].astype(float), atol=1.0)
-    ys, xs = np.nonzero(full)
-    keep = (ys + y0 >= 0) & (xs + x0 >= 0)
-    assert (image[ys[keep] + y0, xs[keep] + x0] == (0, 255, 255)).all()
+    picture = rng.integers(0, 256, 120 * 400 * 3 // 2, dtype=np.uint8)
+    canvas = Canvas(picture.copy(), 400, 120)
+    before = Canvas(picture, 400, 120).planes
+    bottom = canvas.text("Rep 3/12", org, 1.0, (0, 255, 255))
+    (bh, bw), glyphs, h, pad = _text_sprite("Rep 3/12", 1.0, 2)
+    y0, x0 = (org[1] - h - pad) & ~1, (org[0] - pad) & ~1
+    assert bottom == y0 + bh and bh % 2 == 0 and bw % 2 == 0
+    for k, (plane, old) in enumerate(zip(canvas.planes, before, strict=True)):
+        f = 2 if k else 1
+        idx, cover = glyphs[2 * (k > 0)], glyphs[2 * (k > 0) + 1]
+        py0, px0, pbh, pbw = y0 // f, x0 // f, bh // f, bw // f
+        inside = np.zeros(plane.shape, bool)
+        inside[max(py0, 0) : py0 + pbh, max(px0, 0) : px0 + pbw] = True
+        assert np.array_equal(plane[~inside], old[~inside])
+        glyph = np.zeros((pbh, pbw), bool)
+        glyph.ravel()[idx] = True
+        ys, xs = np.nonzero(~glyph)
+        ys, xs = ys + py0, xs + px0
+        keep = (ys >= 0) & (xs >= 0) & (ys < plane.shape[0]) & (xs < plane.shape[1])
+        black = BLACK_YUV[k]
+        np.testing.assert_allclose(plane[ys[keep], xs[keep]], black + 0.35 * (old[ys[keep], xs[keep]] - black.__float__()),
+                                   atol=1.0)
+        full = np.zeros((pbh, pbw), bool)
+        full.ravel()[idx[cover == 1.0]] = True
+        ys, xs = np.nonzero(full)
+        keep = (ys + py0 >= 0) & (xs + px0 >= 0)
+        assert full.any() and (plane[ys[keep] + py0, xs[keep] + px0] == yuv((0, 255, 255))[k]).all()
+
+
+def test_canvas_draws_in_colour_on_every_plane():
+    """A line drawn on the I420 canvas reads back, through RGB, in its colour (chroma drawn
+    at half the coordinates lands under the luma), and a line across the frame's edge is
+    cut there."""
+    from flatback.outputs.annotate import YELLOW, Canvas
+
+    canvas = Canvas.from_rgb(np.full((120, 160, 3), 40, np.uint8))
+    canvas.line((-20, 60), (200, 60), YELLOW, 9)
+    rgb = canvas.rgb().astype(int)
+    np.testing.assert_allclose(rgb[58:63, 10:150].reshape(-1, 3).mean(axis=0), YELLOW, atol=8)
+    assert (np.abs(rgb[:45] - 40) <= 2).all() and (np.abs(rgb[75:] - 40) <= 2).all()

@@ -51,6 +51,38 @@ def test_rotation_metadata_is_applied(tmp_path):
     assert first.image[-10:, :10].mean() > 200 and first.image[:10, :10].mean() < 50
 
 
+@pytest.mark.parametrize("rotation", [None, 90, 180])
+def test_i420_is_the_upright_picture(tmp_path, rotation):
+    """The annotated video's frames (``VideoFile.i420``) are the pose's pictures in the
+    encoder's format: turned upright the same way, converting back gives the same RGB."""
+    import cv2
+
+    video = VideoFile(_write(tmp_path / "v.mp4", list(range(0, 300, 33)), rotation=rotation))
+    w, h = video.info.width, video.info.height
+    decoded = next(video.decoded())
+    buffer = video.i420(decoded)
+    assert buffer.shape == (w * h * 3 // 2,)
+    rgb = cv2.cvtColor(buffer.reshape(h * 3 // 2, w), cv2.COLOR_YUV2RGB_I420)
+    np.testing.assert_array_equal(rgb, video.picture(decoded).image)
+
+
+def test_i420_of_an_odd_sized_rgb_video_is_its_even_part(tmp_path):
+    """A picture the fast path cannot take (RGB frames, odd size) goes through RGB."""
+    path = tmp_path / "odd.mov"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("png", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 161, 121, "rgb24"
+        for _ in range(10):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((121, 161, 3), 200, np.uint8), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    video = VideoFile(path)
+    buffer = video.i420(next(video.decoded()))
+    assert buffer.shape == (160 * 120 * 3 // 2,)
+    assert abs(int(buffer[0]) - 188) <= 2  # grey 200 in video range: 16 + 200 * 219 / 255
+
+
 def test_prefetch_passes_items_and_errors_through():
     assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
 

@@ -101,8 +101,12 @@ class VideoFile:
     """
 
     def __init__(self, path: str | Path, *, truncated_fraction: float = 0.9, min_duration_s: float = 0.5,
-                 max_pixels: int = MAX_PIXELS):
+                 max_pixels: int = MAX_PIXELS, frame_threads: bool = True):
         self.path = check_readable_file(path)
+        # frame-parallel decoding overlaps the pose model; where decoding already has a thread
+        # of its own beside other work (the annotated video), one decoder thread spends about
+        # 0.4-0.9 ms less CPU a 720p frame
+        self._frame_threads = frame_threads
         self._truncated_fraction = truncated_fraction
         self._min_duration_s = min_duration_s
         try:
@@ -132,7 +136,7 @@ class VideoFile:
                 f"{self.path} holds a video in a format flatback cannot decode, or its header is damaged. "
                 "Export it as MP4 (H.264) and try again."
             )
-        self._stream.thread_type = "AUTO"  # frame-parallel decoding: the CPU is shared with pose
+        self._set_threads()
         if not cc.width or not cc.height:
             raise InputFileError(f"{self.path} has a video stream without a picture size: the file is damaged.")
         coded_wh = (int(cc.width), int(cc.height))
@@ -171,8 +175,14 @@ class VideoFile:
         self._container.close()
         self._container = av.open(str(self.path))
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        self._set_threads()
         return rotation
+
+    def _set_threads(self) -> None:
+        if self._frame_threads:
+            self._stream.thread_type = "AUTO"
+        else:
+            self._stream.codec_context.thread_count = 1
 
     def __iter__(self) -> Iterator[Frame]:
         return self.frames()
@@ -247,6 +257,33 @@ class VideoFile:
         if self.info.rotation_deg:  # display matrix: rotate counter-clockwise to show upright
             image = np.ascontiguousarray(np.rot90(image, k=self.info.rotation_deg // 90))
         return Frame(index=decoded.index, t_s=decoded.t_s, image=image)
+
+    def i420(self, decoded: Decoded) -> np.ndarray:
+        """A decoded frame as a flat I420 (yuv420p) buffer, turned upright and cut to even
+        width and height (``info`` size rounded down): Y plane, then U and V at half size.
+
+        The encoder's own format: the annotated video draws on it and encodes it without a
+        round trip through RGB (which cost about 3 ms of CPU a 720p frame,
+        ``benchmarks/video_cost.py``). Other pixel formats (4:2:2, 10-bit, RGB, odd sizes) go
+        through RGB.
+        """
+        vf = decoded.frame
+        if vf.format.name in FAST_RGB_FORMATS and vf.width % 2 == 0 and vf.height % 2 == 0:
+            flat = vf.to_ndarray().reshape(-1)
+            h, w = vf.height, vf.width
+            if not self.info.rotation_deg:
+                return flat
+            n = w * h
+            planes = (flat[:n].reshape(h, w), flat[n : n + n // 4].reshape(h // 2, w // 2),
+                      flat[n + n // 4 :].reshape(h // 2, w // 2))
+            k = self.info.rotation_deg // 90
+            return np.concatenate([np.rot90(p, k=k).ravel() for p in planes])
+        import cv2  # opencv ships with mediapipe
+
+        image = self.picture(decoded).image
+        h, w = image.shape[:2]
+        even = np.ascontiguousarray(image[: h - h % 2, : w - w % 2])
+        return cv2.cvtColor(even, cv2.COLOR_RGB2YUV_I420).reshape(-1)
 
     def _check_complete(self, last_t_s: float, n_frames: int) -> None:
         frame_s = 1.0 / self.info.fps if self.info.fps else 0.0

@@ -1,10 +1,11 @@
 """The annotated video: what flatback measured, drawn on every frame.
 
-One annotator per visual, all with ``annotate(image, overlay) -> image``; each draws in
-place on the RGB image it is given (callers pass a copy if they need the original).
-``overlays(analysis)`` gives the per-frame state they draw; ``write_annotated_video``
-decodes the source again, draws, and encodes H.264 (yuv420p, plays in browsers) with
-the source's own timestamps, so the result lasts exactly as long as the source.
+One annotator per visual, all with ``annotate(canvas, overlay)``; each draws in place on a
+:class:`Canvas`, the frame in the encoder's own format (I420: the decoder gives it, the
+encoder takes it, no RGB in between). ``overlays(analysis)`` gives the per-frame state they
+draw; ``write_annotated_video`` decodes the source again, draws, and encodes H.264 (yuv420p,
+plays in browsers) with the source's own timestamps, so the result lasts exactly as long as
+the source.
 """
 
 from __future__ import annotations
@@ -145,47 +146,116 @@ def _pt(p: np.ndarray) -> tuple[int, int]:
     return int(round(p[0])), int(round(p[1]))
 
 
+@lru_cache(maxsize=64)
+def yuv(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """An RGB colour's (Y, U, V) as OpenCV's I420 conversion gives it (BT.601, video range)."""
+    patch = np.empty((2, 2, 3), np.uint8)
+    patch[:] = colour
+    y, _, _, _, u, v = cv2.cvtColor(patch, cv2.COLOR_RGB2YUV_I420).ravel()
+    return int(y), int(u), int(v)
+
+
+BLACK_YUV = yuv((0, 0, 0))
+
+
 @lru_cache(maxsize=1024)
-def _text_sprite(text: str, scale: float, thickness: int, colour: tuple[int, ...]
-                 ) -> tuple[tuple[int, int], np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """The text's anti-aliased glyphs on its padded box, drawn once per text, size and
-    colour (video frames repeat it): the box's (height, width); the flat indices of the
-    pixels the glyphs touch, their coverage (n, 1) and coverage x colour (n, 3), float32;
-    the box's height above the baseline and its padding, px."""
+def _text_sprite(text: str, scale: float, thickness: int) -> tuple[tuple[int, int], tuple[np.ndarray, ...], int, int]:
+    """The text's anti-aliased glyphs on its padded box, drawn once per text and size (video
+    frames repeat it): the box's (height, width), both even; for the full-size plane and the
+    half-size ones, the flat indices of the pixels the glyphs touch and their coverage (0-1,
+    float32); the box's height above the baseline and its padding, px."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     (w, h), base = cv2.getTextSize(text, font, scale, thickness)
     pad = int(6 * scale)
-    canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
+    bh, bw = h + base + 2 * pad, w + 2 * pad
+    canvas = np.zeros((bh + bh % 2, bw + bw % 2), np.uint8)
     cv2.putText(canvas, text, (pad, pad + h), font, scale, (255,), thickness, cv2.LINE_AA)
-    idx = np.flatnonzero(canvas)
-    cover = (canvas.ravel()[idx].astype(np.float32) / 255.0)[:, None]
-    return (canvas.shape[0], canvas.shape[1]), idx, cover, cover * np.array(colour, np.float32), h, pad
+    cover = canvas.astype(np.float32) / 255.0
+    half = cover.reshape(cover.shape[0] // 2, 2, cover.shape[1] // 2, 2).mean(axis=(1, 3))
+    idx, idx_half = np.flatnonzero(cover), np.flatnonzero(half)
+    glyphs = (idx, cover.ravel()[idx], idx_half, half.ravel()[idx_half])
+    return (canvas.shape[0], canvas.shape[1]), glyphs, h, pad
 
 
-def _text(image, text, org, scale, colour=WHITE, thickness=None):
-    """Text on a dark box (35 % picture), readable on any background; returns the box's
-    bottom y. The glyphs are rendered once per string (:func:`_text_sprite`): a frame only
-    darkens the box and blends the pixels they touch. A box partly outside the picture (a
-    tiny video) is drawn as far as it lies inside."""
-    th = thickness or max(1, int(2 * scale))
-    (bh, bw), idx, cover, tinted, h, pad = _text_sprite(text, float(scale), th, tuple(colour))
-    x, y = org
-    y0, x0 = y - h - pad, x - pad
-    ih, iw = image.shape[:2]
-    top, left = max(y0, 0), max(x0, 0)
-    bottom, right = min(y0 + bh, ih), min(x0 + bw, iw)
-    if bottom <= top or right <= left:
+class Canvas:
+    """A video frame in the encoder's format, drawn on in place: a flat I420 (yuv420p)
+    buffer, the Y plane at full size and U and V at half. Each primitive is drawn on the
+    three planes (the chroma ones at half the coordinates, OpenCV's ``shift``), so a frame
+    goes from the decoder to the encoder without a round trip through RGB. Colours are RGB,
+    coordinates full-size px."""
+
+    def __init__(self, buffer: np.ndarray, width: int, height: int):
+        if width % 2 or height % 2 or buffer.size != width * height * 3 // 2:
+            raise ValueError(f"an I420 canvas needs even sizes and w*h*3/2 bytes, got {width}x{height}, {buffer.size}")
+        n = width * height
+        self.width, self.height = width, height
+        self.buffer = buffer.reshape(-1)
+        self.planes = (self.buffer[:n].reshape(height, width), self.buffer[n : n + n // 4].reshape(height // 2, width // 2),
+                       self.buffer[n + n // 4 :].reshape(height // 2, width // 2))
+
+    @classmethod
+    def from_rgb(cls, image: np.ndarray) -> Canvas:
+        """A canvas of an RGB image (its even part)."""
+        h, w = image.shape[0] - image.shape[0] % 2, image.shape[1] - image.shape[1] % 2
+        return cls(cv2.cvtColor(np.ascontiguousarray(image[:h, :w]), cv2.COLOR_RGB2YUV_I420).reshape(-1), w, h)
+
+    def rgb(self) -> np.ndarray:
+        """The picture as RGB (H, W, 3) uint8: a copy."""
+        return cv2.cvtColor(self.buffer.reshape(self.height * 3 // 2, self.width), cv2.COLOR_YUV2RGB_I420)
+
+    def _each(self, colour: tuple[int, int, int], thickness: int):
+        """(plane, shift, value, thickness) for the three planes."""
+        for k, (plane, value) in enumerate(zip(self.planes, yuv(colour), strict=True)):
+            yield plane, int(k > 0), value, thickness if k == 0 or thickness < 0 else max(1, round(thickness / 2))
+
+    def line(self, p0: tuple[int, int], p1: tuple[int, int], colour: tuple[int, int, int], thickness: int) -> None:
+        for plane, shift, value, th in self._each(colour, thickness):
+            cv2.line(plane, p0, p1, (value,), th, cv2.LINE_AA, shift)
+
+    def circle(self, centre: tuple[int, int], radius: int, colour: tuple[int, int, int]) -> None:
+        """A filled disc."""
+        for plane, shift, value, _ in self._each(colour, -1):
+            cv2.circle(plane, centre, radius, (value,), -1, cv2.LINE_AA, shift)
+
+    def arc(self, centre: tuple[int, int], radius: int, start_deg: float, end_deg: float,
+            colour: tuple[int, int, int], thickness: int) -> None:
+        """A circular arc from ``start_deg`` to ``end_deg`` (image angles, clockwise)."""
+        for plane, shift, value, th in self._each(colour, thickness):
+            cv2.ellipse(plane, centre, (radius, radius), 0, start_deg, end_deg, (value,), th, cv2.LINE_AA, shift)
+
+    def text(self, text: str, org: tuple[int, int], scale: float, colour: tuple[int, int, int] = (255, 255, 255),
+             thickness: int | None = None) -> int:
+        """Text on a dark box (35 % picture), readable on any background; returns the box's
+        bottom y. The glyphs are rendered once per string (:func:`_text_sprite`): a frame only
+        darkens the box and blends the pixels they touch. The box starts on even px (the
+        half-size planes' grid); a box partly outside the picture is drawn as far as it lies
+        inside."""
+        th = thickness or max(1, int(2 * scale))
+        (bh, bw), glyphs, h, pad = _text_sprite(text, float(scale), th)
+        y0, x0 = (org[1] - h - pad) & ~1, (org[0] - pad) & ~1
+        for k, (plane, value, black) in enumerate(zip(self.planes, yuv(colour), BLACK_YUV, strict=True)):
+            f = 2 if k else 1
+            idx, cover = glyphs[2 * (k > 0)], glyphs[2 * (k > 0) + 1]
+            _blend_box(plane, y0 // f, x0 // f, bh // f, bw // f, idx, cover, value, black)
         return y0 + bh
-    inside = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
-    if (bottom - top, right - left) == (bh, bw):
-        box = image[top:bottom, left:right]
-    else:
-        box = np.zeros((bh, bw, 3), np.uint8)
-        box[inside] = image[top:bottom, left:right]
-    patch = cv2.convertScaleAbs(box, alpha=0.35).reshape(-1, 3)  # the picture through the box
-    patch[idx] = (patch[idx].astype(np.float32) * (1.0 - cover) + tinted + 0.5).astype(np.uint8)
-    image[top:bottom, left:right] = patch.reshape(bh, bw, 3)[inside]
-    return y0 + bh
+
+
+def _blend_box(plane: np.ndarray, y0: int, x0: int, bh: int, bw: int, idx: np.ndarray, cover: np.ndarray,
+               value: int, black: int) -> None:
+    """One plane of :meth:`Canvas.text`: the box at (y0, x0) of size (bh, bw) shows 35 % of
+    the picture (towards ``black``, the plane's value of black), then the glyph pixels
+    ``idx`` (flat in the box) blend to ``value`` by ``cover``."""
+    ih, iw = plane.shape
+    top, left, bottom, right = max(y0, 0), max(x0, 0), min(y0 + bh, ih), min(x0 + bw, iw)
+    if bottom <= top or right <= left:
+        return
+    box = np.full((bh, bw), black, np.float32)
+    box[top - y0 : bottom - y0, left - x0 : right - x0] = plane[top:bottom, left:right]
+    flat = box.reshape(-1)
+    flat *= 0.35
+    flat += 0.65 * black
+    flat[idx] += cover * (value - flat[idx])
+    plane[top:bottom, left:right] = (box[top - y0 : bottom - y0, left - x0 : right - x0] + 0.5).astype(np.uint8)
 
 
 def _wrap(text: str, max_px: int, scale: float) -> list[str]:
@@ -201,68 +271,64 @@ def _wrap(text: str, max_px: int, scale: float) -> list[str]:
 
 
 class Annotator(Protocol):
-    """Draws one visual of a frame's overlay state on the RGB image."""
+    """Draws one visual of a frame's overlay state on the canvas, in place."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray: ...
+    def annotate(self, canvas: Canvas, o: Overlay) -> None: ...
 
 
 class SkeletonAnnotator:
-    """The body's landmarks and bones (in place)."""
+    """The body's landmarks and bones."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         th = max(1, int(3 * o.scale))
         for a, b in BONES:
             pa, pb = o.xy_px[a], o.xy_px[b]
             if np.isfinite(pa).all() and np.isfinite(pb).all() and min(o.visibility[a], o.visibility[b]) > 0.3:
-                cv2.line(image, _pt(pa), _pt(pb), WHITE, th, cv2.LINE_AA)
+                canvas.line(_pt(pa), _pt(pb), WHITE, th)
         for j in (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
             if np.isfinite(o.xy_px[j]).all() and o.visibility[j] > 0.3:
-                cv2.circle(image, _pt(o.xy_px[j]), max(2, int(5 * o.scale)), YELLOW, -1, cv2.LINE_AA)
-        return image
+                canvas.circle(_pt(o.xy_px[j]), max(2, int(5 * o.scale)), YELLOW)
 
 
 class FloorLineAnnotator:
-    """The floor line the leg angle and lumbar gap are measured from (in place)."""
+    """The floor line the leg angle and lumbar gap are measured from."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         if o.floor_line is None:
-            return image
+            return
         m, c = o.floor_line
-        w = image.shape[1]
-        cv2.line(image, (0, int(c)), (w, int(m * w + c)), BLUE, max(2, int(3 * o.scale)), cv2.LINE_AA)
-        return image
+        w = canvas.width
+        canvas.line((0, int(c)), (w, int(m * w + c)), BLUE, max(2, int(3 * o.scale)))
 
 
 class LegAngleAnnotator:
-    """An arc at the hip from the floor to the legs, with the angle in degrees (in place)."""
+    """An arc at the hip from the floor to the legs, with the angle in degrees."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         if not (np.isfinite(o.leg_angle_deg) and np.isfinite(o.hip_px).all()):
-            return image
+            return
         torso = np.linalg.norm(o.shoulder_px - o.hip_px) if np.isfinite(o.shoulder_px).all() else 100.0
         r = max(int(0.45 * torso), 20)
         start = np.degrees(np.arctan2(o.feet_dir[1], o.feet_dir[0]))
         # image angles grow clockwise; the legs rise towards up_dir
         sweep = -o.leg_angle_deg if np.cross(o.feet_dir, o.up_dir) < 0 else o.leg_angle_deg
-        cv2.ellipse(image, _pt(o.hip_px), (r, r), 0, start, start + sweep, YELLOW, max(2, int(3 * o.scale)), cv2.LINE_AA)
+        canvas.arc(_pt(o.hip_px), r, start, start + sweep, YELLOW, max(2, int(3 * o.scale)))
         mid = np.deg2rad(start + sweep / 2)
         label = o.hip_px + (r + 12 * o.scale) * np.array([np.cos(mid), np.sin(mid)])
         text = f"{round(o.leg_angle_deg) + 0:.0f} deg"  # + 0: no "-0"
         tw = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.8 * o.scale, max(1, int(2 * o.scale)))[0][0]
-        h, w = image.shape[:2]
-        x = int(np.clip(label[0], 8, w - tw - 8))  # keep the number inside the picture
-        y = int(np.clip(label[1], 30 * o.scale, h - 8))
-        _text(image, text, (x, y), 0.8 * o.scale, YELLOW)
-        return image
+        x = int(np.clip(label[0], 8, canvas.width - tw - 8))  # keep the number inside the picture
+        y = int(np.clip(label[1], 30 * o.scale, canvas.height - 8))
+        canvas.text(text, (x, y), 0.8 * o.scale, YELLOW)
 
 
 class BackStateAnnotator:
     """The lower back's state where the clearance is measured: green flat, red lifted,
-    grey occluded (in place)."""
+    grey occluded."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         if not (np.isfinite(o.hip_px).all() and np.isfinite(o.shoulder_px).all()):
-            return image
+            return
         lo, hi = lumbar_span(o.hip_px[0], o.shoulder_px[0])
         colour = BACK_COLOURS.get(o.back_state, GREY)
         if o.floor_line is not None:
@@ -272,45 +338,41 @@ class BackStateAnnotator:
             y = o.hip_px[1] + 0.15 * np.linalg.norm(o.shoulder_px - o.hip_px)
             y0 = y1 = y
         th = max(4, int(8 * o.scale))
-        cv2.line(image, (int(lo), int(y0)), (int(hi), int(y1)), colour, th, cv2.LINE_AA)
+        canvas.line((int(lo), int(y0)), (int(hi), int(y1)), colour, th)
         label = {BackState.FLAT: "back flat", BackState.LIFTED: "BACK LIFTED", BackState.OCCLUDED: "back hidden",
                  BackState.UNKNOWN: "back ?"}[o.back_state]
         if o.back_state in (BackState.FLAT, BackState.LIFTED) and np.isfinite(o.clearance_ratio):
             label += f" ({o.clearance_ratio:.2f})"
-        _text(image, label, (int(lo), int(max(y0, y1) + 30 * o.scale)), 0.7 * o.scale, colour)
-        return image
+        canvas.text(label, (int(lo), int(max(y0, y1) + 30 * o.scale)), 0.7 * o.scale, colour)
 
 
 class RepCounterAnnotator:
-    """Rep counter, quality reps, and the phase with a tempo count (in place)."""
+    """Rep counter, quality reps, and the phase with a tempo count."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         s = o.scale
-        y = _text(image, f"Rep {o.reps_done}/{o.rep_total}  quality {o.quality_done}", (int(14 * s), int(40 * s)), 1.0 * s)
+        y = canvas.text(f"Rep {o.reps_done}/{o.rep_total}  quality {o.quality_done}", (int(14 * s), int(40 * s)), 1.0 * s)
         if o.phase != Phase.NONE:
             word = PHASE_WORDS[o.phase]
             # the tempo count during a lowering; elsewhere the seconds held or moving
             last = o.tempo_count if o.phase == Phase.DESCENT else int(o.phase_elapsed_s) + 1
             count = ", ".join(str(k) for k in range(1, last + 1))
             colour = YELLOW if o.phase == Phase.DESCENT else WHITE
-            _text(image, f"{word} {count}", (int(14 * s), int(y + 34 * s)), 0.9 * s, colour)
-        return image
+            canvas.text(f"{word} {count}", (int(14 * s), int(y + 34 * s)), 0.9 * s, colour)
 
 
 class CueAnnotator:
-    """The current cue, wrapped across the bottom of the frame (in place)."""
+    """The current cue, wrapped across the bottom of the frame."""
 
-    def annotate(self, image: np.ndarray, o: Overlay) -> np.ndarray:
+    def annotate(self, canvas: Canvas, o: Overlay) -> None:
         if not o.cue:
-            return image
-        h, w = image.shape[:2]
+            return
         s = 0.8 * o.scale
-        lines = _wrap(o.cue, w - int(40 * o.scale), s)
-        y = h - int(20 * o.scale) - int(34 * o.scale) * (len(lines) - 1)
+        lines = _wrap(o.cue, canvas.width - int(40 * o.scale), s)
+        y = canvas.height - int(20 * o.scale) - int(34 * o.scale) * (len(lines) - 1)
         for line in lines:
-            _text(image, line, (int(14 * o.scale), y), s, WHITE)
+            canvas.text(line, (int(14 * o.scale), y), s, WHITE)
             y += int(34 * o.scale)
-        return image
 
 
 ANNOTATORS: list[Annotator] = [FloorLineAnnotator(), BackStateAnnotator(), SkeletonAnnotator(), LegAngleAnnotator(),
@@ -346,9 +408,10 @@ def write_annotated_video(
 
     Every frame of the video is drawn, also those the pose model skipped (``overlay_at``).
     Returns {caption: RGB crop} for the analysed frames nearest ``key_times``. Decoding runs in
-    one thread and encoding in another, drawing on the calling thread.
+    one thread and encoding in another, drawing on the calling thread; frames stay I420 from
+    the decoder to the encoder (:class:`Canvas`).
     """
-    source = VideoFile(video_path)
+    source = VideoFile(video_path, frame_threads=False)  # decoding has its own thread here
     w, h = source.info.width, source.info.height
     ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
     states = overlays(analysis, w, h)
@@ -370,9 +433,8 @@ def write_annotated_video(
     def encode() -> None:
         try:
             while (item := frames.get()) is not None:
-                rgb, pts = item
-                # OpenCV's RGB -> I420 is about twice as fast as the encoder's own conversion
-                vf = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+                buffer, pts = item
+                vf = av.VideoFrame.from_ndarray(buffer.reshape(eh * 3 // 2, ew), format="yuv420p")
                 vf.pts = pts
                 for packet in stream.encode(vf):
                     container.mux(packet)
@@ -387,20 +449,20 @@ def write_annotated_video(
     writer.start()
     last_pts = -1
     try:
-        for frame in prefetch(iter(source)):
+        for t_s, buffer in prefetch((d.t_s, source.i420(d)) for d in source.decoded()):
             if error:
                 break
-            image = frame.image  # decoded for this loop alone: drawn on in place
-            state = overlay_at(states, t_posed, frame.t_s)
+            canvas = Canvas(buffer, ew, eh)  # decoded for this loop alone: drawn on in place
+            state = overlay_at(states, t_posed, t_s)
             for annotator in ANNOTATORS:
-                annotator.annotate(image, state)
-            for cap in wanted.get(round(frame.t_s, 6), []):
-                keys[cap] = crop_to_body(image, state.xy_px)
-            pts = max(int(round(frame.t_s * 1000)), last_pts + 1)
+                annotator.annotate(canvas, state)
+            for cap in wanted.get(round(t_s, 6), []):
+                keys[cap] = crop_to_body(canvas.rgb(), state.xy_px)
+            pts = max(int(round(t_s * 1000)), last_pts + 1)
             last_pts = pts
-            frames.put((np.ascontiguousarray(image[:eh, :ew]), pts))
+            frames.put((canvas.buffer, pts))
             if progress is not None:
-                progress(frame.t_s, source.info.duration_s)
+                progress(t_s, source.info.duration_s)
     finally:
         frames.put(None)
         writer.join()
