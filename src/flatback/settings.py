@@ -128,6 +128,22 @@ class PoseSettings(_Section):
         2, ge=1, description="Spacing of the mask contour samples along the x axis of the picture the pose "
         "model sees (the frame, or the frame shrunk to pose.max_image_px), px."
     )
+    denoise_min_noise: float = Field(
+        3.0, ge=0,
+        description="Pictures whose pixel noise reaches this, sd in 0-255 levels (pose/conditioning.py), are "
+        "stretched to their own levels and smoothed before the pose model (0: never). Clean video measures 0-0.5 "
+        "on ../shared/clips, the textured, compressed outdoor stock clip 2.5; a dim room's noise (the dim_noisy "
+        "re-filming, 3.2-4.6) made the person detector lose the portrait clip's person in 112 of 181 frames.",
+    )
+    denoise_sigma_px: float = Field(
+        1.0, ge=0,
+        description="Gaussian smoothing of a noisy picture, px of the picture the model sees: finer than the "
+        "256 px box the model sees a person in, for anyone larger than a fifth of a 1280 px picture.",
+    )
+    noise_every_s: float = Field(
+        1.0, gt=0,
+        description="How often the picture's noise is measured, s of video (a room's light changes slowly).",
+    )
     max_image_px: int = Field(
         1280, ge=0,
         description="Longest side, px, of the picture the multi-person pose model sees (0: the frame as it is). "

@@ -109,7 +109,7 @@ def pose_key(settings: Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-SELECTION_CODE = ("pose/multi.py", "pose/sampling.py", "pipeline/parts.py", "io/source.py", "measure/people.py",
+SELECTION_CODE = ("pose/multi.py", "pose/conditioning.py", "pose/sampling.py", "pipeline/parts.py", "io/source.py", "measure/people.py",
                   "measure/shots.py")
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from flatback.pose.conditioning import PictureConditioner
 from flatback.settings import PoseSettings
 from flatback.types import N_LANDMARKS, Frame, MaskProfile, PoseFrame
 
@@ -39,6 +40,7 @@ class MediaPipePose:
             min_tracking_confidence=s.min_tracking_confidence,
         )
         self._searcher = None  # created on first use: a second, stateless detector
+        self._condition = PictureConditioner(s)
         self._mp = mp
         self._next_search_t_s = 0.0
         self.name = f"{self.name}-full"
@@ -47,7 +49,9 @@ class MediaPipePose:
         return self.postprocess(frame, self.infer(self.preprocess(frame)))
 
     def preprocess(self, frame: Frame) -> np.ndarray:
-        image = frame.image
+        """The picture the model sees: the frame, stretched and smoothed when noisy
+        (``pose/conditioning.py``)."""
+        image = self._condition(frame.image, frame.t_s)
         return image if image.flags["C_CONTIGUOUS"] else np.ascontiguousarray(image)
 
     def infer(self, image: np.ndarray):

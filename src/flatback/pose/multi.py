@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from flatback.pose.conditioning import PictureConditioner
 from flatback.pose.mediapipe import mask_contours
 from flatback.settings import PoseSettings
 from flatback.types import N_LANDMARKS, Frame, MaskProfile, PeopleFrame, PoseFrame
@@ -220,6 +221,7 @@ class MultiPose:
         self._next_search_t_s = 0.0
         self._last_ms = -1
         self._scale = 1.0  # picture the model sees / frame (preprocess)
+        self._condition = PictureConditioner(self.settings)
 
     def _landmarker(self, mode, num_poses: int):
         s = self.settings
@@ -253,7 +255,8 @@ class MultiPose:
 
     def preprocess(self, frame: Frame) -> np.ndarray:
         """The picture the model sees: the frame, shrunk to ``pose.max_image_px`` on its long
-        side when larger (:meth:`postprocess` scales the results back to the frame's px)."""
+        side when larger (:meth:`postprocess` scales the results back to the frame's px), and
+        stretched and smoothed when noisy (``pose/conditioning.py``)."""
         image = frame.image
         h, w = image.shape[:2]
         limit = self.settings.max_image_px
@@ -264,6 +267,7 @@ class MultiPose:
             self._scale = limit / max(h, w)
             size = (max(1, round(w * self._scale)), max(1, round(h * self._scale)))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        image = self._condition(image, frame.t_s)
         return image if image.flags["C_CONTIGUOUS"] else np.ascontiguousarray(image)
 
     def infer(self, image: np.ndarray, t_s: float) -> list[dict]:
