@@ -542,6 +542,26 @@ class GeometrySettings(_Section):
         "body's shape (beside the near ankle when the legs move together), while the thigh alone misreads a "
         "bent leg by its knee bend (45 degrees in a tabletop). Ankles outside the picture are never used.",
     )
+    legs_unsteady_deg: float = Field(
+        8.0, ge=0,
+        description="A leg whose reading jumps this far off the line through its neighbours' (median over "
+        "geometry.legs_unsteady_window_s of posed frames, deg) is not being followed by the model and counts as "
+        "unseen while the other leg is seen steadily (geometry.legs_unsteady_ratio): a smooth lift or lowering "
+        "stays within a degree or two of that line at 15-30 frames a second, a fast kick's turn within about 13 "
+        "for a frame. Its visibility score does not show it: a caption over the legs left a leg scored 0.99 "
+        "jumping 20-40 deg from frame to frame.",
+    )
+    legs_unsteady_ratio: float = Field(
+        3.0, ge=1,
+        description="... and jumps at least this many times as far as the other leg: both legs shaking (a fast "
+        "flutter kick, a blurred video) keep the usual rules.",
+    )
+    legs_unsteady_window_s: float = Field(
+        0.5, gt=0,
+        description="Video over which a leg's jumps are taken, s (centred offline, the last this long live): "
+        "long enough for a median of several readings at 15 frames a second, short enough to end with a caption "
+        "or an occlusion.",
+    )
     legs_clear_visibility: float = Field(
         0.8, ge=0, le=1,
         description="Two legs apart and both at least this visible (0-1) are one lifted and one down (take "

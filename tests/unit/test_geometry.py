@@ -151,3 +151,68 @@ def test_the_floor_turns_from_the_mask_to_the_trunk_line_gradually():
     assert floor_roll(4.1)[0] == pytest.approx(4.1 * 0.975, abs=1e-6)  # nearly the mask's
     assert floor_roll(6.0)[0] == pytest.approx(3.0)  # half way
     assert floor_roll(8.0)[0] == pytest.approx(0.0, abs=1e-9) and floor_roll(12.0) == (0.0, "trunk")
+
+
+def _caption_over_the_near_leg(clip, t0_s: float, t1_s: float, seed: int = 0):
+    """The simulated clip with its near (left) leg turned about the hip by 20-40 deg either
+    way, frame after frame between ``t0_s`` and ``t1_s`` (what a caption burned over the legs
+    made BlazePose do to a leg it still scored 0.99 visible); the far leg seen at 0.6."""
+    rng = np.random.default_rng(seed)
+    xy, vis = clip.track.xy_px.copy(), clip.track.visibility.copy()
+    during = np.flatnonzero((clip.track.t_s >= t0_s) & (clip.track.t_s <= t1_s))
+    turn = np.radians(rng.choice([-1.0, 1.0], len(during)) * rng.uniform(20, 40, len(during)))
+    c, s = np.cos(turn)[:, None], np.sin(turn)[:, None]
+    for j in (L.LEFT_KNEE, L.LEFT_ANKLE):
+        v = xy[during, j] - xy[during, L.LEFT_HIP]
+        xy[during, j] = xy[during, L.LEFT_HIP] + np.c_[c[:, 0] * v[:, 0] - s[:, 0] * v[:, 1],
+                                                         s[:, 0] * v[:, 0] + c[:, 0] * v[:, 1]]
+    vis[:, [L.LEFT_KNEE, L.LEFT_ANKLE]] = 0.99
+    vis[:, [L.RIGHT_KNEE, L.RIGHT_ANKLE]] = 0.6
+    mask = np.zeros(len(xy), bool)
+    mask[during] = True
+    return clip.track.replaced(xy_px=xy, visibility=vis), mask
+
+
+def test_a_leg_the_model_does_not_follow_gives_way_to_the_steady_one():
+    """Offline: while the near leg jumps from frame to frame the working leg is the steady
+    far leg, whatever the visibility scores say; elsewhere the rules are unchanged."""
+    clip = simulate(n_reps=2, seed=1)
+    track, during = _caption_over_the_near_leg(clip, 3.0, 5.0)
+    g = compute_body_geometry(track)
+    # from half a window after the jumps start to half a window before they end: a median of mostly jumps
+    inside = during & (clip.track.t_s >= 3.5) & (clip.track.t_s <= 4.5)
+    np.testing.assert_allclose(g.leg_angle_deg[inside], g.leg_angle_right_deg[inside])
+    assert np.nanmax(np.abs(g.leg_angle_deg - clip.leg_angle_deg)[inside]) < 8.0  # the far leg's own error
+    assert np.nanmax(np.abs(g.leg_angle_deg - clip.leg_angle_deg)[~during]) < 3.0
+    off = compute_body_geometry(track, GeometrySettings(legs_unsteady_deg=1e9))  # the rule turned off
+    assert np.nanmax(np.abs(off.leg_angle_deg - clip.leg_angle_deg)[inside]) > 10.0
+
+
+def test_smooth_legs_and_a_fast_kick_are_steady():
+    from flatback.measure.geometry import leg_jitter_deg, off_line_deg
+
+    t = np.cumsum(np.r_[0.0, np.random.default_rng(2).uniform(1 / 30, 1 / 6, 199)])  # the sampler's uneven times
+    np.testing.assert_allclose(off_line_deg(t, 3.0 + 40.0 * t)[1:-1], 0.0, atol=1e-9)
+    u = np.clip(t / 4.0, 0, 1)
+    lift = 80 * (10 * u**3 - 15 * u**4 + 6 * u**5)  # a 4 s minimum-jerk lift, sampled unevenly
+    assert np.nanmax(leg_jitter_deg(t, lift, None, 0.5)) < 2.0
+    t15 = np.arange(0, 4, 1 / 15)
+    kicks = 25 + 12 * np.sin(2 * np.pi * 2.5 * t15)  # flutter kicks: 2.5 a second, +-12 deg, at 15 frames/s
+    assert np.nanmax(leg_jitter_deg(t15, kicks, None, 0.5)) < GeometrySettings().legs_unsteady_deg
+
+
+def test_live_steadiness_flags_the_jumping_leg_as_offline_does():
+    from flatback.measure.geometry import LegSteadiness, leg_jitter_deg, unsteady_legs
+
+    s = GeometrySettings()
+    t = np.arange(0, 6, 1 / 30)
+    steady = 40 + 30 * np.sin(t)
+    jumpy = steady + np.where((t > 2) & (t < 4), np.resize([25.0, -25.0], len(t)), 0.0)
+    offline = unsteady_legs(leg_jitter_deg(t, jumpy, None, s.legs_unsteady_window_s),
+                            leg_jitter_deg(t, steady, None, s.legs_unsteady_window_s), s)
+    live = LegSteadiness(s)
+    flags = np.array([live.update(float(ti), float(a), float(b)) for ti, a, b in zip(t, jumpy, steady)])[:, :, 0]
+    middle = (t > 2.6) & (t < 3.9)
+    assert offline[0][middle].all() and flags[middle, 0].all()
+    assert not offline[1].any() and not flags[:, 1].any()
+    assert not flags[t < 2, 0].any() and not offline[0][t < 1.7].any()

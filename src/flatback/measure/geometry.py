@@ -17,6 +17,7 @@ All functions are pure: arrays in, new arrays out, NaN where a point is unseen.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
@@ -416,8 +417,11 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         per_leg[side] = (angle, source, weight, knee_flexion)
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
+    jitter_l, jitter_r = (leg_jitter_deg(track.t_s, np.where(src > 0, a, np.nan), track.posed,
+                                         settings.legs_unsteady_window_s) for a, src in ((al, sl), (ar, sr)))
+    unsteady = unsteady_legs(jitter_l, jitter_r, settings)
     leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
-                                             settings.legs_clear_visibility)
+                                             settings.legs_clear_visibility, *unsteady)
 
     trunk_angle = direction_angle_deg(shoulder - hip, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
     ear = midpoint(xy, vis, L.LEFT_EAR, L.RIGHT_EAR, settings.partial_min_visibility)
@@ -505,14 +509,20 @@ def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_
     return cut
 
 
-def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float):
+def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float,
+                 unsteady_l=None, unsteady_r=None):
     """The working leg angle from both legs' angles (deg), sources and visibility weights.
 
     Legs within ``agree_deg`` of each other move together: visibility-weighted mean. Legs
     apart and both seen clearly (visibility >= ``clear_visibility``): the lifted (higher)
     leg, as in a single-leg lift; otherwise the better-seen (near) leg. A leg seen only as
-    a thigh, or to a hidden ankle, counts half.
+    a thigh, or to a hidden ankle, counts half. A leg the model does not follow
+    (``unsteady_l`` / ``unsteady_r``, bool per frame: :func:`unsteady_legs`) counts as unseen
+    while the other leg is seen, whatever its visibility score says.
     """
+    if unsteady_l is not None and unsteady_r is not None:
+        sl = np.where(unsteady_l & (sr > 0), 0, sl)
+        sr = np.where(unsteady_r & (sl > 0), 0, sr)
     both = (sl > 0) & (sr > 0)
     wl = np.where(sl == 1, wl, 0.5 * wl)
     wr = np.where(sr == 1, wr, 0.5 * wr)
@@ -536,6 +546,51 @@ def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibil
     source = np.where(both, np.minimum(sl, sr), np.maximum(sl, sr))
     source = np.where(apart, np.where(pick_left, sl, sr), source)
     return leg, source.astype(np.int8), knee
+
+
+def off_line_deg(t_s: np.ndarray, angle_deg: np.ndarray) -> np.ndarray:
+    """How far each reading lies from the line through its two neighbours', deg (NaN at the
+    ends and next to a gap): a smooth movement follows that line to a degree or two at 15-30
+    frames a second (times may be uneven: the pose is sampled as fast as the legs move)."""
+    out = np.full(len(angle_deg), np.nan)
+    if len(angle_deg) >= 3:
+        t0, t1, t2 = t_s[:-2], t_s[1:-1], t_s[2:]
+        a0, a1, a2 = angle_deg[:-2], angle_deg[1:-1], angle_deg[2:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[1:-1] = np.abs(a1 - (a0 + (a2 - a0) * (t1 - t0) / (t2 - t0)))
+    return out
+
+
+def leg_jitter_deg(t_s: np.ndarray, angle_deg: np.ndarray, posed: np.ndarray | None, window_s: float,
+                   centred: bool = True) -> np.ndarray:
+    """One leg's jitter per frame, deg: the median :func:`off_line_deg` of the posed frames
+    within ``window_s`` around each frame (``centred``, offline) or before it (live). Frames
+    filled in between posed ones (``posed`` False) lie on lines by construction and are left
+    out; NaN where the window holds fewer than three readings."""
+    keep = np.isfinite(angle_deg) if posed is None else posed & np.isfinite(angle_deg)
+    idx = np.flatnonzero(keep)
+    out = np.full(len(angle_deg), np.nan)
+    if len(idx) < 3:
+        return out
+    tp, resid = t_s[idx], off_line_deg(t_s[idx], angle_deg[idx])
+    lo = np.searchsorted(tp, t_s - (0.5 * window_s if centred else window_s), side="left")
+    hi = np.searchsorted(tp, t_s + (0.5 * window_s if centred else 0.0), side="right")
+    for i in range(len(t_s)):
+        r = resid[lo[i] : hi[i]]
+        r = r[np.isfinite(r)]
+        if len(r) >= 3:
+            out[i] = np.median(r)
+    return out
+
+
+def unsteady_legs(jitter_l: np.ndarray, jitter_r: np.ndarray, settings: GeometrySettings
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) bool per frame: the leg's reading jumps by ``legs_unsteady_deg`` or more
+    and ``legs_unsteady_ratio`` times the other leg's (both measured)."""
+    with np.errstate(invalid="ignore"):
+        ul = (jitter_l >= settings.legs_unsteady_deg) & (jitter_l >= settings.legs_unsteady_ratio * jitter_r)
+        ur = (jitter_r >= settings.legs_unsteady_deg) & (jitter_r >= settings.legs_unsteady_ratio * jitter_l)
+    return ul, ur
 
 
 # --- streaming: per-frame geometry objects live and offline share ---------------------
@@ -713,13 +768,35 @@ def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tupl
     )
 
 
+class LegSteadiness:
+    """Each leg's jumps over the last ``geometry.legs_unsteady_window_s`` of frames, live
+    (offline, :func:`leg_jitter_deg` centres the window): ``update(t_s, left_deg, right_deg)
+    -> (unsteady_left, unsteady_right)`` (:func:`unsteady_legs`). A reading's own jump counts
+    once the next frame is in."""
+
+    def __init__(self, settings: GeometrySettings):
+        self.settings = settings
+        self._frames: deque[tuple[float, float, float]] = deque()
+
+    def update(self, t_s: float, left_deg: float, right_deg: float) -> tuple[np.ndarray, np.ndarray]:
+        self._frames.append((t_s, left_deg, right_deg))
+        while self._frames[0][0] < t_s - self.settings.legs_unsteady_window_s - 1e-9:
+            self._frames.popleft()
+        t, left, right = (np.array(c, float) for c in zip(*self._frames, strict=True))
+        window = self.settings.legs_unsteady_window_s
+        jitter = [leg_jitter_deg(t, a, None, window, centred=False)[-1:] for a in (left, right)]
+        return unsteady_legs(jitter[0], jitter[1], self.settings)
+
+
 def frame_leg_angles(
     xy: np.ndarray, vis: np.ndarray, floor: FloorLine, posture: str, settings: GeometrySettings,
     shoulder: np.ndarray | None = None, hip: np.ndarray | None = None, view: ViewCorrection = IDENTITY_VIEW,
+    steadiness: LegSteadiness | None = None, t_s: float = float("nan"),
 ) -> FrameLegs:
     """The working leg of one frame (landmarks (33, 2) px after left/right repair,
     visibility (33,) with out-of-picture points at 0) against a known floor line: the
-    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode)."""
+    per-leg rules of :func:`compute_body_geometry` for a single frame (live mode), with the
+    legs' steadiness over the frames before (``steadiness``, fed this frame at ``t_s``)."""
     mv = settings.min_visibility
     xy1, vis1 = xy[None], vis[None]
     if shoulder is None or hip is None:
@@ -728,8 +805,12 @@ def frame_leg_angles(
     (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings, view)
     facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
     up = floor.up_dir if posture == "lying" else np.array([facing, 0.0])
+    unsteady_l = unsteady_r = None
+    if steadiness is not None:
+        unsteady_l, unsteady_r = steadiness.update(
+            t_s, float(al[0]) if sl[0] > 0 else float("nan"), float(ar[0]) if sr[0] > 0 else float("nan"))
     leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
-                                     settings.legs_clear_visibility)
+                                     settings.legs_clear_visibility, unsteady_l, unsteady_r)
     return FrameLegs(
         float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up),
         float(al[0]), float(ar[0]),

@@ -44,6 +44,7 @@ from flatback.measure.geometry import (
     FloorEstimator,
     FloorLine,
     LeftRightRepair,
+    LegSteadiness,
     frame_leg_angles,
     in_frame_visibility,
     shoulder_hip,
@@ -140,6 +141,7 @@ class LiveAnalyzer:
         s = self.settings
         self._frames: list[PoseFrame] = []
         self._repair = LeftRightRepair(s.geometry.swap_margin)
+        self._steadiness = LegSteadiness(s.geometry)
         self._floor = FloorEstimator(s.geometry)
         self._view = ViewEstimator(s.geometry.picture_max_error_deg)
         self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
@@ -272,7 +274,8 @@ class LiveAnalyzer:
         floor, posture = self._floor.current(), self._floor.posture
         self._reps.posture = posture or "lying"
         view = self._view.update(frame.world_xyz_m, posture == "lying")  # offline: the clip's, here the set's so far
-        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture or "lying", s, shoulder, hip, view)
+        legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture or "lying", s, shoulder, hip, view,
+                                                           self._steadiness, frame.t_s)
         return xy, legs, floor, posture
 
     def _torso_px(self, legs) -> float:
