@@ -131,9 +131,16 @@ class PoseSettings(_Section):
     denoise_min_noise: float = Field(
         3.0, ge=0,
         description="Pictures whose pixel noise reaches this, sd in 0-255 levels (pose/conditioning.py), are "
-        "stretched to their own levels and smoothed before the pose model (0: never). Clean video measures 0-0.5 "
-        "on ../shared/clips, the textured, compressed outdoor stock clip 2.5; a dim room's noise (the dim_noisy "
-        "re-filming, 3.2-4.6) made the person detector lose the portrait clip's person in 112 of 181 frames.",
+        "stretched to their own levels and smoothed before the pose model (0: never). Clean video measures 0-0.6 "
+        "on ../shared/clips, the textured, compressed outdoor stock clip up to 2.7; a dim room's noise (the "
+        "dim_noisy re-filming, about 4) made the person detector lose the portrait clip's person in 112 of 181 "
+        "frames.",
+    )
+    denoise_stop_noise: float = Field(
+        2.5, ge=0,
+        description="Once stretched and smoothed, pictures stay so until their noise falls below this, sd in "
+        "0-255 levels: an estimate wavers by about half a level from second to second, and a clip near "
+        "pose.denoise_min_noise would otherwise show the tracker two kinds of picture by turns.",
     )
     denoise_sigma_px: float = Field(
         1.0, ge=0,

@@ -74,3 +74,14 @@ def test_stretch_spans_the_picture_levels():
     dull = (scene() * 0.3 + 40).astype(np.uint8)
     out = stretch_and_smooth(dull, 0.0)
     assert out.min() <= 3 and out.max() >= 252
+
+
+def test_once_on_the_conditioning_holds_through_a_wavering_estimate():
+    """Noise near the gate: on at denoise_min_noise, off only below denoise_stop_noise."""
+    s = PoseSettings()
+    grey = np.repeat(np.random.default_rng(3).normal(0, 1, (360, 640, 1)), 3, axis=2)
+    at = {sd: np.clip(scene() + sd * grey, 0, 255).astype(np.uint8) for sd in (2.0, 2.8, 3.4)}
+    assert noise_level(at[2.0]) < s.denoise_stop_noise < noise_level(at[2.8]) < s.denoise_min_noise < noise_level(at[3.4])
+    conditioner = PictureConditioner(s)
+    decisions = [conditioner(at[sd], float(t)) is not at[sd] for t, sd in enumerate([2.8, 3.4, 2.8, 2.8, 2.0, 2.8])]
+    assert decisions == [False, True, True, True, False, False]

@@ -6,8 +6,8 @@ people it finds at once in good light: on the portrait clip of ../shared/clips u
 ``dim_noisy`` re-filming (noise 4.0 levels), the person was found in 69 of its first 181
 frames; stretched to its own levels and smoothed (a 1 px Gaussian, finer than the 256 px
 box the model sees a person in), in 181. Clean video is left exactly as it is: the 21
-clips measure 0-0.5 levels of noise, the textured, compressed outdoor stock clip 2.5, the
-``dim_noisy`` versions 3.2-4.6.
+clips measure 0-0.6 levels of noise, the textured, compressed outdoor stock clip up to 2.7,
+the ``dim_noisy`` versions 2.7-5.2 from second to second.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def noise_level(image: np.ndarray) -> float:
     median ignores the edges, texture and text that fill a small part of a picture (the mean,
     Immerkaer's own estimate, reads a captioned clean clip as noisy).
     """
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # grey in floating point: rounded to whole levels, the median moves in steps of 0.25
+    gray = cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2GRAY)
     response = cv2.filter2D(gray, -1, _NOISE_MASK)[1:-1, 1:-1]
     return float(np.median(np.abs(response)) / (_MAD_TO_SD * 6.0))
 
@@ -50,8 +51,9 @@ class PictureConditioner:
     The noise is measured on the pictures at every ``pose.noise_every_s`` of a fixed time
     grid (a part of a video posed by its own process measures the same frames, as well as its
     first); from each measurement until the next, pictures are stretched and smoothed
-    (:func:`stretch_and_smooth`) while it reaches ``pose.denoise_min_noise``, else passed as
-    they are. ``noisy``: the last decision.
+    (:func:`stretch_and_smooth`) once it reaches ``pose.denoise_min_noise``, and stay so until
+    it falls below ``pose.denoise_stop_noise``, else passed as they are. ``noisy``: the last
+    decision.
     """
 
     def __init__(self, settings: PoseSettings):
@@ -64,6 +66,6 @@ class PictureConditioner:
         if s.denoise_min_noise <= 0:
             return image
         if t_s >= self._next_s - 1e-6:
-            self.noisy = noise_level(image) >= s.denoise_min_noise
+            self.noisy = noise_level(image) >= (s.denoise_stop_noise if self.noisy else s.denoise_min_noise)
             self._next_s = (np.floor(t_s / s.noise_every_s + 1e-6) + 1) * s.noise_every_s
         return stretch_and_smooth(image, s.denoise_sigma_px) if self.noisy else image
