@@ -419,9 +419,9 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
     jitter_l, jitter_r = (leg_jitter_deg(track.t_s, np.where(src > 0, a, np.nan), track.posed,
                                          settings.legs_unsteady_window_s) for a, src in ((al, sl), (ar, sr)))
-    (al, sl, kl), (ar, sr, kr) = drop_unsteady((al, sl, kl), (ar, sr, kr), *unsteady_legs(jitter_l, jitter_r, settings))
+    unsteady = unsteady_legs(jitter_l, jitter_r, settings)
     leg, source, knee_flexion = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
-                                             settings.legs_clear_visibility)
+                                             settings.legs_clear_visibility, *unsteady)
 
     trunk_angle = direction_angle_deg(shoulder - hip, -along, up) if posture == "lying" else np.full(len(hip), np.nan)
     ear = midpoint(xy, vis, L.LEFT_EAR, L.RIGHT_EAR, settings.partial_min_visibility)
@@ -509,14 +509,20 @@ def detect_cuts(hip: np.ndarray, torso_px: np.ndarray, size_change: float, jump_
     return cut
 
 
-def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float):
+def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibility: float,
+                 unsteady_l=None, unsteady_r=None):
     """The working leg angle from both legs' angles (deg), sources and visibility weights.
 
     Legs within ``agree_deg`` of each other move together: visibility-weighted mean. Legs
     apart and both seen clearly (visibility >= ``clear_visibility``): the lifted (higher)
     leg, as in a single-leg lift; otherwise the better-seen (near) leg. A leg seen only as
-    a thigh, or to a hidden ankle, counts half.
+    a thigh, or to a hidden ankle, counts half. A leg the model does not follow
+    (``unsteady_l`` / ``unsteady_r``, bool per frame: :func:`unsteady_legs`) counts as unseen
+    while the other leg is seen, whatever its visibility score says.
     """
+    if unsteady_l is not None and unsteady_r is not None:
+        sl = np.where(unsteady_l & (sr > 0), 0, sl)
+        sr = np.where(unsteady_r & (sl > 0), 0, sr)
     both = (sl > 0) & (sr > 0)
     wl = np.where(sl == 1, wl, 0.5 * wl)
     wr = np.where(sr == 1, wr, 0.5 * wr)
@@ -585,18 +591,6 @@ def unsteady_legs(jitter_l: np.ndarray, jitter_r: np.ndarray, settings: Geometry
         ul = (jitter_l >= settings.legs_unsteady_deg) & (jitter_l >= settings.legs_unsteady_ratio * jitter_r)
         ur = (jitter_r >= settings.legs_unsteady_deg) & (jitter_r >= settings.legs_unsteady_ratio * jitter_l)
     return ul, ur
-
-
-def drop_unsteady(left: tuple[np.ndarray, ...], right: tuple[np.ndarray, ...], unsteady_l: np.ndarray,
-                  unsteady_r: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    """Each leg's (angle deg, :class:`LegSource`, knee flexion deg) with a leg the model does
-    not follow (:func:`unsteady_legs`) unseen while the other leg is seen, whatever its
-    visibility score says: its readings are the model's guesses."""
-    (al, sl, kl), (ar, sr, kr) = left, right
-    drop_l = unsteady_l & (sr > 0)
-    drop_r = unsteady_r & (sl > 0) & ~drop_l
-    return ((np.where(drop_l, np.nan, al), np.where(drop_l, LegSource.NONE, sl), np.where(drop_l, np.nan, kl)),
-            (np.where(drop_r, np.nan, ar), np.where(drop_r, LegSource.NONE, sr), np.where(drop_r, np.nan, kr)))
 
 
 # --- streaming: per-frame geometry objects live and offline share ---------------------
@@ -811,12 +805,12 @@ def frame_leg_angles(
     (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings, view)
     facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
     up = floor.up_dir if posture == "lying" else np.array([facing, 0.0])
+    unsteady_l = unsteady_r = None
     if steadiness is not None:
-        unsteady = steadiness.update(
+        unsteady_l, unsteady_r = steadiness.update(
             t_s, float(al[0]) if sl[0] > 0 else float("nan"), float(ar[0]) if sr[0] > 0 else float("nan"))
-        (al, sl, kl), (ar, sr, kr) = drop_unsteady((al, sl, kl), (ar, sr, kr), *unsteady)
     leg, source, knee = combine_legs(al, sl, wl, kl, ar, sr, wr, kr, settings.legs_agree_deg,
-                                     settings.legs_clear_visibility)
+                                     settings.legs_clear_visibility, unsteady_l, unsteady_r)
     return FrameLegs(
         float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up),
         float(al[0]), float(ar[0]),
