@@ -142,10 +142,12 @@ class PoseSettings(_Section):
         "0-255 levels: an estimate wavers by about half a level from second to second, and a clip near "
         "pose.denoise_min_noise would otherwise show the tracker two kinds of picture by turns.",
     )
-    denoise_sigma_px: float = Field(
-        1.0, ge=0,
-        description="Gaussian smoothing of a noisy picture, px of the picture the model sees: finer than the "
-        "256 px box the model sees a person in, for anyone larger than a fifth of a 1280 px picture.",
+    denoise_max_sigma_px: float = Field(
+        1.5, ge=0,
+        description="Largest Gaussian smoothing of a noisy picture, sd in px of the picture the model sees. The "
+        "smoothing is what the model's resampling drops anyway (pose/conditioning.py smoothing_px: half a "
+        "picture px per model px), capped here so that a person found only in the detector's 224 px view of a "
+        "large picture keeps the detail the landmark model will look at.",
     )
     noise_every_s: float = Field(
         1.0, gt=0,

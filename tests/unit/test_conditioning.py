@@ -85,3 +85,16 @@ def test_once_on_the_conditioning_holds_through_a_wavering_estimate():
     conditioner = PictureConditioner(s)
     decisions = [conditioner(at[sd], float(t)) is not at[sd] for t, sd in enumerate([2.8, 3.4, 2.8, 2.8, 2.0, 2.8])]
     assert decisions == [False, True, True, True, False, False]
+
+
+def test_smoothing_drops_only_what_the_model_resamples_away():
+    from flatback.pose.conditioning import person_px, smoothing_px
+
+    # a person 640 px long is seen by the landmark model at 256: 2.5 picture px a model px
+    assert smoothing_px((720, 1280, 3), 640.0, 1.5) == pytest.approx(1.25)
+    # a small person (the outdoor dead bug, about 250 px) is magnified: nothing to drop
+    assert smoothing_px((316, 600, 3), 250.0, 1.5) == 0.0
+    # nobody followed yet: the detector's 224 px view of the whole picture, capped
+    assert smoothing_px((1080, 608, 3), None, 1.5) == 1.5
+    xy = np.array([[10.0, 20.0], [110.0, 60.0], [np.nan, np.nan]])
+    assert person_px(xy) == 100.0 and person_px(xy[2:]) == 0.0

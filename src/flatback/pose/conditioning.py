@@ -4,10 +4,12 @@ and smoothed first.
 In a dim room a phone records flat, noisy video. BlazePose's person detector then loses
 people it finds at once in good light: on the portrait clip of ../shared/clips under the
 ``dim_noisy`` re-filming (noise 4.0 levels), the person was found in 69 of its first 181
-frames; stretched to its own levels and smoothed (a 1 px Gaussian, finer than the 256 px
-box the model sees a person in), in 181. Clean video is left exactly as it is: the 21
-clips measure 0-0.6 levels of noise, the textured, compressed outdoor stock clip up to 2.7,
-the ``dim_noisy`` versions 2.7-5.2 from second to second.
+frames; stretched to its own levels and smoothed (a 1 px Gaussian), in 181. The smoothing
+removes only what the model's own resampling drops (:func:`smoothing_px`): a small person,
+magnified for the model, keeps every pixel (smoothed, the small outdoor dead bug's landmarks
+strayed further in dim light than not). Clean video is left exactly as it is: the 21 clips
+measure 0-0.6 levels of noise, the textured, compressed outdoor stock clip up to 2.7, the
+``dim_noisy`` versions 2.7-5.2 from second to second.
 """
 
 from __future__ import annotations
@@ -36,6 +38,27 @@ def noise_level(image: np.ndarray) -> float:
     return float(np.median(np.abs(response)) / (_MAD_TO_SD * 6.0))
 
 
+# the model's own pictures: the person detector sees the whole picture at 224 px, the
+# landmark model a followed person's box at 256 px
+DETECTOR_PX, LANDMARK_PX = 224, 256
+
+
+def person_px(xy_px: np.ndarray) -> float:
+    """Long side of a person's landmark box, px (``xy_px``: (33, 2), NaN where unseen; 0 if none)."""
+    xy = xy_px[np.isfinite(xy_px).all(axis=1)]
+    return float((xy.max(axis=0) - xy.min(axis=0)).max()) if len(xy) else 0.0
+
+
+def smoothing_px(image_shape: tuple[int, ...], person_px: float | None, max_sigma_px: float) -> float:
+    """Gaussian sd, px, that removes only detail the model's resampling drops anyway: half a
+    picture px per model px (the followed person's box of ``person_px`` seen at 256 px, or,
+    with nobody followed yet, the whole picture at 224), at most ``max_sigma_px``. A small
+    person (a box under 256 px, magnified for the model) is not smoothed."""
+    scale = person_px / LANDMARK_PX if person_px else max(image_shape[:2]) / DETECTOR_PX
+    sigma = 0.5 * scale
+    return min(sigma, max_sigma_px) if sigma > 0.5 else 0.0
+
+
 def stretch_and_smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
     """``image`` (RGB uint8) stretched so its 0.5 and 99.5 % levels span 0-255, then
     smoothed by a Gaussian of ``sigma_px``."""
@@ -51,7 +74,7 @@ class PictureConditioner:
     The noise is measured on the pictures at every ``pose.noise_every_s`` of a fixed time
     grid (a part of a video posed by its own process measures the same frames, as well as its
     first); from each measurement until the next, pictures are stretched and smoothed
-    (:func:`stretch_and_smooth`) once it reaches ``pose.denoise_min_noise``, and stay so until
+    (:func:`stretch_and_smooth`, :func:`smoothing_px`) once it reaches ``pose.denoise_min_noise``, and stay so until
     it falls below ``pose.denoise_stop_noise``, else passed as they are. ``noisy``: the last
     decision.
     """
@@ -61,11 +84,15 @@ class PictureConditioner:
         self.noisy = False
         self._next_s = -np.inf
 
-    def __call__(self, image: np.ndarray, t_s: float) -> np.ndarray:
+    def __call__(self, image: np.ndarray, t_s: float, person_px: float | None = None) -> np.ndarray:
+        """``person_px``: the long side of the followed person's landmark box in the last
+        picture, px (None: nobody followed)."""
         s = self.settings
         if s.denoise_min_noise <= 0:
             return image
         if t_s >= self._next_s - 1e-6:
             self.noisy = noise_level(image) >= (s.denoise_stop_noise if self.noisy else s.denoise_min_noise)
             self._next_s = (np.floor(t_s / s.noise_every_s + 1e-6) + 1) * s.noise_every_s
-        return stretch_and_smooth(image, s.denoise_sigma_px) if self.noisy else image
+        if not self.noisy:
+            return image
+        return stretch_and_smooth(image, smoothing_px(image.shape, person_px, s.denoise_max_sigma_px))

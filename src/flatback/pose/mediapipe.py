@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from flatback.pose.conditioning import PictureConditioner
+from flatback.pose.conditioning import PictureConditioner, person_px
 from flatback.settings import PoseSettings
 from flatback.types import N_LANDMARKS, Frame, MaskProfile, PoseFrame
 
@@ -41,6 +41,7 @@ class MediaPipePose:
         )
         self._searcher = None  # created on first use: a second, stateless detector
         self._condition = PictureConditioner(s)
+        self._person_px: float | None = None  # the tracked person's size in the last picture
         self._mp = mp
         self._next_search_t_s = 0.0
         self.name = f"{self.name}-full"
@@ -51,7 +52,7 @@ class MediaPipePose:
     def preprocess(self, frame: Frame) -> np.ndarray:
         """The picture the model sees: the frame, stretched and smoothed when noisy
         (``pose/conditioning.py``)."""
-        image = self._condition(frame.image, frame.t_s)
+        image = self._condition(frame.image, frame.t_s, self._person_px)
         return image if image.flags["C_CONTIGUOUS"] else np.ascontiguousarray(image)
 
     def infer(self, image: np.ndarray):
@@ -59,10 +60,12 @@ class MediaPipePose:
 
     def postprocess(self, frame: Frame, result) -> PoseFrame:
         if result.pose_landmarks is None:
+            self._person_px = None
             return PoseFrame.empty(frame.index, frame.t_s)
         h, w = frame.image.shape[:2]
         lms = result.pose_landmarks.landmark
         arr = np.array([(p.x * w, p.y * h, p.z, p.visibility) for p in lms], np.float32)
+        self._person_px = person_px(arr[:, :2])
         world = np.full((N_LANDMARKS, 3), np.nan, np.float32)
         if result.pose_world_landmarks is not None:
             world = np.array(

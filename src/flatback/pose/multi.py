@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from flatback.pose.conditioning import PictureConditioner
+from flatback.pose.conditioning import PictureConditioner, person_px
 from flatback.pose.mediapipe import mask_contours
 from flatback.settings import PoseSettings
 from flatback.types import N_LANDMARKS, Frame, MaskProfile, PeopleFrame, PoseFrame
@@ -222,6 +222,7 @@ class MultiPose:
         self._last_ms = -1
         self._scale = 1.0  # picture the model sees / frame (preprocess)
         self._condition = PictureConditioner(self.settings)
+        self._person_px: float | None = None  # the followed person's size in the last picture
 
     def _landmarker(self, mode, num_poses: int):
         s = self.settings
@@ -239,6 +240,7 @@ class MultiPose:
     def __call__(self, frame: Frame) -> PeopleFrame:
         image = self.preprocess(frame)
         people = self.infer(image, frame.t_s)
+        self._person_px = max((person_px(p["arr"][:, :2]) for p in people), default=None)  # for the next picture
         searched = frame.t_s >= self._next_search_t_s - SEARCH_GRID_TOLERANCE_S
         if searched:
             # the next point of a fixed grid, not "a period after this frame": a part of a
@@ -267,7 +269,7 @@ class MultiPose:
             self._scale = limit / max(h, w)
             size = (max(1, round(w * self._scale)), max(1, round(h * self._scale)))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        image = self._condition(image, frame.t_s)
+        image = self._condition(image, frame.t_s, self._person_px)
         return image if image.flags["C_CONTIGUOUS"] else np.ascontiguousarray(image)
 
     def infer(self, image: np.ndarray, t_s: float) -> list[dict]:
