@@ -783,8 +783,12 @@ class LegSteadiness:
         while self._frames[0][0] < t_s - self.settings.legs_unsteady_window_s - 1e-9:
             self._frames.popleft()
         t, left, right = (np.array(c, float) for c in zip(*self._frames, strict=True))
-        window = self.settings.legs_unsteady_window_s
-        jitter = [leg_jitter_deg(t, a, None, window, centred=False)[-1:] for a in (left, right)]
+        jitter = []
+        for a in (left, right):
+            seen = np.isfinite(a)
+            resid = off_line_deg(t[seen], a[seen])
+            resid = resid[np.isfinite(resid)]
+            jitter.append(np.array([np.median(resid) if len(resid) >= 3 else np.nan]))
         return unsteady_legs(jitter[0], jitter[1], self.settings)
 
 
