@@ -71,7 +71,7 @@ def test_python_overrides():
 # Words that name a unit (or say there is none: a choice of names).
 UNIT = re.compile(
     r"\b(deg(/s)?|s|Hz|px|h|torso lengths?|fraction|share|percentile|frames?|reps?|count|MADs|1/deg|"
-    r"0-1|0-100|Decimals|no unit|a name|MB|kB)\b|\(0-1\)|\(0-100\)|, (deg|s|px)\b",
+    r"0-1|0-100|0-255 levels|Decimals|no unit|a name|MB|kB)\b|\(0-1\)|\(0-100\)|, (deg|s|px)\b",
     re.IGNORECASE,
 )
 
