@@ -109,8 +109,8 @@ def pose_key(settings: Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-SELECTION_CODE = ("pose/multi.py", "pose/conditioning.py", "pose/sampling.py", "pipeline/parts.py", "io/source.py", "measure/people.py",
-                  "measure/shots.py")
+SELECTION_CODE = ("pose/multi.py", "pose/conditioning.py", "pose/sampling.py", "pipeline/parts.py", "io/source.py",
+                  "measure/people.py", "measure/shots.py")
 
 
 @lru_cache(maxsize=1)

@@ -73,10 +73,9 @@ class PictureConditioner:
 
     The noise is measured on the pictures at every ``pose.noise_every_s`` of a fixed time
     grid (a part of a video posed by its own process measures the same frames, as well as its
-    first); from each measurement until the next, pictures are stretched and smoothed
-    (:func:`stretch_and_smooth`, :func:`smoothing_px`) once it reaches ``pose.denoise_min_noise``, and stay so until
-    it falls below ``pose.denoise_stop_noise``, else passed as they are. ``noisy``: the last
-    decision.
+    first). Pictures are stretched and smoothed (:func:`stretch_and_smooth`,
+    :func:`smoothing_px`) from a measurement that reaches ``pose.denoise_min_noise`` until one
+    below ``pose.denoise_stop_noise``, else passed as they are. ``noisy``: the last decision.
     """
 
     def __init__(self, settings: PoseSettings):
