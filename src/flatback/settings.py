@@ -554,8 +554,9 @@ class GeometrySettings(_Section):
     legs_unsteady_deg: float = Field(
         8.0, ge=0,
         description="A leg whose reading jumps this far off the line through its neighbours' (median over "
-        "geometry.legs_unsteady_window_s of posed frames, deg) is not being followed by the model and counts as "
-        "unseen while the other leg is seen steadily (geometry.legs_unsteady_ratio): a smooth lift or lowering "
+        "geometry.legs_unsteady_window_s of posed frames, deg) is not being followed by the model and is left out "
+        "of the working leg while the other leg is seen steadily (geometry.legs_unsteady_ratio; its own reading "
+        "stays, for the one-leg variations): a smooth lift or lowering "
         "stays within a degree or two of that line at 15-30 frames a second, a fast kick's turn within about 13 "
         "for a frame. Its visibility score does not show it: a caption over the legs left a leg scored 0.99 "
         "jumping 20-40 deg from frame to frame.",

@@ -517,8 +517,9 @@ def combine_legs(al, sl, wl, kl, ar, sr, wr, kr, agree_deg: float, clear_visibil
     apart and both seen clearly (visibility >= ``clear_visibility``): the lifted (higher)
     leg, as in a single-leg lift; otherwise the better-seen (near) leg. A leg seen only as
     a thigh, or to a hidden ankle, counts half. A leg the model does not follow
-    (``unsteady_l`` / ``unsteady_r``, bool per frame: :func:`unsteady_legs`) counts as unseen
-    while the other leg is seen, whatever its visibility score says.
+    (``unsteady_l`` / ``unsteady_r``, bool per frame: :func:`unsteady_legs`) is left out of
+    the mix while the other leg is seen, whatever its visibility score says (its own reading
+    stays in the per-leg angles).
     """
     if unsteady_l is not None and unsteady_r is not None:
         sl = np.where(unsteady_l & (sr > 0), 0, sl)
