@@ -14,6 +14,9 @@ Everything is timed as a user meets it: a new process each time, process start i
 - one process: ``flatback analyze --no-video`` with ``pose.processes=1`` (a long video is
   otherwise posed in parts by one process per core, ``pipeline/parts.py``).
 - flatback + video: the same command writing annotated.mp4 as well (every frame drawn).
+- with ``--against ROOT`` (another checkout, e.g. ``git worktree add ../old COMMIT``): its
+  ``flatback analyze`` with and without the video, in turn with these, so a change is
+  compared before and after in one run.
 
 With ``--loop-s`` the clip is first repeated (packets copied, no re-encoding) into a video
 at least that long, so the fixed cost of starting a process weighs as it does on a real
@@ -67,9 +70,10 @@ def bare_pose_loop(path: str, backend: str) -> None:
                 landmarker.detect_for_video(image, last_ms)
 
 
-def timed(cmd: list[str]) -> tuple[float, float, float]:
-    """(wall s, peak RSS MB, CPU s) of a child process; raises if it fails."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def timed(cmd: list[str], root: Path = ROOT) -> tuple[float, float, float]:
+    """(wall s, peak RSS MB, CPU s) of a child process running the flatback of ``root``;
+    raises if it fails."""
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -135,6 +139,8 @@ def main() -> None:
     ap.add_argument("--loop-s", type=float, default=0.0, help="repeat the clip into a video at least this long, s")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--backends", nargs="+", default=["one", "all"], choices=["one", "all"])
+    ap.add_argument("--against", type=Path, help="another checkout of flatback (its root folder): its analysis "
+                    "with and without the video run in turn with this one's, for a before and after in one run")
     ap.add_argument("--bare", choices=["one", "all"], help=argparse.SUPPRESS)  # child mode
     args = ap.parse_args()
     if args.bare:
@@ -159,8 +165,11 @@ def main() -> None:
                                       "--set", "pose.processes=1"],
                     "flatback + video": flatback_cmd(clip, Path(tmp) / "b", people, video=True),
                 }
+                if args.against:
+                    runs["against: flatback --no-video"] = runs["flatback --no-video"]
+                    runs["against: flatback + video"] = runs["flatback + video"]
                 for name, cmd in runs.items():
-                    wall, _, cpu_s = timed(cmd)
+                    wall, _, cpu_s = timed(cmd, args.against if name.startswith("against") else ROOT)
                     if wall < best.get(name, float("inf")):
                         best[name], cpu[name] = wall, cpu_s
                     subprocess.run(["rm", "-rf", str(Path(tmp) / "a"), str(Path(tmp) / "b")], check=True)
@@ -171,6 +180,9 @@ def main() -> None:
             bare, alone, video = best["bare pose loop"], best["flatback --no-video"], best["flatback + video"]
             print(f"  flatback --no-video / bare pose loop speed: {bare / alone:.2f}")
             print(f"  annotated.mp4 adds {100 * (video / alone - 1):.0f} % to the analysis alone")
+            if args.against:
+                alone, video = best["against: flatback --no-video"], best["against: flatback + video"]
+                print(f"  against {args.against}: annotated.mp4 adds {100 * (video / alone - 1):.0f} %")
         print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 

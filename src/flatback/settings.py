@@ -132,9 +132,10 @@ class PoseSettings(_Section):
         3.0, ge=0,
         description="Pictures whose pixel noise reaches this, sd in 0-255 levels (pose/conditioning.py), are "
         "stretched to their own levels and smoothed before the pose model (0: never). Clean video measures 0-0.6 "
-        "on ../shared/clips, the textured, compressed outdoor stock clip up to 2.7; a dim room's noise (the "
-        "dim_noisy re-filming, about 4) made the person detector lose the portrait clip's person in 112 of 181 "
-        "frames.",
+        "on ../shared/clips, the textured, compressed outdoor stock clip up to 2.6, their dim_noisy re-filming about "
+        "4 (python -m flatback.pose.conditioning VIDEO); there the person detector lost the portrait arch clip's "
+        "person for its first 4.5 s (flatback eval --only double_leg_lift_arch_then_flat --transform dim_noisy: 1 "
+        "rep of 3 with this at 0, 4 with it).",
     )
     denoise_stop_noise: float = Field(
         2.5, ge=0,

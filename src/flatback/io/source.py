@@ -104,8 +104,8 @@ class VideoFile:
                  max_pixels: int = MAX_PIXELS, frame_threads: bool = True):
         self.path = check_readable_file(path)
         # frame-parallel decoding overlaps the pose model; where decoding already has a thread
-        # of its own beside other work (the annotated video), one decoder thread spends about
-        # 0.4-0.9 ms less CPU a 720p frame
+        # of its own beside other work (the annotated video), frame threads only add their
+        # bookkeeping
         self._frame_threads = frame_threads
         self._truncated_fraction = truncated_fraction
         self._min_duration_s = min_duration_s

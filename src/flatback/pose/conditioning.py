@@ -2,14 +2,16 @@
 and smoothed first.
 
 In a dim room a phone records flat, noisy video. BlazePose's person detector then loses
-people it finds at once in good light: on the portrait clip of ../shared/clips under the
-``dim_noisy`` re-filming (noise 4.0 levels), the person was found in 69 of its first 181
-frames; stretched to its own levels and smoothed (a 1 px Gaussian), in 181. The smoothing
-removes only what the model's own resampling drops (:func:`smoothing_px`): a small person,
-magnified for the model, keeps every pixel (smoothed, the small outdoor dead bug's landmarks
-strayed further in dim light than not). Clean video is left exactly as it is: the 21 clips
-measure 0-0.6 levels of noise, the textured, compressed outdoor stock clip up to 2.7, the
-``dim_noisy`` versions 2.7-5.2 from second to second.
+people it finds at once in good light: on the portrait arch clip of ../shared/clips under
+the ``dim_noisy`` re-filming (noise about 4 levels) it lost the person for the first 4.5 s
+and counted 1 rep of 3; stretched and smoothed first, 4 (``flatback eval --only
+double_leg_lift_arch_then_flat --transform dim_noisy``, with and without ``--set
+pose.denoise_min_noise=0``). The smoothing removes only what the model's own resampling
+drops (:func:`smoothing_px`): a small person, magnified for the model, keeps every pixel (a
+fixed 1 px blur, commit c9b8933, counted the small outdoor dead bug's dim re-filming 9 reps
+for 7). Clean video is left exactly as it is: the 21 clips
+measure 0-0.6 levels of noise, the textured, compressed outdoor stock clip up to 2.6, the
+``dim_noisy`` versions about 4 (``python -m flatback.pose.conditioning VIDEO...``).
 """
 
 from __future__ import annotations
@@ -95,3 +97,24 @@ class PictureConditioner:
         if not self.noisy:
             return image
         return stretch_and_smooth(image, smoothing_px(image.shape, person_px, s.denoise_max_sigma_px))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m flatback.pose.conditioning VIDEO...``: each video's noise once a second,
+    0-255 levels (what decides the conditioning), and the smallest, median and largest."""
+    import sys
+
+    from flatback.io.source import VideoFile
+
+    for path in argv if argv is not None else sys.argv[1:]:
+        levels, next_s = [], 0.0
+        for frame in VideoFile(path):
+            if frame.t_s >= next_s:
+                levels.append(noise_level(frame.image))
+                next_s += 1.0
+        print(f"{path}: noise {min(levels):.1f} / {float(np.median(levels)):.1f} / {max(levels):.1f} levels "
+              f"(min / median / max over {len(levels)} s)")
+
+
+if __name__ == "__main__":
+    main()
