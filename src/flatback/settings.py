@@ -979,6 +979,15 @@ class OutputSettings(_Section):
         "model sees only pose.max_rate_hz of them); measured on the 720p studio clip, ultrafast took 0.78 of "
         "superfast's CPU for files about twice as large (1.9 MB for 9 s). Slower presets make smaller files.",
     )
+    video_max_fps: float = Field(
+        15.0, ge=0,
+        description="Most frames per second in annotated.mp4, 1/s (0: the source's own rate): every 2nd frame of a "
+        "24-30 fps video, every 4th of a 60 fps one, evenly spaced. Leg lifts are slow (a 4 s lowering, a 0.5 s "
+        "dead-bug extension still spans 6 frames at 12 a second) and the skeleton between posed frames is drawn "
+        "in between anyway, while drawing and encoding a frame cost about as much as the analysis spends on it: "
+        "at the source's 30 fps the video added 23-40 % to the analysis of the 720p studio clip "
+        "(benchmarks/speed.py), aimed at 25 %.",
+    )
     video_crf: int = Field(
         26, ge=0, le=51,
         description="x264 constant-rate factor of annotated.mp4 (no unit, 0-51; lower is better quality and larger): 26 "

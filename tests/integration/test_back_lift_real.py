@@ -42,7 +42,8 @@ def test_no_rep_lifted_on_flat_back_clips(analyses, name):
 
 
 def test_annotated_video_of_a_real_720p_clip_matches_it(tmp_path):
-    """The whole command on a real clip: annotated.mp4 has every frame, same times."""
+    """The whole command on a real clip: annotated.mp4 has every 2nd frame of the 30 fps
+    source (output.video_max_fps 15), at the source's times."""
     import av
     import numpy as np
     from typer.testing import CliRunner
@@ -64,6 +65,6 @@ def test_annotated_video_of_a_real_720p_clip_matches_it(tmp_path):
     codec, pix_fmt, t_out = times(out / "annotated.mp4")
     _, _, t_src = times(clip)
     assert (codec, pix_fmt) == ("h264", "yuv420p")
-    assert len(t_out) == len(t_src)
-    np.testing.assert_allclose(t_out, t_src, atol=0.002)
+    assert len(t_out) == len(t_src[::2])
+    np.testing.assert_allclose(t_out, t_src[::2], atol=0.002)
     assert (out / "report.html").stat().st_size > 1_000_000

@@ -1,4 +1,5 @@
-"""annotated.mp4: H.264, yuv420p, every source frame, same duration; written atomically."""
+"""annotated.mp4: H.264, yuv420p, the source's frames at their own times (every one, or
+evenly spaced up to output.video_max_fps), same duration; written atomically."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flatback.cli import app
+from flatback.io.source import VideoFile
+from flatback.outputs.annotate import frame_step
+from flatback.settings import Settings
 
 
 def probe(path):
@@ -23,23 +27,50 @@ def outdir(demo_outdir):
 
 
 def test_annotated_video_matches_the_source(outdir, demo):
+    """The default cap of 15 frames a second keeps every 2nd frame of the 30 fps demo, at
+    the source's own times, so the video lasts as long."""
     _, video, _ = demo
     codec, pix_fmt, n, times = probe(outdir / "annotated.mp4")
     src_codec, _, src_n, src_times = probe(video)
     assert codec == "h264" and pix_fmt == "yuv420p"
+    step = frame_step(VideoFile(video).info.fps, Settings().output.video_max_fps)
+    assert step == 2
+    assert n == len(src_times[::step])
+    np.testing.assert_allclose(times, src_times[::step], atol=0.002)  # the source's timestamps
+    assert src_times[-1] - times[-1] < step / VideoFile(video).info.fps
+
+
+@pytest.mark.parametrize(("fps", "max_fps", "step"), [
+    (30.0, 15.0, 2), (29.97, 15.0, 2), (24.0, 15.0, 2), (25.0, 15.0, 2), (60.0, 15.0, 4), (59.94, 15.0, 4),
+    (50.0, 15.0, 4), (15.0, 15.0, 1), (12.0, 15.0, 1), (30.0, 0.0, 1), (float("nan"), 15.0, 1),
+])
+def test_frame_step_keeps_at_most_the_cap_evenly_spaced(fps, max_fps, step):
+    assert frame_step(fps, max_fps) == step
+    if step > 1:
+        assert fps / step <= max_fps < fps / (step - 1)
+
+
+def test_the_video_can_show_every_frame(demo, tmp_path):
+    """output.video_max_fps 0: every source frame, from the command line."""
+    _, video, keypoints = demo
+    out = tmp_path / "every"
+    result = CliRunner().invoke(app, ["analyze", str(keypoints), "--video", str(video), "-o", str(out), "-q",
+                                      "--set", "output.video_max_fps=0"])
+    assert result.exit_code == 0, result.output
+    _, _, n, times = probe(out / "annotated.mp4")
+    _, _, src_n, src_times = probe(video)
     assert n == src_n
-    np.testing.assert_allclose(times, src_times, atol=0.002)  # same timestamps, so same duration
+    np.testing.assert_allclose(times, src_times, atol=0.002)
 
 
 def test_annotations_are_drawn(outdir, demo):
     """The back turns red on the frames where the simulated back is lifted."""
     clip, video, _ = demo
     lifted = int(np.argmax(clip.lumbar_gap_ratio))
+    t_lifted = clip.track.t_s[lifted]
     with av.open(str(outdir / "annotated.mp4")) as c:
-        for i, f in enumerate(c.decode(video=0)):
-            if i == lifted:
-                img = f.to_ndarray(format="rgb24").astype(int)
-                break
+        nearest = min(c.decode(video=0), key=lambda f: abs(f.time - t_lifted))  # frames shown: every 2nd
+        img = nearest.to_ndarray(format="rgb24").astype(int)
     red = (img[..., 0] > 180) & (img[..., 1] < 80) & (img[..., 2] < 80)
     assert red.sum() > 200
 

@@ -1,4 +1,4 @@
-"""The annotated video: what flatback measured, drawn on every frame.
+"""The annotated video: what flatback measured, drawn on the video's frames.
 
 One annotator per visual, all with ``annotate(canvas, overlay)``; each draws in place on a
 :class:`Canvas`, the frame in the encoder's own format (I420: the decoder gives it, the
@@ -400,19 +400,30 @@ def crop_to_body(image: np.ndarray, xy: np.ndarray, pad: float = 0.12) -> np.nda
     return image[max(int(y0 - py), 0) : min(int(y1 + py), h), max(int(x0 - px), 0) : min(int(x1 + px), w)].copy()
 
 
+def frame_step(fps: float, max_fps: float) -> int:
+    """Every how many frames of a ``fps`` video one is kept so that at most ``max_fps`` are
+    (both 1/s; ``max_fps`` 0: every frame): a whole step, so the kept frames stay evenly
+    spaced (a 30 fps video at most 15: every 2nd; 24 fps: every 2nd, 12 a second)."""
+    if max_fps <= 0 or not np.isfinite(fps) or fps <= max_fps:
+        return 1
+    return int(np.ceil(fps / max_fps - 1e-6))
+
+
 def write_annotated_video(
     analysis: Analysis, video_path: str | Path, out_path: Path, *, crf: int = 26, preset: str = "superfast",
-    key_times: dict[str, float] | None = None, progress=None,
+    max_fps: float = 0.0, key_times: dict[str, float] | None = None, progress=None,
 ) -> dict[str, np.ndarray]:
-    """Draw the overlays on every frame of the source and encode ``out_path`` (H.264).
+    """Draw the overlays on the frames of the source and encode ``out_path`` (H.264).
 
-    Every frame of the video is drawn, also those the pose model skipped (``overlay_at``).
-    Returns {caption: RGB crop} for the analysed frames nearest ``key_times``. Decoding runs in
-    one thread and encoding in another, drawing on the calling thread; frames stay I420 from
-    the decoder to the encoder (:class:`Canvas`).
+    Every frame is drawn, or with ``max_fps`` (1/s) every :func:`frame_step`-th, also those
+    the pose model skipped (``overlay_at``). Returns {caption: RGB crop} for the analysed
+    frames nearest ``key_times``. Decoding runs in one thread and encoding in another,
+    drawing on the calling thread; frames stay I420 from the decoder to the encoder
+    (:class:`Canvas`).
     """
     source = VideoFile(video_path, frame_threads=False)  # decoding has its own thread here
     w, h = source.info.width, source.info.height
+    step = frame_step(source.info.fps or 30.0, max_fps)
     ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
     states = overlays(analysis, w, h)
     t_posed = analysis.track.t_s
@@ -423,7 +434,7 @@ def write_annotated_video(
     keys: dict[str, np.ndarray] = {}
 
     container = av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"})
-    stream = container.add_stream("libx264", rate=max(int(round(source.info.fps or 30)), 1))
+    stream = container.add_stream("libx264", rate=max(int(round((source.info.fps or 30) / step)), 1))
     stream.width, stream.height, stream.pix_fmt = ew, eh, "yuv420p"
     stream.options = {"crf": str(crf), "preset": preset}
     stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)  # pts in ms: the source's own times
@@ -449,7 +460,10 @@ def write_annotated_video(
     writer.start()
     last_pts = -1
     try:
-        for t_s, buffer in prefetch((d.t_s, source.i420(d)) for d in source.decoded()):
+        # the frames off the step are decoded (H.264 frames depend on each other), not converted
+        kept = ((d.t_s, n % step == 0, source.i420(d)) for n, d in enumerate(source.decoded())
+                if n % step == 0 or round(d.t_s, 6) in wanted)
+        for t_s, shown, buffer in prefetch(kept):
             if error:
                 break
             canvas = Canvas(buffer, ew, eh)  # decoded for this loop alone: drawn on in place
@@ -458,6 +472,8 @@ def write_annotated_video(
                 annotator.annotate(canvas, state)
             for cap in wanted.get(round(t_s, 6), []):
                 keys[cap] = crop_to_body(canvas.rgb(), state.xy_px)
+            if not shown:  # drawn for a key frame's crop only
+                continue
             pts = max(int(round(t_s * 1000)), last_pts + 1)
             last_pts = pts
             frames.put((canvas.buffer, pts))

@@ -179,7 +179,7 @@ def write_outputs(
             times = key_frame_times(report)
             out = analysis.settings.output
             crops = write_annotated_video(analysis, video_source, video, key_times=times, progress=progress,
-                                          crf=out.video_crf, preset=out.video_preset)
+                                          crf=out.video_crf, preset=out.video_preset, max_fps=out.video_max_fps)
             key_frames = {cap: (times[cap], img) for cap, img in crops.items()}
         if html:
             write_html_report(analysis, report, tmp / "report.html", video, key_frames)
