@@ -3,7 +3,8 @@
     PYTHONPATH=src .venv/bin/python benchmarks/video_cost.py ../shared/clips/double_leg_lift_studio.mp4 \
         [--loop-s 60] [--frames 150]
 
-The clip is analysed once (pose included, not timed), then over its first ``--frames``
+The clip is analysed once (pose included, timed: the in-process analysis the video is compared
+with, process start excluded, so the share is if anything overstated), then over its first ``--frames``
 frames each stage of ``write_annotated_video`` is timed on its own: decoding to the I420
 frame the video is drawn on, each annotator's drawing, and x264 at the configured preset,
 as CPU milliseconds per frame (user + system of this process, so the decoder's and encoder's own
@@ -53,7 +54,9 @@ def main() -> None:
         if args.loop_s:
             clip = str(Path(tmp) / "loop.mp4")
             loop_video(args.video, clip, args.loop_s)
+        c0, t0 = cpu_s(), time.perf_counter()
         analysis = Analyzer().run(clip)
+        analysis_wall, analysis_cpu = time.perf_counter() - t0, cpu_s() - c0
         source = VideoFile(clip, frame_threads=False)  # as write_annotated_video decodes
         states = annotate.overlays(analysis, source.info.width, source.info.height)
         t_posed = analysis.track.t_s
@@ -106,11 +109,13 @@ def main() -> None:
     for name, seconds in stages.items():
         print(f"  {name:32s} {1000 * seconds / n:6.2f} ms CPU a frame")
     print(f"  {'total':32s} {1000 * sum(stages.values()) / n:6.2f} ms CPU a frame")
+    print(f"the analysis (Analyzer().run, in this process, once): {analysis_wall:.2f} s wall, {analysis_cpu:.2f} s CPU")
     for max_fps, (wall, cpu) in wholes.items():
         shown = f"at most {max_fps:g} frames/s" if max_fps else "every frame"
         print(f"write_annotated_video, {shown} (output.video_max_fps), best of {args.repeat}: "
               f"{1000 * wall / frames_total:.2f} ms wall and {1000 * cpu / frames_total:.2f} ms CPU a source frame "
-              f"({frames_total} frames; {cpu / wall:.2f} cores busy)")
+              f"({frames_total} frames; {cpu / wall:.2f} cores busy): {wall:.2f} s, "
+              f"{100 * wall / analysis_wall:.0f} % of the analysis's wall time, {100 * cpu / analysis_cpu:.0f} % of its CPU")
 
 
 if __name__ == "__main__":
