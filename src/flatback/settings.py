@@ -54,7 +54,8 @@ class PoseSettings(_Section):
         "pose.max_step_deg asks for, up to the video's own rate). A fixed cap costs what fast movements need: "
         "on ../shared/clips 15 kept rep counts and recognition but cut lowering times within 0.5 s from 88 % "
         "to 50 % of the labelled reps (the 0.5 s extensions of the 50 fps outdoor dead bug), and the frames "
-        "posed were not filled in between. The annotated video draws the frames it shows (output.video_max_fps) either way.",
+        "posed were not filled in between. The annotated video draws the frames it shows "
+        "(output.video_max_fps) either way.",
     )
     still_rate_hz: float = Field(
         6.0, ge=0,
