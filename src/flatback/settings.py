@@ -976,8 +976,8 @@ class OutputSettings(_Section):
     video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = Field(
         "ultrafast",
         description="x264 speed preset of annotated.mp4 (a name, no unit): ultrafast keeps the annotated video's "
-        "cost near a quarter of the analysis (every frame is decoded, drawn and encoded again, while the pose "
-        "model sees only pose.max_rate_hz of them); measured on the 720p studio clip, ultrafast took 0.78 of "
+        "cost within a quarter of the analysis (every frame is decoded again, and those shown drawn and encoded, "
+        "while the pose model sees a third of them); measured on the 720p studio clip, ultrafast took 0.78 of "
         "superfast's CPU for files about twice as large (1.9 MB for 9 s). Slower presets make smaller files.",
     )
     video_max_fps: float = Field(
@@ -986,8 +986,8 @@ class OutputSettings(_Section):
         "24-30 fps video, every 4th of a 60 fps one, evenly spaced. Leg lifts are slow (a 4 s lowering, a 0.5 s "
         "dead-bug extension still spans 6 frames at 12 a second) and the skeleton between posed frames is drawn "
         "in between anyway, while drawing and encoding a frame cost about as much as the analysis spends on it: "
-        "at the source's 30 fps the video added 23-40 % to the analysis of the 720p studio clip "
-        "(benchmarks/speed.py), aimed at 25 %.",
+        "on the 720p 30 fps studio clip looped to a minute (benchmarks/video_cost.py, one run) writing every "
+        "frame took 35-39 % of the analysis's wall time, every 2nd 20-21 %; the aim is 25 %.",
     )
     video_crf: int = Field(
         26, ge=0, le=51,

@@ -4,8 +4,8 @@ One annotator per visual, all with ``annotate(canvas, overlay)``; each draws in 
 :class:`Canvas`, the frame in the encoder's own format (I420: the decoder gives it, the
 encoder takes it, no RGB in between). ``overlays(analysis)`` gives the per-frame state they
 draw; ``write_annotated_video`` decodes the source again, draws, and encodes H.264 (yuv420p,
-plays in browsers) with the source's own timestamps, so the result lasts exactly as long as
-the source.
+plays in browsers) with the source's own timestamps (every frame, or every 2nd of a 24-30 fps
+video: ``output.video_max_fps``), so the result lasts as long as the source.
 """
 
 from __future__ import annotations
