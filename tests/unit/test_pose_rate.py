@@ -1,5 +1,5 @@
 """Pose at a lower rate than the video (pose.max_rate_hz): the same reps, exact timestamps,
-and an annotated video that still has every frame."""
+and an annotated video that still has every frame (or every 2nd, output.video_max_fps)."""
 
 from __future__ import annotations
 
@@ -102,3 +102,20 @@ def test_frames_between_analysed_ones_draw_the_pose_interpolated(analyses):
     assert mid.leg_angle_deg == pytest.approx((states[k].leg_angle_deg + states[k + 1].leg_angle_deg) / 2)
     assert overlay_at(states, t, float(t[k])) is states[k]  # an analysed frame draws its own state
     assert overlay_at(states, t, float(t[-1] + 1.0)).reps_done == states[-1].reps_done  # held after the end
+
+
+def test_key_frames_between_the_shown_frames_are_still_cropped(analyses, demo, tmp_path):
+    """At 15 frames a second of a 30 fps video only even frames are shown; a key frame on
+    an odd one is drawn for the report's crop all the same, and not shown."""
+    _, video, _ = demo
+    full, _ = analyses
+    t = full.track.t_s
+    keys = {"odd frame": float(t[41]), "even frame": float(t[60])}
+    out = tmp_path / "annotated.mp4"
+    crops = write_annotated_video(full, video, out, max_fps=15.0, key_times=keys)
+    assert set(crops) == set(keys)
+    assert all(c.ndim == 3 and c.shape[0] > 20 and c.shape[1] > 20 for c in crops.values())
+    with av.open(str(out)) as c:
+        shown = np.array([f.time for f in c.decode(video=0)])
+    np.testing.assert_allclose(shown, t[::2], atol=0.002)
+    assert np.min(np.abs(shown - t[41])) > 0.01
