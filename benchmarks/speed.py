@@ -13,7 +13,7 @@ Everything is timed as a user meets it: a new process each time, process start i
   checks, geometry, signals, reps, report files), with ``--set pose.people=...``.
 - one process: ``flatback analyze --no-video`` with ``pose.processes=1`` (a long video is
   otherwise posed in parts by one process per core, ``pipeline/parts.py``).
-- flatback + video: the same command writing annotated.mp4 as well (every frame drawn).
+- flatback + video: the same command writing annotated.mp4 as well (at output.video_max_fps).
 - with ``--against ROOT`` (another checkout, e.g. ``git worktree add ../old COMMIT``): its
   ``flatback analyze`` with and without the video, in turn with these, so a change is
   compared before and after in one run.

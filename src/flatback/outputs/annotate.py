@@ -423,7 +423,8 @@ def write_annotated_video(
     """
     source = VideoFile(video_path, frame_threads=False)  # decoding has its own thread here
     w, h = source.info.width, source.info.height
-    step = frame_step(source.info.fps or 30.0, max_fps)
+    fps = source.info.fps or 30.0
+    step = frame_step(fps, max_fps)
     ew, eh = w - w % 2, h - h % 2  # yuv420p needs even sizes
     states = overlays(analysis, w, h)
     t_posed = analysis.track.t_s
@@ -434,7 +435,7 @@ def write_annotated_video(
     keys: dict[str, np.ndarray] = {}
 
     container = av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"})
-    stream = container.add_stream("libx264", rate=max(int(round((source.info.fps or 30) / step)), 1))
+    stream = container.add_stream("libx264", rate=max(int(round(fps / step)), 1))
     stream.width, stream.height, stream.pix_fmt = ew, eh, "yuv420p"
     stream.options = {"crf": str(crf), "preset": preset}
     stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)  # pts in ms: the source's own times

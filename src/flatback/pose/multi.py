@@ -222,7 +222,7 @@ class MultiPose:
         self._last_ms = -1
         self._scale = 1.0  # picture the model sees / frame (preprocess)
         self._condition = PictureConditioner(self.settings)
-        self._person_px: float | None = None  # the followed person's size in the last picture
+        self._person_px: float | None = None  # the largest person's size in the last picture
 
     def _landmarker(self, mode, num_poses: int):
         s = self.settings
