@@ -790,10 +790,11 @@ class RepSettings(_Section):
     )
     rest_tolerance_frac: float = Field(
         0.25,
-        description="...or within this fraction of the rep's range, whichever is larger: the rest position "
-        "is held with the pose model's noise and, in one-leg variations, the other leg's movement pulling the "
-        "resting leg's reading (up to a fifth of the range on the dead-bug clips); a clip that starts a "
-        "quarter of the way into a movement shows nearly all of it.",
+        description="...or within this fraction of the rep's own movement (the rest level to the rep's far "
+        "turn), whichever is larger: the rest position is held with the pose model's noise and, in one-leg "
+        "variations, the other leg's movement pulling the resting leg's reading; a clip that starts a quarter "
+        "of the way into a movement shows nearly all of it. Of the rep's movement, not the clip's range: a clip "
+        "whose later reps go higher does not make its first rep's missing part look smaller.",
     )
     hold_min_s: float = Field(
         2.0, description="A still period with the legs up this long, s, is a static hold."

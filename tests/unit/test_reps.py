@@ -228,3 +228,19 @@ def test_a_lowering_out_of_a_hip_lift_is_timed_from_vertical():
         (start_s, end_s), = [(a, b) for name, a, b in r.phases if name.value == "descent"]
         assert start_s == pytest.approx(vertical_s, abs=0.2)
         assert r.descent_s == pytest.approx(2.0, abs=0.3)
+
+
+def test_a_clip_opening_a_third_into_a_low_raise_is_partial_whatever_the_later_reps_reach():
+    """The clip opens 20 degrees into a raise to 60 (a third of it missing), and the later
+    reps go to 90. The rest tolerance is a quarter of the rep's own movement (15 deg), so
+    the opening is partial; a quarter of the clip's range (22.5 deg) would count it. A clip
+    opening 5 degrees into the same raise shows nearly all of it and counts it."""
+    later = [(1.0, 0, 0, "hold"), (1.5, 0, 90, "minjerk"), (0.5, 90, 90, "hold"), (2.0, 90, 0, "minjerk")] * 2
+    for opening_deg, counted in ((20.0, 2), (5.0, 3)):
+        first = [(1.2 * (60 - opening_deg) / 60, opening_deg, 60, "linear"), (0.5, 60, 60, "hold"),
+                 (1.5, 60, 0, "minjerk")]
+        t, x = _angle_track([*first, *later, (1.0, 0, 0, "hold")])
+        seg = segment_reps(t, x, derivative(t, x), RepSettings())
+        assert seg.rest == "floor"
+        assert len(seg.reps) == counted, opening_deg
+        assert len(seg.partial) == 3 - counted

@@ -682,7 +682,7 @@ class RepTracker:
         self._trim(run.points[max(n - 2, 0)].i)
         reps, _, _ = self._derive(provisional=True)
         self._count = len(reps)
-        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, self.range_deg)
+        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg)
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
             if k >= 0 and context.is_rep(run.points[k : k + 3]):
                 rep = run.candidates[k] if final else run.provisional[k]
@@ -705,9 +705,7 @@ class RepTracker:
         self._settled = key
         turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
         points = [*run.points, turn]
-        context = _RestContext.of(
-            [*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg, self.range_deg
-        )
+        context = _RestContext.of([*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg)
         was = self._settled_rep
         self._settled_rep = context.is_rep(points[-3:])
         if not self._settled_rep or was:
@@ -730,7 +728,7 @@ class RepTracker:
         runs = list(self._runs)
         if provisional and len(self._run.points) >= 3:
             runs.append(self._run)
-        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, self.range_deg)
+        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg)
         return _derive_reps(runs, context)
 
 
@@ -744,32 +742,38 @@ def _rest_mode(points: list[TurningPoint], settings: RepSettings, posture: str) 
 @dataclass(frozen=True)
 class _RestContext:
     """What decides whether three turning points are a counted rep: the rest mode, the
-    usual rest level and its tolerance, deg, and the hysteresis, deg."""
+    usual rest level, deg, the rest tolerance (a floor, deg, and a fraction of the rep's
+    own movement) and the hysteresis, deg."""
 
     rest: Literal["floor", "top", "hang"]
     rest_kind: Kind
     rest_level_deg: float
     tolerance_deg: float
+    tolerance_frac: float
     hysteresis_deg: float
 
     @classmethod
-    def of(
-        cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float, clip_range: float
-    ) -> _RestContext:
-        range_deg = max(clip_range, hysteresis)
-        tol = max(settings.rest_tolerance_deg, settings.rest_tolerance_frac * range_deg)
+    def of(cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float) -> _RestContext:
         rest = _rest_mode(all_points, settings, posture)
         rest_kind: Kind = "high" if rest == "top" else "low"
         real_rest = [p.held_deg for p in all_points if p.kind == rest_kind and not p.edge]
         rest_level = float(np.median(real_rest)) if real_rest else (
             max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
         ) if all_points else 0.0
-        return cls(rest, rest_kind, rest_level, tol, hysteresis)
+        return cls(rest, rest_kind, rest_level, settings.rest_tolerance_deg, settings.rest_tolerance_frac, hysteresis)
 
-    def at_rest(self, p: TurningPoint) -> bool:
+    def at_rest(self, p: TurningPoint, turn: TurningPoint) -> bool:
+        """``p`` (a rep's first or last point, ``turn`` its far turn) is at rest: a turning
+        point, or an edge of the clip within the tolerance of the rest level. The
+        tolerance is a fraction of the rep's own movement, rest level to ``turn``: how
+        much of that movement the clip may miss (a quarter of a 40 deg dead-bug
+        extension is less than a quarter of a 90 deg raise)."""
+        if not p.edge:
+            return True
+        tol = max(self.tolerance_deg, self.tolerance_frac * abs(turn.value_deg - self.rest_level_deg))
         # an edge beyond the usual rest level (lying flat below the usual bottoms) is at rest too
         beyond = p.value_deg - self.rest_level_deg if self.rest_kind == "high" else self.rest_level_deg - p.value_deg
-        return not p.edge or beyond >= -self.tolerance_deg
+        return beyond >= -tol
 
     def moved(self, a: TurningPoint, b: TurningPoint, c: TurningPoint) -> bool:
         """Both movements of a -> b -> c reach half the hysteresis (an edge that barely
@@ -779,7 +783,8 @@ class _RestContext:
     def is_rep(self, abc: list[TurningPoint]) -> bool:
         """a -> b -> c leaves the rest position, turns, and comes back to it."""
         a, b, c = abc
-        return a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a) and self.at_rest(c) and not b.edge
+        return (a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a, b) and self.at_rest(c, b)
+                and not b.edge)
 
 
 def _derive_reps(
@@ -796,10 +801,10 @@ def _derive_reps(
             a, b, c = pts[k], pts[k + 1], pts[k + 2]
             if a.kind != rest_kind or not context.moved(a, b, c):
                 continue
-            if at_rest(a) and at_rest(c) and not b.edge:
+            if at_rest(a, b) and at_rest(c, b) and not b.edge:
                 reps.append(run.candidates[k] if k in run.candidates else run.provisional[k])
             else:
-                where = "start" if not at_rest(a) else "end"
+                where = "start" if not at_rest(a, b) else "end"
                 partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
         # half reps: the clip starts or ends away from the rest position
         if len(pts) >= 2 and pts[0].kind != rest_kind:
