@@ -425,13 +425,14 @@ class VariationSettings(_Section):
     hollow_hold_target_s: float = Field(
         20.0, description="Hollow-body hold target with the back flat, s (DESIGN.md: about 20 s as a warm-up)."
     )
-    side_turn_min_visibility: float = Field(
-        0.7,
-        description="One-leg variations: a rep counts only if the working leg's knee and ankle visibility (0-1) "
-        "is at least this at the turn: a leg hidden behind the other is the pose model's guess. On the "
-        "development clips a far leg the model sees reads 0.76-0.95 at its turns (the near leg 0.99), one "
-        "it guesses (a bent far leg behind a lifted near one) 0.47-0.51; 0.85 dropped seen far-leg reps of "
-        "a small mirrored or 480p dead bug.",
+    side_turn_min_visibility_ratio: float = Field(
+        0.6,
+        description="One-leg variations: a rep counts only if the working leg's knee and ankle visibility at "
+        "its turn is at least this fraction of the other leg's: a leg hidden behind the other is the pose "
+        "model's guess, scored about half the seen leg (0.47-0.51 against 0.99 for a bent far leg behind a "
+        "lifted near one). Relative, not absolute: a dim, captioned or oblique picture lowers every score "
+        "(a far leg seen through one reads 0.59-0.67 against the near leg's 0.89-0.94, two thirds), a leg "
+        "hidden behind the other only its own.",
     )
     side_turn_window_s: float = Field(
         0.2,

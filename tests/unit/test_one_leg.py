@@ -74,3 +74,33 @@ def test_live_counts_the_working_leg_as_offline_does():
     states, recording = analyze_live(track, variation=offline.variation, settings=SETTINGS)
     assert len(recording.segmentation.reps) == offline.rep_count == 6
     assert states[-1].rep_count >= 5
+
+
+def test_a_far_leg_seen_through_a_poor_picture_counts_offline_and_live():
+    """A dim, noisy or captioned picture lowers every landmark's visibility (here to 0.7 of
+    the clean scores: the far leg 0.63, the near 0.67): the far leg's extensions still count,
+    since it is scored like the near leg, not guessed behind it."""
+    clean = _dead_bug()
+    track = clean.replaced(visibility=clean.visibility * 0.7)
+    analysis = Analyzer(SETTINGS).analyze_track(track)
+    assert analysis.rep_count == 6
+    assert {r.side.value for r in analysis.reps} == {"left", "right"}
+    _, recording = analyze_live(track, variation=analysis.variation, settings=SETTINGS)
+    assert len(recording.segmentation.reps) == 6
+
+
+def test_a_guessed_far_leg_counts_no_rep():
+    """The far leg hidden behind the near one, scored under half as visible (0.45 against
+    0.95): its extensions are the model's guesses and do not count; the near leg's do."""
+    clean = _dead_bug()
+    far = "RIGHT" if _near_leg(clean) == "LEFT" else "LEFT"
+    vis = clean.visibility.copy()
+    for joint in LEG_JOINTS:
+        vis[:, L[f"{far}_{joint}"]] = 0.45
+    track = clean.replaced(visibility=vis)
+    analysis = Analyzer(SETTINGS).analyze_track(track)
+    near = _near_leg(track).lower()
+    assert analysis.rep_count == 3
+    assert all(r.side.value == near for r in analysis.reps)
+    _, recording = analyze_live(track, variation=analysis.variation, settings=SETTINGS)
+    assert len(recording.segmentation.reps) == 3

@@ -162,8 +162,8 @@ class OneLegVariation(Variation):
     """One leg at a time: the working leg's angle (:func:`working_leg_deg`) is segmented,
     each rep credited to the leg that was working at its turn.
 
-    A rep counts only if that leg was seen at its turn (knee and ankle visibility at least
-    ``variations.side_turn_min_visibility``): a far leg is mostly the model's guess.
+    A rep counts only if that leg was seen at its turn (:func:`leg_seen`): a far leg
+    hidden behind the near one is the model's guess.
     """
 
     def segment(self, signals, posture, settings):
@@ -237,14 +237,31 @@ def working_side_at(
     return Side.LEFT if left_lower == (rest is Rest.TOP) else Side.RIGHT
 
 
+def leg_visibility(visibility: np.ndarray, side: Side) -> np.ndarray:
+    """A leg's visibility per frame (0-1): the lower of its knee's and ankle's; ``visibility``
+    (N, 33) or (33,)."""
+    prefix = side.value.upper()
+    return np.minimum(visibility[..., L[f"{prefix}_KNEE"]], visibility[..., L[f"{prefix}_ANKLE"]])
+
+
+def leg_seen(working: float, other: float, settings: Settings) -> bool:
+    """The working leg was seen, not guessed: its visibility (0-1) is at least
+    ``variations.side_turn_min_visibility_ratio`` of the other leg's at the same frames.
+    Relative to the other leg, not absolute: a dim, noisy, captioned or oblique picture
+    lowers every landmark's score, a leg hidden behind the other lowers only its own."""
+    return working >= settings.variations.side_turn_min_visibility_ratio * other
+
+
 def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:
-    """The leg's knee and ankle were visible around its turn (not the model's guess)."""
+    """The leg was seen around its turn (:func:`leg_seen`), not the model's guess."""
     if side is None:
         return True
-    prefix = side.value.upper()
-    vis = np.minimum(track.visibility[:, L[f"{prefix}_KNEE"]], track.visibility[:, L[f"{prefix}_ANKLE"]])
     near = np.abs(track.t_s - turn_s) <= settings.variations.side_turn_window_s
-    return bool(near.any() and vis[near].mean() >= settings.variations.side_turn_min_visibility)
+    if not near.any():
+        return False
+    other = Side.RIGHT if side is Side.LEFT else Side.LEFT
+    return leg_seen(float(leg_visibility(track.visibility[near], side).mean()),
+                    float(leg_visibility(track.visibility[near], other).mean()), settings)
 
 
 def moving_arm_side(rep: AssessedRep, geometry: BodyGeometry, min_travel_ratio: float) -> Side | None:

@@ -32,7 +32,9 @@ from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
 from flatback.analyse.results import BackState, Exercise, Fault, RepBack, Rest, Side
 from flatback.analyse.variations import (
     Variation,
+    leg_seen,
     leg_seen_at_turn,
+    leg_visibility,
     variation_for,
     working_leg_deg,
     working_side_at,
@@ -239,9 +241,13 @@ class LiveAnalyzer:
         def seen(turn_s: float, side: Side | None) -> bool:
             if side is None:
                 return True
-            joints = [Landmark[f"{side.value.upper()}_KNEE"], Landmark[f"{side.value.upper()}_ANKLE"]]
-            vis = [float(np.min(f.visibility[joints])) for f in self._recent_frames(turn_s, vs.side_turn_window_s)]
-            return bool(vis) and float(np.mean(vis)) >= vs.side_turn_min_visibility
+            frames = self._recent_frames(turn_s, vs.side_turn_window_s)
+            if not frames:
+                return False
+            vis = np.stack([f.visibility for f in frames])
+            other = Side.RIGHT if side is Side.LEFT else Side.LEFT
+            return leg_seen(float(leg_visibility(vis, side).mean()), float(leg_visibility(vis, other).mean()),
+                            self.settings)
 
         turns = working.turns
         while len(working.seen) < len(turns) and now > turns[len(working.seen)][0] + vs.side_turn_window_s:
