@@ -61,6 +61,22 @@ def test_labels_keep_bottom_or_turn_time_and_the_lowering():
     assert b.rendered and not b.is_leg_lift and b.reps == ()
 
 
+def test_a_rep_labelled_start_turn_end_is_matched_where_flatback_puts_its_bottom():
+    """A lift resting on the floor reports the end of its lowering as its bottom (its turn
+    is the top, held for seconds in a single-leg lift): the label's end is compared. A dead
+    bug's turn is its extension's bottom, a hanging raise's its top: the turn is."""
+    rep = {"start_s": 2.7, "turn_s": 9.6, "end_s": 16.75}
+    labels = parse_labels([
+        {"clip": "single.mp4", "exercise": "single_leg_lift", "rep_count": 1, "reps": [rep]},
+        {"clip": "bug.mp4", "exercise": "dead_bug", "rep_count": 1, "reps": [rep]},
+        {"clip": "hang.mp4", "exercise": "hanging_leg_raise", "rep_count": 1, "reps": [rep]},
+        {"clip": "floor.mp4", "exercise": "double_leg_lift", "rep_rest": "floor", "rep_count": 1, "reps": [rep]},
+        {"clip": "top.mp4", "exercise": "double_leg_lift", "rep_rest": "top", "rep_count": 1, "reps": [rep]},
+        {"clip": "crunch.mp4", "exercise": "not_leg_lift", "rep_count": 1, "reps": [rep]},
+    ])
+    assert [lab.reps[0].bottom_s for lab in labels] == [16.75, 9.6, 9.6, 16.75, 9.6, 9.6]
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from flatback.analyse.results import Exercise, Rest
+from flatback.analyse.variations import variation_for
 from flatback.errors import InputFileError
 
 LABELS_FILE = "labels.json"
@@ -28,8 +30,11 @@ class LabelsError(InputFileError):
 class LabelledRep:
     """One counted rep as labelled.
 
-    ``bottom_s``: the rep's extreme time, s (``bottom_s``, or ``turn_s`` where the
-    labeller gave only that); ``min_leg_angle_deg`` / ``max_leg_angle_deg``: degrees or
+    ``bottom_s``: the time flatback reports as the rep's ``bottom_s``, s: the labelled
+    ``bottom_s``; where the labeller gave only start, turn and end, the end for a lift
+    that rests on the floor (DESIGN.md: a floor rep's bottom is the end of its lowering;
+    its turn is the top) and the turn otherwise (a dead bug's extension, a hanging
+    raise's top); ``min_leg_angle_deg`` / ``max_leg_angle_deg``: degrees or
     None; ``lower_back_lifts``: True, False or None (not seen); ``descent_s``: the
     labelled lowering time ``descent_end_s - descent_start_s``, s, or None.
     """
@@ -118,17 +123,31 @@ def _parse_clip(c: object, k: int, source: str) -> ClipLabel:
         exercise=exercise,
         rep_count=count,
         rep_count_uncertainty=uncertainty,
-        reps=tuple(r for j, rep in enumerate(reps) if (r := _parse_rep(rep, f"{where} rep {j + 1}")) is not None),
+        reps=tuple(r for j, rep in enumerate(reps)
+                   if (r := _parse_rep(rep, f"{where} rep {j + 1}", _rests_on_floor(c))) is not None),
         rendered=bool(c.get("rendered", False)),
         exclude_from=tuple(c.get("exclude_from") or ()),
     )
 
 
-def _parse_rep(rep: object, where: str) -> LabelledRep | None:
-    """One rep; None when it has neither ``bottom_s`` nor ``turn_s`` (nothing to match)."""
+def _rests_on_floor(clip: dict) -> bool:
+    """The clip's reps rest on the floor: its ``rep_rest``, else its exercise's rest."""
+    if clip.get("rep_rest") is not None:
+        return clip.get("rep_rest") == "floor"
+    try:
+        return variation_for(Exercise(str(clip.get("exercise")))).rest is Rest.FLOOR
+    except ValueError:  # not an exercise flatback knows: nothing to match
+        return False
+
+
+def _parse_rep(rep: object, where: str, floor_rest: bool) -> LabelledRep | None:
+    """One rep; None when it has no time to match (no ``bottom_s``, ``turn_s`` or, for a
+    floor rep, ``end_s``)."""
     if not isinstance(rep, dict):
         raise LabelsError(f"{where} must be an object.")
     t = rep.get("bottom_s")
+    if t is None and floor_rest:
+        t = rep.get("end_s")
     if t is None:
         t = rep.get("turn_s")
     if t is None:

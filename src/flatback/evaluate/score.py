@@ -11,7 +11,8 @@ Rules (also printed by ``flatback eval``):
   a refused or crashed clip counts as wrong.
 - Recognition is scored on every clip; a refused clip is predicted ``refused``, a
   crash ``crashed``.
-- Labelled reps (``bottom_s``, or ``turn_s`` for the non-floor exercises) are matched
+- Labelled reps (``bottom_s``; where only start, turn and end are labelled, the end for
+  lifts resting on the floor and the turn otherwise, as flatback reports it) are matched
   one to one to reported reps by nearest ``bottom_s``, closest pairs first, at most
   ``max_match_s`` apart; the rest are missed (labelled) or extra (reported). Rep-level
   errors (bottom time, min/max leg angle, lowering time, back lift) come from matched
