@@ -179,8 +179,9 @@ def _minjerk(u):
 
 def _angle_track(pieces, rate_hz=50.0, noise_deg=0.4, seed=3):
     """A leg angle (deg) over time from (duration_s, start_deg, end_deg, kind) pieces:
-    kind "hold", "minjerk" or "linear"."""
-    shapes = {"hold": lambda u: 0 * u, "linear": lambda u: u, "minjerk": _minjerk}
+    kind "hold", "minjerk", "linear" or "ease_out" (leaving at full speed, slowing evenly)."""
+    shapes = {"hold": lambda u: 0 * u, "linear": lambda u: u, "minjerk": _minjerk,
+              "ease_out": lambda u: 1 - (1 - u) ** 2}
     t0, ts, xs = 0.0, [], []
     for duration, a, b, kind in pieces:
         u = np.arange(0.0, duration, 1.0 / rate_hz) / duration
@@ -244,3 +245,21 @@ def test_a_clip_opening_a_third_into_a_low_raise_is_partial_whatever_the_later_r
         assert seg.rest == "floor"
         assert len(seg.reps) == counted, opening_deg
         assert len(seg.partial) == 3 - counted
+
+
+def test_a_lowering_that_leaves_quickly_and_settles_slowly_starts_when_the_legs_leave():
+    """A single-leg lowering out of a 3 s hold that leaves at full speed and slows evenly to
+    the floor over 3 s: a symmetric smooth step fitted to it centres on its fast part and
+    would start it a second early, in the hold; its start may reach only as far before the
+    fast part as the smoothest movement's slow start does."""
+    cycle = [(2.0, 0, 0, "hold"), (1.5, 0, 33, "minjerk"), (3.0, 33, 33, "hold"), (3.0, 33, 0, "ease_out")]
+    t, x = _angle_track([*cycle, *cycle, (2.0, 0, 0, "hold")])
+    reps = _retimed(t, x, "floor")
+    assert len(reps) == 2
+    for k, r in enumerate(reps):
+        (start_s, end_s), = [(a, b) for name, a, b in r.phases if name.value == "descent"]
+        leaves_s = 9.5 * k + 6.5
+        assert leaves_s - 0.4 <= start_s <= leaves_s + 0.2
+        # its last third covers a tenth of the range, its last tenth 1 %: where it ends is a
+        # matter of noise, but not before the legs have come 90 % of the way down (2.05 s)
+        assert leaves_s + 2.05 <= end_s <= leaves_s + 3.3

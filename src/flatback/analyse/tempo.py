@@ -102,7 +102,8 @@ def retime(
     ``top_cap_deg``: legs tipped past vertical toward the head are the pelvis curling up
     at the top, and the count of the lowering starts when they come back to vertical.
     The fit sees each movement down to ``speed_frac`` of its peak speed on either side
-    (:func:`_movement_core`).
+    (:func:`_movement_core`), and its ends reach no further beyond that core than a
+    minimum-jerk movement's slow ends do (:func:`slow_end_fraction`).
 
     Each movement is fitted from the still position it leaves to the one it reaches (the
     extremes within ``max_pause_window_s`` before and after its segmentation times, never
@@ -131,7 +132,13 @@ def retime(
             fitted = fit_step(t_s[w], leg_angle_deg[w], (a, b))
             if fitted is None:
                 continue
-            s0, s1 = max(fitted[0], lo), min(fitted[1], hi)
+            # the fitted ends reach no further beyond the core than the smoothest shape's slow
+            # ends do: a lowering that leaves quickly and settles slowly is fitted by a
+            # symmetric step centred on its fast part, whose start would fall in the hold
+            core_t = t_s[w]
+            reach_s = slow_end_fraction(speed_frac) * float(core_t[-1] - core_t[0])
+            s0 = max(fitted[0], lo, float(core_t[0]) - reach_s)
+            s1 = min(fitted[1], hi, float(core_t[-1]) + reach_s)
             if s1 <= s0:
                 continue
             phases[k] = (name, s0, s1)
@@ -149,6 +156,15 @@ def retime(
             out[i] = _from_phases(out[i], [*out[i].phases[:-1], (out[i].phases[-1][0], out[i].phases[-1][1],
                                                                     out[i + 1].start_s)])
     return out
+
+
+def slow_end_fraction(speed_frac: float) -> float:
+    """How long a minimum-jerk movement stays slower than ``speed_frac`` of its peak speed
+    at each end, as a fraction of the time it is faster (its core): at fraction u of its
+    time its speed is 16 (u (1 - u))**2 of its peak, so each slow end lasts
+    u = (1 - sqrt(1 - sqrt(speed_frac))) / 2 of the whole; 0.139 of the core at 15 %."""
+    u = 0.5 * (1.0 - np.sqrt(1.0 - np.sqrt(speed_frac)))
+    return float(u / (1.0 - 2.0 * u))
 
 
 def _movement_core(window: np.ndarray, t_s: np.ndarray, x: np.ndarray, speed_frac: float) -> np.ndarray:
