@@ -426,9 +426,10 @@ class VariationSettings(_Section):
         20.0, description="Hollow-body hold target with the back flat, s (DESIGN.md: about 20 s as a warm-up)."
     )
     side_turn_min_visibility_ratio: float = Field(
-        0.6,
+        0.6, ge=0, le=1,
         description="One-leg variations: a rep counts only if the working leg's knee and ankle visibility at "
-        "its turn is at least this fraction of the other leg's: a leg hidden behind the other is the pose "
+        "its turn is at least this fraction of the other leg's (and at least geometry.min_visibility, below "
+        "which a point is unseen): a leg hidden behind the other is the pose "
         "model's guess, scored about half the seen leg (0.47-0.51 against 0.99 for a bent far leg behind a "
         "lifted near one). Relative, not absolute: a dim, captioned or oblique picture lowers every score "
         "(a far leg seen through one reads 0.59-0.67 against the near leg's 0.89-0.94, two thirds), a leg "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from flatback.analyse.variations import leg_seen
 from flatback.pipeline import Analyzer
 from flatback.pipeline.live import analyze_live
 from flatback.settings import Settings
@@ -104,3 +105,15 @@ def test_a_guessed_far_leg_counts_no_rep():
     assert all(r.side.value == near for r in analysis.reps)
     _, recording = analyze_live(track, variation=analysis.variation, settings=SETTINGS)
     assert len(recording.segmentation.reps) == 3
+
+
+@pytest.mark.parametrize(
+    ("working", "other", "seen"),
+    [(0.59, 0.89, True),  # a far leg through captions: two thirds of the near one
+     (0.99, 0.5, True),  # the near leg
+     (0.47, 0.99, False),  # a far leg hidden behind a lifted near one: about half
+     (0.45, 0.6, False),  # under even odds of being in sight, however the other scores
+     (0.0, 0.0, False)],  # the pose lost: nothing seen
+)
+def test_a_leg_is_seen_relative_to_the_other_and_never_below_even_odds(working, other, seen):
+    assert leg_seen(working, other, SETTINGS) is seen

@@ -246,10 +246,12 @@ def leg_visibility(visibility: np.ndarray, side: Side) -> np.ndarray:
 
 def leg_seen(working: float, other: float, settings: Settings) -> bool:
     """The working leg was seen, not guessed: its visibility (0-1) is at least
-    ``variations.side_turn_min_visibility_ratio`` of the other leg's at the same frames.
-    Relative to the other leg, not absolute: a dim, noisy, captioned or oblique picture
-    lowers every landmark's score, a leg hidden behind the other lowers only its own."""
-    return working >= settings.variations.side_turn_min_visibility_ratio * other
+    ``variations.side_turn_min_visibility_ratio`` of the other leg's at the same frames, and
+    at least ``geometry.min_visibility`` (below it a point is unseen however the other leg
+    scores; a lost pose scores both legs 0). Relative to the other leg above that: a dim,
+    noisy, captioned or oblique picture lowers every landmark's score, a leg hidden behind
+    the other lowers only its own."""
+    return working >= max(settings.geometry.min_visibility, settings.variations.side_turn_min_visibility_ratio * other)
 
 
 def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:
