@@ -25,26 +25,29 @@ import json
 import sys
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from flatback.analyse.results import Phase
+from flatback.errors import FlatbackError
+from flatback.io.source import VideoFile
 from flatback.pipeline import Analyzer
 
 
 def motion(path: Path, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """(t_s, motion) per frame: mean absolute grey-level change inside ``box`` since the previous frame."""
+    """(t_s, motion) per frame: mean absolute grey-level change inside ``box`` (fractions of
+    the upright picture) since the previous frame. Frames and times as flatback reads them
+    (``io/source.py``: turned upright, seconds from the first frame, increasing)."""
+    video = VideoFile(path)
     times, energy, prev = [], [], None
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            grey = frame.to_ndarray(format="gray")
-            h, w = grey.shape
-            x0, y0, x1, y1 = (int(round(f * s)) for f, s in zip(box, (w, h, w, h)))
-            crop = cv2.GaussianBlur(grey[y0:y1, x0:x1].astype(np.float32), (5, 5), 0)
-            energy.append(0.0 if prev is None else float(np.abs(crop - prev).mean()))
-            times.append(float(frame.time) if frame.time is not None else len(times) / 30.0)
-            prev = crop
+    for frame in video:
+        grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
+        h, w = grey.shape
+        x0, y0, x1, y1 = (int(round(f * s)) for f, s in zip(box, (w, h, w, h)))
+        crop = cv2.GaussianBlur(grey[y0:y1, x0:x1].astype(np.float32), (5, 5), 0)
+        energy.append(0.0 if prev is None else float(np.abs(crop - prev).mean()))
+        times.append(frame.t_s)
+        prev = crop
     t, e = np.asarray(times), np.asarray(energy)
     rate = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 30.0
     n = max(1, int(round(0.1 * rate)))
@@ -72,22 +75,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("video", type=Path)
     ap.add_argument("--box", type=float, nargs=4, required=True, metavar=("X0", "Y0", "X1", "Y1"),
-                    help="the part of the frame that holds the moving legs, fractions of width and height")
+                    help="the part of the upright picture that holds the moving legs, fractions of width and height")
     ap.add_argument("--labels", type=Path, default=None, help="labels.json (default: beside the video)")
     args = ap.parse_args()
     x0, y0, x1, y1 = args.box
     if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
         sys.exit("--box: x0 < x1 and y0 < y1, all between 0 and 1")
     labels_path = args.labels or args.video.parent / "labels.json"
-    clips = [c for c in json.loads(labels_path.read_text()) if c.get("clip") == args.video.name]
+    try:
+        clips = [c for c in json.loads(labels_path.read_text()) if c.get("clip") == args.video.name]
+    except (OSError, ValueError, AttributeError) as e:
+        sys.exit(f"cannot read the labels {labels_path}: {e}")
     if not clips:
         sys.exit(f"{args.video.name} is not labelled in {labels_path}")
     lowerings = [(r["descent_start_s"], r["descent_end_s"]) for r in clips[0].get("reps", [])
                  if r.get("descent_start_s") is not None and r.get("descent_end_s") is not None]
     if not lowerings:
         sys.exit(f"{args.video.name}: no rep has descent_start_s and descent_end_s")
-    t, e = motion(args.video, (x0, y0, x1, y1))
-    analysis = Analyzer().run(args.video)
+    try:
+        t, e = motion(args.video, (x0, y0, x1, y1))
+        analysis = Analyzer().run(args.video)
+    except FlatbackError as err:
+        sys.exit(str(err))
     ours = [(a, b) for r in analysis.reps for name, a, b in r.timing.phases if name is Phase.DESCENT]
     print(f"{'labelled':>19} {'pixels move':>19} {'flatback':>19}")
     for a, b in lowerings:

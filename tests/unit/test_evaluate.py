@@ -64,7 +64,8 @@ def test_labels_keep_bottom_or_turn_time_and_the_lowering():
 def test_a_rep_labelled_start_turn_end_is_matched_where_flatback_puts_its_bottom():
     """A lift resting on the floor reports the end of its lowering as its bottom (its turn
     is the top, held for seconds in a single-leg lift): the label's end is compared. A dead
-    bug's turn is its extension's bottom, a hanging raise's its top: the turn is."""
+    bug's turn is its extension's bottom, a hanging raise's its top: the turn is. A lying
+    lift whose rest flatback chooses rests on the floor unless its label says top."""
     rep = {"start_s": 2.7, "turn_s": 9.6, "end_s": 16.75}
     labels = parse_labels([
         {"clip": "single.mp4", "exercise": "single_leg_lift", "rep_count": 1, "reps": [rep]},
@@ -73,8 +74,10 @@ def test_a_rep_labelled_start_turn_end_is_matched_where_flatback_puts_its_bottom
         {"clip": "floor.mp4", "exercise": "double_leg_lift", "rep_rest": "floor", "rep_count": 1, "reps": [rep]},
         {"clip": "top.mp4", "exercise": "double_leg_lift", "rep_rest": "top", "rep_count": 1, "reps": [rep]},
         {"clip": "crunch.mp4", "exercise": "not_leg_lift", "rep_count": 1, "reps": [rep]},
+        {"clip": "auto.mp4", "exercise": "bent_knee_leg_lift", "rep_count": 1, "reps": [rep]},
+        {"clip": "hold.mp4", "exercise": "hollow_hold", "rep_count": 1, "reps": [rep]},
     ])
-    assert [lab.reps[0].bottom_s for lab in labels] == [16.75, 9.6, 9.6, 16.75, 9.6, 9.6]
+    assert [lab.reps[0].bottom_s for lab in labels] == [16.75, 9.6, 9.6, 16.75, 9.6, 9.6, 16.75, 9.6]
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ from flatback.errors import InputFileError
 
 LABELS_FILE = "labels.json"
 
-# Exercises whose reps rest on the floor (lying): a rep's label time is ``bottom_s``.
-# Others (dead bug, hanging raise, negatives) label ``turn_s``, the movement's extreme.
 NOT_LEG_LIFT = "not_leg_lift"
+# Exercises flatback measures that do not rest on the floor between reps whatever the clip
+# (besides those whose variation rests at the top: dead bug, heel taps).
+NOT_FLOOR_REST = (Exercise.HANGING_LEG_RAISE, Exercise.HOLLOW_HOLD)
 
 
 class LabelsError(InputFileError):
@@ -131,13 +132,18 @@ def _parse_clip(c: object, k: int, source: str) -> ClipLabel:
 
 
 def _rests_on_floor(clip: dict) -> bool:
-    """The clip's reps rest on the floor: its ``rep_rest``, else its exercise's rest."""
+    """The clip's reps rest on the floor: its ``rep_rest``, else its exercise's rest (a lying
+    lift whose rest flatback chooses from the clip rests on the floor unless it shows the
+    top-rest protocol, which its label would say)."""
     if clip.get("rep_rest") is not None:
         return clip.get("rep_rest") == "floor"
     try:
-        return variation_for(Exercise(str(clip.get("exercise")))).rest is Rest.FLOOR
+        exercise = Exercise(str(clip.get("exercise")))
     except ValueError:  # not an exercise flatback knows: nothing to match
         return False
+    if exercise is Exercise.NOT_LEG_LIFT or exercise in NOT_FLOOR_REST:
+        return False
+    return variation_for(exercise).rest in (Rest.FLOOR, None)
 
 
 def _parse_rep(rep: object, where: str, floor_rest: bool) -> LabelledRep | None:
