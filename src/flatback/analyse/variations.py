@@ -237,13 +237,6 @@ def working_side_at(
     return Side.LEFT if left_lower == (rest is Rest.TOP) else Side.RIGHT
 
 
-def leg_visibility(visibility: np.ndarray, side: Side) -> np.ndarray:
-    """A leg's visibility per frame (0-1): the lower of its knee's and ankle's; ``visibility``
-    (N, 33) or (33,)."""
-    prefix = side.value.upper()
-    return np.minimum(visibility[..., L[f"{prefix}_KNEE"]], visibility[..., L[f"{prefix}_ANKLE"]])
-
-
 def leg_seen(working: float, other: float, settings: Settings) -> bool:
     """The working leg was seen, not guessed: its visibility (0-1) is at least
     ``variations.side_turn_min_visibility_ratio`` of the other leg's at the same frames, and
@@ -254,16 +247,23 @@ def leg_seen(working: float, other: float, settings: Settings) -> bool:
     return working >= max(settings.geometry.min_visibility, settings.variations.side_turn_min_visibility_ratio * other)
 
 
-def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:
-    """The leg was seen around its turn (:func:`leg_seen`), not the model's guess."""
+def leg_seen_in(visibility: np.ndarray, side: Side | None, settings: Settings) -> bool:
+    """:func:`leg_seen` over frames' ``visibility`` (K, 33), each leg's the lower of its
+    knee's and ankle's, averaged over the frames (none: not seen; no side: seen)."""
     if side is None:
         return True
-    near = np.abs(track.t_s - turn_s) <= settings.variations.side_turn_window_s
-    if not near.any():
+    if not len(visibility):
         return False
+    mean = {s: float(np.minimum(visibility[:, L[f"{s.value.upper()}_KNEE"]],
+                                visibility[:, L[f"{s.value.upper()}_ANKLE"]]).mean()) for s in Side}
     other = Side.RIGHT if side is Side.LEFT else Side.LEFT
-    return leg_seen(float(leg_visibility(track.visibility[near], side).mean()),
-                    float(leg_visibility(track.visibility[near], other).mean()), settings)
+    return leg_seen(mean[side], mean[other], settings)
+
+
+def leg_seen_at_turn(track: PoseTrack, side: Side | None, turn_s: float, settings: Settings) -> bool:
+    """The leg was seen around its turn (:func:`leg_seen_in`), not the model's guess."""
+    near = np.abs(track.t_s - turn_s) <= settings.variations.side_turn_window_s
+    return leg_seen_in(track.visibility[near], side, settings)
 
 
 def moving_arm_side(rep: AssessedRep, geometry: BodyGeometry, min_travel_ratio: float) -> Side | None:

@@ -32,9 +32,8 @@ from flatback.analyse.reps import RepEvent, RepTracker, Segmentation
 from flatback.analyse.results import BackState, Exercise, Fault, RepBack, Rest, Side
 from flatback.analyse.variations import (
     Variation,
-    leg_seen,
     leg_seen_at_turn,
-    leg_visibility,
+    leg_seen_in,
     variation_for,
     working_leg_deg,
     working_side_at,
@@ -239,15 +238,9 @@ class LiveAnalyzer:
         now = self._frames[-1].t_s if self._frames else 0.0
 
         def seen(turn_s: float, side: Side | None) -> bool:
-            if side is None:
-                return True
             frames = self._recent_frames(turn_s, vs.side_turn_window_s)
-            if not frames:
-                return False
-            vis = np.stack([f.visibility for f in frames])
-            other = Side.RIGHT if side is Side.LEFT else Side.LEFT
-            return leg_seen(float(leg_visibility(vis, side).mean()), float(leg_visibility(vis, other).mean()),
-                            self.settings)
+            return leg_seen_in(np.array([f.visibility for f in frames]).reshape(-1, len(Landmark)), side,
+                               self.settings)
 
         turns = working.turns
         while len(working.seen) < len(turns) and now > turns[len(working.seen)][0] + vs.side_turn_window_s:
