@@ -754,8 +754,9 @@ class RepSettings(_Section):
         "auto",
         description="Where reps rest. floor: each lift and lowering back to the floor is a "
         "rep. top: legs stay up, each lowering and return to vertical is a rep. auto: top "
-        "when the legs rest on the floor at the start or end but never return to it between "
-        "lowerings.",
+        "when the clip starts and ends with the legs held up (within rest_tolerance_deg of the "
+        "usual top), or when the legs rest on the floor at the start or end but never return to "
+        "it between lowerings.",
     )
     top_rest_min_gap_deg: float = Field(
         20.0,
@@ -788,7 +789,9 @@ class RepSettings(_Section):
     rest_tolerance_deg: float = Field(
         10.0,
         description="A clip that starts (ends) within this many degrees of the rest level "
-        "starts (ends) at rest, so its first (last) rep is complete.",
+        "starts (ends) at rest, so its first (last) rep is complete; one that starts and ends "
+        "this close to the usual top is a top-rest set (rest=auto). The pose model's noise on a "
+        "held position.",
     )
     rest_tolerance_frac: float = Field(
         0.25,

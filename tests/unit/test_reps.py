@@ -8,6 +8,7 @@ import pytest
 from flatback.analyse.reps import TurningPointDetector, segment_reps, turning_points
 from flatback.measure.signals import clean_offline, derivative
 from flatback.pipeline import Analyzer
+from flatback.pipeline.live import analyze_live
 from flatback.settings import RepSettings, Settings
 from flatback.simulate import RepSpec, simulate
 
@@ -58,6 +59,42 @@ def test_top_rest_protocol_does_not_count_setup_and_setdown(top_rest_clip):
     assert analysis.rest == "top"
     assert analysis.rep_count == 4
     assert [round(r.min_leg_angle_deg) for r in analysis.reps] == pytest.approx([30, 45, 40, 50], abs=2)
+
+
+@pytest.mark.parametrize("bottom_deg", [40.0, 5.0])
+def test_a_top_rest_set_filmed_from_legs_up_to_legs_up_counts_every_lowering(bottom_deg):
+    """DESIGN.md, "Rep": the rest is where the legs started. A clip that opens and closes
+    with the legs held vertical (set-up and set-down not filmed) shows no floor at all:
+    each lowering and return is a rep, not each return and lowering (old code: floor
+    rest, 3 reps and 2 partials for 4 lowerings)."""
+    reps = [RepSpec(bottom_deg=bottom_deg, descent_s=3.0, ascent_s=2.0, pause_top_s=1.0) for _ in range(4)]
+    clip = simulate(reps, rest="top", noise_px=1.0, profile="minjerk", seed=3)
+    t, truth = clip.track.t_s, clip.truth.reps
+    keep = (t >= truth[0].start_s - 0.5) & (t <= truth[-1].end_s + 0.3)  # inside the first and last top pauses
+    track = clip.track.sliced(int(np.argmax(keep)), int(len(keep) - np.argmax(keep[::-1])))
+    analysis = Analyzer().analyze_track(track)
+    assert analysis.rest == "top"
+    assert analysis.rep_count == 4 and analysis.partial_reps == []
+    _, live = analyze_live(track, variation=analysis.variation)
+    assert live.segmentation.rest == "top" and len(live.segmentation.reps) == 4
+    t0 = t[np.argmax(keep)]
+    for got, true in zip(analysis.reps, truth):  # each rep's bottom is its own lowering's
+        assert true.bottom_s - t0 - TEMPO_TOL_S <= got.bottom_s <= true.bottom_end_s - t0 + TEMPO_TOL_S
+
+
+def test_a_clip_opening_partway_down_a_lowering_has_not_started_at_the_top(clean_clip):
+    """Starting and ending with the legs up means held at the top, within the pose noise:
+    a floor-rest clip cut a fifth of the way into its first lowering and at the top of its
+    last rep stays floor-rest (2 partial reps), not a top-rest set."""
+    t, truth = clean_clip.track.t_s, clean_clip.truth.reps
+    x = Analyzer().analyze_track(clean_clip.track).signals.leg_angle_deg
+    top_left_s = truth[0].start_s + truth[0].ascent_s + truth[0].pause_top_s
+    first_descent = (t > top_left_s) & (t < truth[0].bottom_s) & (x < 72.0)  # 90 -> 5: a fifth down
+    i0 = int(np.argmax(first_descent))
+    i1 = int(np.searchsorted(t, truth[-1].start_s + truth[-1].ascent_s + 0.2))  # in the last top pause
+    analysis = Analyzer().analyze_track(clean_clip.track.sliced(i0, i1))
+    assert analysis.rest == "floor"
+    assert analysis.rep_count == len(truth) - 2 and len(analysis.partial_reps) == 2
 
 
 def test_partial_range_reps_are_counted():

@@ -136,17 +136,38 @@ def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: floa
     return points
 
 
-def choose_rest(points: list[TurningPoint], min_gap_deg: float, posture: str) -> Literal["floor", "top", "hang"]:
-    """Floor-rest unless the legs rest on the floor at the clip's start or end and never
-    come back down to it between lowerings (the top-rest protocol of DESIGN.md)."""
+def choose_rest(
+    points: list[TurningPoint], min_gap_deg: float, posture: str, tolerance_deg: float = 10.0
+) -> Literal["floor", "top", "hang"]:
+    """Where the legs rest between reps (DESIGN.md, "Rep": where they started, if they come
+    back to it between reps). Top when the clip starts and ends with the legs up (the set
+    begins and finishes at the top: no floor is ever seen), or when the legs rest on the
+    floor at the clip's start or end and never come back down to it between lowerings (the
+    top-rest protocol with its set-up lift or set-down in view); floor otherwise."""
     if posture == "upright":
         return "hang"
+    if _starts_and_ends_up(points, tolerance_deg):
+        return "top"
     lows = [p for p in points if p.kind == "low"]
     if len(lows) < 3:
         return "floor"
     floor_level = min(lows[0].value_deg, lows[-1].value_deg)
     middle = np.median([p.value_deg for p in lows[1:-1]])
     return "top" if middle - floor_level > min_gap_deg else "floor"
+
+
+def _starts_and_ends_up(points: list[TurningPoint], tolerance_deg: float) -> bool:
+    """The clip's first and last points are edges held at the top: both within
+    ``tolerance_deg`` (the pose model's noise on a held position) of the usual top, with
+    at least one lowering between. Only the noise, not a share of the movement: a clip
+    that opens a fifth of the way into a lowering has started mid-rep, not at the top."""
+    if len(points) < 3 or not (points[0].edge and points[-1].edge):
+        return False
+    if points[0].kind != "high" or points[-1].kind != "high":
+        return False
+    inner_highs = [p.value_deg for p in points[1:-1] if p.kind == "high"]
+    top = float(np.median(inner_highs)) if inner_highs else max(points[0].value_deg, points[-1].value_deg)
+    return min(points[0].value_deg, points[-1].value_deg) >= top - tolerance_deg
 
 
 def fit_movement(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint) -> tuple[float, float] | None:
@@ -733,7 +754,9 @@ class RepTracker:
 
 
 def _rest_mode(points: list[TurningPoint], settings: RepSettings, posture: str) -> Literal["floor", "top", "hang"]:
-    rest = settings.rest if settings.rest != "auto" else choose_rest(points, settings.top_rest_min_gap_deg, posture)
+    rest = settings.rest if settings.rest != "auto" else choose_rest(
+        points, settings.top_rest_min_gap_deg, posture, settings.rest_tolerance_deg
+    )
     if posture == "upright" and settings.rest == "auto":
         rest = "hang"
     return rest
