@@ -198,6 +198,29 @@ def test_roles(kind, role):
     assert summarize(track_of(person_series(kind, 120)), 0).role == role
 
 
+def test_legs_guessed_in_a_close_up_or_a_jump_between_shots_are_no_leg_movement():
+    """An edited crunch: the person lies with the legs still, the video cuts to a close-up
+    of the torso (the model guesses the legs out of the picture, ankles scored low, 70 deg
+    from the trunk) and back to a wide shot with the legs at 5-15 deg. The trunk-leg range
+    over all frames (old code: about 70 deg) made this an exerciser; the legs are seen
+    still in every stretch they are in sight."""
+    n = 300
+    xy = person_series("resting", n)
+    vis = np.ones((n, N_LANDMARKS), np.float32)
+    close_up = slice(90, 180)  # 3 s
+    xy[close_up] = figure((500, 550), 200.0, 180, 70)
+    vis[close_up, L.LEFT_ANKLE] = vis[close_up, L.RIGHT_ANKLE] = 0.2
+    vis[90:94, L.LEFT_ANKLE] = vis[90:94, L.RIGHT_ANKLE] = 0.7  # the model carries its score over the cut
+    xy[180:] = figure((500, 550), 200.0, 180, 12) + np.random.default_rng(1).normal(0, 0.5, (n - 180, N_LANDMARKS, 2))
+    track = PoseTrack.from_numpy(np.arange(n) / FPS, xy.astype(np.float32), vis, width=W, height=H)
+    summary = summarize(track, 0)
+    assert summary.leg_range_deg < 15
+    assert summary.role == "lying_still"
+    lifter = np.ones((n, N_LANDMARKS), np.float32)
+    assert summarize(PoseTrack.from_numpy(np.arange(n) / FPS, person_series("lifter", n).astype(np.float32), lifter,
+                                          width=W, height=H), 0).role == "exercising"
+
+
 def test_a_short_detection_is_brief():
     seen = np.zeros(120, bool)
     seen[10:25] = True

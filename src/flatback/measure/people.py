@@ -48,7 +48,10 @@ class PeopleSettings:
     ``lying_max_tilt_deg``: trunk within this of the picture's horizontal is lying;
     ``min_posture_fraction``: share of a track's frames lying or hanging to count as doing
     a floor or bar exercise. ``min_leg_range_deg``: trunk-leg angle range (5th to 95th
-    percentile) that counts as legs moving. ``min_motion_ratio``: travel of the most-moving landmark
+    percentile, over the frames lying or hanging, in one stretch of them) that counts as
+    legs moving;
+    ``leg_min_visibility``: only ankles scored this or more (even odds of being in sight)
+    count for it (a close-up of the torso gets guessed legs, scored low). ``min_motion_ratio``: travel of the most-moving landmark
     over the clip, as a fraction of size, under which a figure is still (a graphic or a
     photo; a real plank hold still moves 0.008). ``small_ratio``: an exercising figure under this fraction of the largest
     one's size is an inset or graphic. ``same_person_corr``: trunk-leg angle series that
@@ -65,6 +68,7 @@ class PeopleSettings:
     lying_max_tilt_deg: float = 45.0
     min_posture_fraction: float = 0.5
     min_leg_range_deg: float = 25.0
+    leg_min_visibility: float = 0.5
     min_motion_ratio: float = 0.003
     small_ratio: float = 0.5
     same_person_corr: float = 0.9
@@ -211,18 +215,21 @@ def trunk_tilt_deg(track: PoseTrack) -> np.ndarray:
     return np.degrees(np.arctan2(np.abs(v[:, 1]), np.abs(v[:, 0])))
 
 
-def trunk_leg_deg(track: PoseTrack) -> np.ndarray:
+def trunk_leg_deg(track: PoseTrack, min_visibility: float | None = None) -> np.ndarray:
     """(N,) angle between the trunk's line and the more raised leg (hip to ankle), deg.
 
     Body frame: 0 = legs continue the trunk (lying flat, standing), 90 = a leg at right
     angles (vertical while lying, horizontal while hanging). The larger of the two legs,
-    so a single-leg lift counts its working leg.
+    so a single-leg lift counts its working leg. With ``min_visibility``, only ankles
+    scored at least that count (NaN where neither is).
     """
     hip = _mid(track, HIPS)
     down = hip - _mid(track, SHOULDERS)
     angles = []
     for ankle in ANKLES:
         leg = track.xy_px[:, ankle] - hip
+        if min_visibility is not None:
+            leg = np.where((track.visibility[:, ankle] >= min_visibility)[:, None], leg, np.nan)
         cos = np.sum(down * leg, axis=1) / (np.linalg.norm(down, axis=1) * np.linalg.norm(leg, axis=1))
         angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     with _quiet():
@@ -314,9 +321,7 @@ def summarize(track: PoseTrack, index: int, settings: PeopleSettings | None = No
     hanging = ~lying & hands_up
     upright = ~lying & ~hands_up
     n = max(int(seen.sum()), 1)
-    legs = trunk_leg_deg(track)[seen]
-    legs = legs[np.isfinite(legs)]
-    leg_range = float(np.percentile(legs, 95) - np.percentile(legs, 5)) if len(legs) >= 3 else 0.0
+    leg_range = _leg_range_deg(track, seen, lying | hanging, s)
     size = person_size_px(track)[seen]
     size_px = float(np.median(size)) if len(size) else float("nan")
     motion = _motion_ratio(track, seen, size_px)
@@ -336,6 +341,24 @@ def summarize(track: PoseTrack, index: int, settings: PeopleSettings | None = No
         where=where,
     )
     return replace(summary, role=role_of(summary, int(seen.sum()), s))
+
+
+def _leg_range_deg(track: PoseTrack, seen: np.ndarray, down: np.ndarray, s: PeopleSettings) -> float:
+    """How far the legs move, deg: the trunk-leg angle's range (5th to 95th percentile)
+    over the frames ``seen`` lying or hanging (``down``, one per seen frame) with an ankle in
+    sight (scored ``leg_min_visibility`` or more), in the stretch where it is largest. Stretches part where the legs go out of
+    sight for over ``max_gap_s``: the legs of a close-up after a cut, guessed, or the
+    angle's jump between two shots, are no movement seen; nor is sitting up after the set."""
+    legs = trunk_leg_deg(track, s.leg_min_visibility)
+    in_view = np.zeros(len(track), bool)
+    in_view[np.flatnonzero(seen)[down]] = True
+    in_view &= np.isfinite(legs)
+    best = 0.0
+    for a, b in time_spans(track.t_s, in_view, s.max_gap_s):
+        x = legs[in_view & (track.t_s >= a) & (track.t_s <= b)]
+        if len(x) >= 3:
+            best = max(best, float(np.percentile(x, 95) - np.percentile(x, 5)))
+    return best
 
 
 def _motion_ratio(track: PoseTrack, seen: np.ndarray, size_px: float) -> float:
