@@ -306,8 +306,17 @@ class LegSignals:
         return _either(*self.leg, np.mean)
 
 
-def leg_signals(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float) -> LegSignals:
-    """Leg, thigh and knee angles of both legs and the pelvis lift, per frame."""
+def leg_signals(
+    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float, picture: np.ndarray | None = None
+) -> LegSignals:
+    """Leg, thigh and knee angles of both legs and the pelvis lift, per frame.
+
+    The knee's flexion is the smaller of the 3-D skeleton's and the picture's
+    (``picture``, (N, 33, 2) px, NaN where unseen): a straight leg is straight in any
+    picture, while the skeleton's depth is the model's guess and bends it as the view
+    turns off the side (a straight physio leg read 37 deg 40 deg off it, 16 in the
+    picture). A knee bent in the sagittal plane shows bent in a view from the side
+    half (it hides only along the line of sight, from the feet or the head)."""
     def smooth(x: np.ndarray) -> np.ndarray:
         return _smooth(t_s, x, cutoff_hz)
 
@@ -319,7 +328,9 @@ def leg_signals(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: floa
 
     leg = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "ANKLE") - joint(sd, "HIP"), fr)))
     thigh = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "KNEE") - joint(sd, "HIP"), fr)))
-    knee = per_side(lambda sd: smooth(knee_flexion_deg(pts, sd)))
+    flat = None if picture is None else np.concatenate([picture, np.zeros_like(picture[..., :1])], axis=-1)
+    knee = per_side(lambda sd: smooth(knee_flexion_deg(pts, sd) if flat is None
+                                      else np.fmin(knee_flexion_deg(pts, sd), knee_flexion_deg(flat, sd))))
     with np.errstate(invalid="ignore"):
         pelvis = _either(*per_side(lambda sd: pelvis_above_foot_line(joint(sd, "ANKLE"), fr)), np.max)
     return LegSignals(leg, thigh, knee, pelvis)
@@ -354,9 +365,12 @@ def posture_features(track: PoseTrack, pts: np.ndarray, fr: BodyFrame, s: Recogn
     }
 
 
-def movement_features(t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings) -> dict[str, float]:
-    """Knees, legs, trunk and arms: how the body moves over the clip."""
-    sig = leg_signals(t_s, pts, fr, s.smooth_hz)
+def movement_features(
+    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings, picture: np.ndarray | None = None
+) -> dict[str, float]:
+    """Knees, legs, trunk and arms: how the body moves over the clip (``picture``: see
+    :func:`leg_signals`)."""
+    sig = leg_signals(t_s, pts, fr, s.smooth_hz, picture)
     (lo, ro), (kl, kr) = sig.leg, sig.knee
     legs = sig.legs
     straighter = _either(kl, kr, np.min)
@@ -401,7 +415,7 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
     return Features(
         frames=int(np.isfinite(fr.torso).sum()),
         **posture_features(track, pts, fr, s),
-        **movement_features(track.t_s, pts, fr, s),
+        **movement_features(track.t_s, pts, fr, s, picture_points(track, s.min_visibility)),
     )
 
 
