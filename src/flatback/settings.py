@@ -316,6 +316,14 @@ class RecognitionSettings(_Section):
         description="Knee flexion, deg, up to which a leg counts as straight (DESIGN.md: a slight bend for "
         "tight hamstrings is fine); bent-knee variations work near 90.",
     )
+    picture_straightens_max_deg: float = Field(
+        70.0,
+        description="A knee the picture shows straight (within straight_knee_max_deg) is taken at the picture's "
+        "flexion only where the 3-D skeleton bends it less than this, deg: the skeleton's depth is the model's "
+        "guess and bent a straight physio leg 37 deg filmed 40 deg off the side; a knee it bends near a right "
+        "angle (a reverse crunch's, a heel tap's) is bent, however a camera high and far off the side "
+        "foreshortens it in the picture.",
+    )
     bent_knee_min_deg: float = Field(
         45.0,
         description="Median knee flexion of the straighter leg, deg, from which legs moving together are a "

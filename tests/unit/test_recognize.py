@@ -127,6 +127,16 @@ def test_a_straight_leg_the_skeleton_bends_in_depth_is_straight_in_the_picture(y
     assert rec.name == "single_leg_lift", rec.reason
 
 
+@pytest.mark.parametrize(("name", "elevation", "yaw"), [("reverse_crunch", 45.0, 45.0), ("reverse_crunch", 60.0, 60.0),
+                                                   ("heel_tap", 60.0, 60.0), ("bent_knee_leg_lift", 60.0, 60.0)])
+def test_a_bent_knee_foreshortened_by_a_high_oblique_camera_stays_bent(name, elevation, yaw):
+    """A camera high and far off the side shortens a bent knee in the picture (a reverse
+    crunch's 95 deg reads 55 from 45 deg up and 45 off): the picture only straightens a
+    knee the 3-D skeleton bends less than a right angle."""
+    track = _film(name, Camera(yaw_deg=yaw, elevation_deg=elevation, distance_m=2.5))
+    assert recognize(track).name == SCRIPTS[name][1]
+
+
 def _far_leg_copies_near(track: PoseTrack, near: str) -> PoseTrack:
     """BlazePose in a side view often puts the far leg on the near one (a few px and cm apart)."""
     far = "RIGHT" if near == "LEFT" else "LEFT"

@@ -307,16 +307,19 @@ class LegSignals:
 
 
 def leg_signals(
-    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float, picture: np.ndarray | None = None
+    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float, picture: np.ndarray | None = None,
+    straight_knee_max_deg: float = 35.0, straightens_max_deg: float = 70.0,
 ) -> LegSignals:
     """Leg, thigh and knee angles of both legs and the pelvis lift, per frame.
 
-    The knee's flexion is the smaller of the 3-D skeleton's and the picture's
-    (``picture``, (N, 33, 2) px, NaN where unseen): a straight leg is straight in any
-    picture, while the skeleton's depth is the model's guess and bends it as the view
-    turns off the side (a straight physio leg read 37 deg 40 deg off it, 16 in the
-    picture). A knee bent in the sagittal plane shows bent in a view from the side
-    half (it hides only along the line of sight, from the feet or the head)."""
+    A knee the picture (``picture``, (N, 33, 2) px, NaN where unseen) shows straight,
+    within ``straight_knee_max_deg``, and the 3-D skeleton bends less than
+    ``straightens_max_deg`` is taken at the picture's flexion: a straight leg is straight
+    in any picture, while the skeleton's depth is the model's guess and bends it as the
+    view turns off the side (a straight physio leg read 37 deg 40 deg off it, 16 in the
+    picture). Otherwise the skeleton's flexion stays: turning off the side or looking down
+    foreshortens the picture, so a truly bent knee can read less bent in it (a reverse
+    crunch's 95 deg as 55 from 45 deg off the side and 45 deg up)."""
     def smooth(x: np.ndarray) -> np.ndarray:
         return _smooth(t_s, x, cutoff_hz)
 
@@ -328,9 +331,18 @@ def leg_signals(
 
     leg = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "ANKLE") - joint(sd, "HIP"), fr)))
     thigh = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "KNEE") - joint(sd, "HIP"), fr)))
-    flat = None if picture is None else np.concatenate([picture, np.zeros_like(picture[..., :1])], axis=-1)
-    knee = per_side(lambda sd: smooth(knee_flexion_deg(pts, sd) if flat is None
-                                      else np.fmin(knee_flexion_deg(pts, sd), knee_flexion_deg(flat, sd))))
+    picture_xyz = None if picture is None else np.concatenate([picture, np.zeros_like(picture[..., :1])], axis=-1)
+
+    def knee_deg(side: str) -> np.ndarray:
+        skeleton = knee_flexion_deg(pts, side)
+        if picture_xyz is None:
+            return skeleton
+        shown = knee_flexion_deg(picture_xyz, side)
+        with np.errstate(invalid="ignore"):
+            straightened = (shown <= straight_knee_max_deg) & (skeleton < straightens_max_deg)
+            return np.where(straightened, np.fmin(skeleton, shown), skeleton)
+
+    knee = per_side(lambda sd: smooth(knee_deg(sd)))
     with np.errstate(invalid="ignore"):
         pelvis = _either(*per_side(lambda sd: pelvis_above_foot_line(joint(sd, "ANKLE"), fr)), np.max)
     return LegSignals(leg, thigh, knee, pelvis)
@@ -370,7 +382,7 @@ def movement_features(
 ) -> dict[str, float]:
     """Knees, legs, trunk and arms: how the body moves over the clip (``picture``: see
     :func:`leg_signals`)."""
-    sig = leg_signals(t_s, pts, fr, s.smooth_hz, picture)
+    sig = leg_signals(t_s, pts, fr, s.smooth_hz, picture, s.straight_knee_max_deg, s.picture_straightens_max_deg)
     (lo, ro), (kl, kr) = sig.leg, sig.knee
     legs = sig.legs
     straighter = _either(kl, kr, np.min)
