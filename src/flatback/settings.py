@@ -762,9 +762,9 @@ class RepSettings(_Section):
         "auto",
         description="Where reps rest. floor: each lift and lowering back to the floor is a "
         "rep. top: legs stay up, each lowering and return to vertical is a rep. auto: top "
-        "when the clip starts and ends with the legs held up (within rest_tolerance_deg of the "
-        "usual top), or when the legs rest on the floor at the start or end but never return to "
-        "it between lowerings.",
+        "when the clip starts and ends with the legs held up (its first and last readings within "
+        "rest_tolerance_deg of the usual top, two lowerings or more), or when the legs rest on the "
+        "floor at the start or end but never return to it between lowerings.",
     )
     top_rest_min_gap_deg: float = Field(
         20.0,

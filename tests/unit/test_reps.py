@@ -66,7 +66,8 @@ def test_a_top_rest_set_filmed_from_legs_up_to_legs_up_counts_every_lowering(bot
     """DESIGN.md, "Rep": the rest is where the legs started. A clip that opens and closes
     with the legs held vertical (set-up and set-down not filmed) shows no floor at all:
     each lowering and return is a rep, not each return and lowering (old code: floor
-    rest, 3 reps and 2 partials for 4 lowerings)."""
+    rest, 3 reps and 2 partials for 4 lowerings). Live mode's final count agrees (its
+    running count decides the rest from the turning points so far, as before)."""
     reps = [RepSpec(bottom_deg=bottom_deg, descent_s=3.0, ascent_s=2.0, pause_top_s=1.0) for _ in range(4)]
     clip = simulate(reps, rest="top", noise_px=1.0, profile="minjerk", seed=3)
     t, truth = clip.track.t_s, clip.truth.reps
@@ -82,19 +83,38 @@ def test_a_top_rest_set_filmed_from_legs_up_to_legs_up_counts_every_lowering(bot
         assert true.bottom_s - t0 - TEMPO_TOL_S <= got.bottom_s <= true.bottom_end_s - t0 + TEMPO_TOL_S
 
 
-def test_a_clip_opening_partway_down_a_lowering_has_not_started_at_the_top(clean_clip):
-    """Starting and ending with the legs up means held at the top, within the pose noise:
-    a floor-rest clip cut a fifth of the way into its first lowering and at the top of its
-    last rep stays floor-rest (2 partial reps), not a top-rest set."""
+@pytest.mark.parametrize("cut_into", ["first", "last"])
+def test_a_clip_cut_partway_down_a_lowering_has_not_started_or_ended_at_the_top(clean_clip, cut_into):
+    """Opening and closing with the legs up means held at the top, within the pose noise,
+    by the clip's first and last readings: a floor-rest clip cut a fifth of the way into
+    its first lowering (or its last: that lowering's extreme is still at the top) and at
+    the top of its other end stays floor-rest, with 2 partial reps, not a top-rest set."""
     t, truth = clean_clip.track.t_s, clean_clip.truth.reps
     x = Analyzer().analyze_track(clean_clip.track).signals.leg_angle_deg
-    top_left_s = truth[0].start_s + truth[0].ascent_s + truth[0].pause_top_s
-    first_descent = (t > top_left_s) & (t < truth[0].bottom_s) & (x < 72.0)  # 90 -> 5: a fifth down
-    i0 = int(np.argmax(first_descent))
-    i1 = int(np.searchsorted(t, truth[-1].start_s + truth[-1].ascent_s + 0.2))  # in the last top pause
+
+    def a_fifth_down(rep) -> int:  # 90 -> 5: a fifth of the way down
+        left_s = rep.start_s + rep.ascent_s + rep.pause_top_s
+        return int(np.argmax((t > left_s) & (t < rep.bottom_s) & (x < 72.0)))
+
+    def in_top_pause(rep) -> int:
+        return int(np.searchsorted(t, rep.start_s + rep.ascent_s + 0.2))
+
+    if cut_into == "first":
+        i0, i1 = a_fifth_down(truth[0]), in_top_pause(truth[-1])
+    else:
+        i0, i1 = in_top_pause(truth[0]), a_fifth_down(truth[-1]) + 1
     analysis = Analyzer().analyze_track(clean_clip.track.sliced(i0, i1))
     assert analysis.rest == "floor"
     assert analysis.rep_count == len(truth) - 2 and len(analysis.partial_reps) == 2
+
+
+def test_one_lowering_between_two_edges_is_not_a_top_rest_set():
+    """Two edges and one low (50 -> 5 -> 55 deg) give no top to compare the edges with:
+    the clip stays floor-rest, two partial reps (a top-rest set needs two lowerings)."""
+    t = np.arange(0, 6, 1 / 30)
+    x = np.interp(t, [0, 0.5, 2.5, 3.5, 5.5, 6], [50, 50, 5, 5, 55, 55])
+    seg = segment_reps(t, x, derivative(t, x), RepSettings())
+    assert seg.rest == "floor" and seg.reps == [] and len(seg.partial) == 2
 
 
 def test_partial_range_reps_are_counted():

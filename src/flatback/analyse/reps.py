@@ -137,16 +137,18 @@ def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: floa
 
 
 def choose_rest(
-    points: list[TurningPoint], min_gap_deg: float, posture: str, tolerance_deg: float = 10.0
+    points: list[TurningPoint], min_gap_deg: float, posture: str, tolerance_deg: float,
+    ends_deg: tuple[float, float] | None = None,
 ) -> Literal["floor", "top", "hang"]:
     """Where the legs rest between reps (DESIGN.md, "Rep": where they started, if they come
-    back to it between reps). Top when the clip starts and ends with the legs up (the set
-    begins and finishes at the top: no floor is ever seen), or when the legs rest on the
-    floor at the clip's start or end and never come back down to it between lowerings (the
-    top-rest protocol with its set-up lift or set-down in view); floor otherwise."""
+    back to it between reps). Top when the whole clip starts and ends with the legs held
+    up (``ends_deg``: its first and last readings, deg, given once it is over; see
+    :func:`_starts_and_ends_up`), or when the legs rest on the floor at the clip's start
+    or end and never come back down to it between lowerings (the top-rest protocol with
+    its set-up lift or set-down in view); floor otherwise."""
     if posture == "upright":
         return "hang"
-    if _starts_and_ends_up(points, tolerance_deg):
+    if ends_deg is not None and _starts_and_ends_up(points, ends_deg, tolerance_deg):
         return "top"
     lows = [p for p in points if p.kind == "low"]
     if len(lows) < 3:
@@ -156,18 +158,19 @@ def choose_rest(
     return "top" if middle - floor_level > min_gap_deg else "floor"
 
 
-def _starts_and_ends_up(points: list[TurningPoint], tolerance_deg: float) -> bool:
-    """The clip's first and last points are edges held at the top: both within
-    ``tolerance_deg`` (the pose model's noise on a held position) of the usual top, with
-    at least one lowering between. Only the noise, not a share of the movement: a clip
-    that opens a fifth of the way into a lowering has started mid-rep, not at the top."""
-    if len(points) < 3 or not (points[0].edge and points[-1].edge):
+def _starts_and_ends_up(points: list[TurningPoint], ends_deg: tuple[float, float], tolerance_deg: float) -> bool:
+    """The clip opens and closes at the top: its first and last points are edges beside a
+    lowering, at least two lowerings with a top between them, and its first and last
+    readings (``ends_deg``) within ``tolerance_deg`` (the pose model's noise on a held
+    position) of the usual top. The readings, not the edges' extremes: a clip that ends
+    part way into a lowering has its last extreme at the top. Only the noise, not a share
+    of the movement: a clip that opens a fifth of the way into a lowering started mid-rep."""
+    if len(points) < 5 or not (points[0].edge and points[-1].edge):
         return False
     if points[0].kind != "high" or points[-1].kind != "high":
         return False
-    inner_highs = [p.value_deg for p in points[1:-1] if p.kind == "high"]
-    top = float(np.median(inner_highs)) if inner_highs else max(points[0].value_deg, points[-1].value_deg)
-    return min(points[0].value_deg, points[-1].value_deg) >= top - tolerance_deg
+    top = float(np.median([p.value_deg for p in points[1:-1] if p.kind == "high" and not p.edge] or [np.nan]))
+    return bool(np.isfinite(top) and min(ends_deg) >= top - tolerance_deg)
 
 
 def fit_movement(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint) -> tuple[float, float] | None:
@@ -506,6 +509,8 @@ class RepTracker:
         self._count = 0
         self._settled: tuple[int, int] | None = None  # (points, sample) of the extreme last checked for a dwell
         self._settled_rep = False  # that extreme ended a counted rep, reported before its confirmation
+        self._first_deg: float | None = None  # the stream's first and last readings, deg
+        self._last_deg: float | None = None
         self._new_run()
 
     def _new_run(self) -> None:
@@ -565,6 +570,9 @@ class RepTracker:
             self._detector.hysteresis_deg = self.hysteresis_deg
         if self._run_start is None:
             self._run_start = (t_s, leg_angle_deg)
+        if self._first_deg is None:
+            self._first_deg = leg_angle_deg
+        self._last_deg = leg_angle_deg
         self._t.append(t_s)
         self._x.append(leg_angle_deg)
         self._v.append(speed_deg_s)
@@ -604,7 +612,9 @@ class RepTracker:
         last = self._holds.finish()
         if last is not None:
             self._hold_list.append(last)
-        reps, partial, rest = self._derive(provisional=False)
+        # once the clip is over, its first and last readings tell whether it opened and closed at the top
+        ends = (self._first_deg, self._last_deg) if self._first_deg is not None and self._last_deg is not None else None
+        reps, partial, rest = self._derive(provisional=False, ends_deg=ends)
         return Segmentation(reps, partial, list(self._hold_list), rest, self.hysteresis_deg)
 
     @property
@@ -745,17 +755,21 @@ class RepTracker:
     def _all_points(self) -> list[TurningPoint]:
         return [p for r in (*self._runs, self._run) for p in r.points]
 
-    def _derive(self, provisional: bool) -> tuple[list[RepPhases], list[PartialRep], Literal["floor", "top", "hang"]]:
+    def _derive(
+        self, provisional: bool, ends_deg: tuple[float, float] | None = None
+    ) -> tuple[list[RepPhases], list[PartialRep], Literal["floor", "top", "hang"]]:
         runs = list(self._runs)
         if provisional and len(self._run.points) >= 3:
             runs.append(self._run)
-        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg)
+        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, ends_deg)
         return _derive_reps(runs, context)
 
 
-def _rest_mode(points: list[TurningPoint], settings: RepSettings, posture: str) -> Literal["floor", "top", "hang"]:
+def _rest_mode(
+    points: list[TurningPoint], settings: RepSettings, posture: str, ends_deg: tuple[float, float] | None = None
+) -> Literal["floor", "top", "hang"]:
     rest = settings.rest if settings.rest != "auto" else choose_rest(
-        points, settings.top_rest_min_gap_deg, posture, settings.rest_tolerance_deg
+        points, settings.top_rest_min_gap_deg, posture, settings.rest_tolerance_deg, ends_deg
     )
     if posture == "upright" and settings.rest == "auto":
         rest = "hang"
@@ -776,8 +790,11 @@ class _RestContext:
     hysteresis_deg: float
 
     @classmethod
-    def of(cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float) -> _RestContext:
-        rest = _rest_mode(all_points, settings, posture)
+    def of(
+        cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float,
+        ends_deg: tuple[float, float] | None = None,
+    ) -> _RestContext:
+        rest = _rest_mode(all_points, settings, posture, ends_deg)
         rest_kind: Kind = "high" if rest == "top" else "low"
         real_rest = [p.held_deg for p in all_points if p.kind == rest_kind and not p.edge]
         rest_level = float(np.median(real_rest)) if real_rest else (
