@@ -199,19 +199,27 @@ def test_roles(kind, role):
 
 
 def test_legs_guessed_in_a_close_up_or_a_jump_between_shots_are_no_leg_movement():
-    """An edited crunch: the person lies with the legs still, the video cuts to a close-up
-    of the torso (the model guesses the legs out of the picture, ankles scored low, 70 deg
-    from the trunk) and back to a wide shot with the legs at 5-15 deg. The trunk-leg range
-    over all frames (old code: about 70 deg) made this an exerciser; the legs are seen
-    still in every stretch they are in sight."""
-    n = 300
-    xy = person_series("resting", n)
+    """An edited crunch, as one track: a close-up of the torso (the model carries the legs
+    over the cut for 0.3 s, ankles 70 deg from the trunk scored 0.85-0.55, then guesses them,
+    scored 0.2, for 2.4 s), a wide shot with the legs still at 5-13 deg, and the person
+    sitting up at the end (trunk upright, legs 80 deg from it). Over all frames (old code)
+    the trunk-leg range is 65-75 deg: 'exercising'. The legs are seen still in every
+    stretch they are in sight lying down: the carried-over frames are their own stretch
+    (8 % of the lying frames in sight, enough to set the 95th percentile), and sitting up
+    is not lying."""
+    rng = np.random.default_rng(1)
+    carry, guessed, wide, sitting = 9, 72, 100, 60
+    n = carry + guessed + wide + sitting
+    xy = np.empty((n, N_LANDMARKS, 2))
     vis = np.ones((n, N_LANDMARKS), np.float32)
-    close_up = slice(90, 180)  # 3 s
-    xy[close_up] = figure((500, 550), 200.0, 180, 70)
-    vis[close_up, L.LEFT_ANKLE] = vis[close_up, L.RIGHT_ANKLE] = 0.2
-    vis[90:94, L.LEFT_ANKLE] = vis[90:94, L.RIGHT_ANKLE] = 0.7  # the model carries its score over the cut
-    xy[180:] = figure((500, 550), 200.0, 180, 12) + np.random.default_rng(1).normal(0, 0.5, (n - 180, N_LANDMARKS, 2))
+    xy[: carry + guessed] = figure((500, 550), 200.0, 180, 70)
+    ankles = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
+    vis[:carry, ankles] = np.linspace(0.85, 0.55, carry)[:, None]
+    vis[carry : carry + guessed, ankles] = 0.2
+    legs_deg = 9 + 4 * np.sin(np.arange(wide) / 10)
+    xy[carry + guessed : carry + guessed + wide] = [figure((500, 550), 200.0, 180, a) for a in legs_deg]
+    xy[carry + guessed + wide :] = figure((500, 550), 200.0, 90, 80)
+    xy += rng.normal(0, 0.5, xy.shape)
     track = PoseTrack.from_numpy(np.arange(n) / FPS, xy.astype(np.float32), vis, width=W, height=H)
     summary = summarize(track, 0)
     assert summary.leg_range_deg < 15

@@ -49,11 +49,11 @@ class PeopleSettings:
     ``min_posture_fraction``: share of a track's frames lying or hanging to count as doing
     a floor or bar exercise. ``min_leg_range_deg``: trunk-leg angle range (5th to 95th
     percentile, over the frames lying or hanging, in one stretch of them) that counts as
-    legs moving;
-    ``leg_min_visibility``: only ankles scored this or more (even odds of being in sight)
-    count for it (a close-up of the torso gets guessed legs, scored low). ``min_motion_ratio``: travel of the most-moving landmark
-    over the clip, as a fraction of size, under which a figure is still (a graphic or a
-    photo; a real plank hold still moves 0.008). ``small_ratio``: an exercising figure under this fraction of the largest
+    legs moving; ``leg_min_visibility``: only ankles scored this or more (even odds of
+    being in sight) count for it (a close-up of the torso gets guessed legs, scored low).
+    ``min_motion_ratio``: travel of the most-moving landmark over the clip, as a fraction
+    of size, under which a figure is still (a graphic or a photo; a real plank hold still
+    moves 0.008). ``small_ratio``: an exercising figure under this fraction of the largest
     one's size is an inset or graphic. ``same_person_corr``: trunk-leg angle series that
     correlate this well at zero lag (and differ by under ``same_person_deg`` on average)
     are two pictures of one person. ``min_overlap_s``: exercisers seen together for less
@@ -345,10 +345,11 @@ def summarize(track: PoseTrack, index: int, settings: PeopleSettings | None = No
 
 def _leg_range_deg(track: PoseTrack, seen: np.ndarray, down: np.ndarray, s: PeopleSettings) -> float:
     """How far the legs move, deg: the trunk-leg angle's range (5th to 95th percentile)
-    over the frames ``seen`` lying or hanging (``down``, one per seen frame) with an ankle in
-    sight (scored ``leg_min_visibility`` or more), in the stretch where it is largest. Stretches part where the legs go out of
-    sight for over ``max_gap_s``: the legs of a close-up after a cut, guessed, or the
-    angle's jump between two shots, are no movement seen; nor is sitting up after the set."""
+    over the frames ``seen`` lying or hanging (``down``, one per seen frame) with an ankle
+    in sight (scored ``leg_min_visibility`` or more), in the stretch where it is largest.
+    Stretches part where the legs go out of sight for over ``max_gap_s``: the legs a
+    close-up carries over a cut, or the angle's jump between two shots, are no movement
+    seen. Sitting up after the set is no leg lift either: those frames are not ``down``."""
     legs = trunk_leg_deg(track, s.leg_min_visibility)
     in_view = np.zeros(len(track), bool)
     in_view[np.flatnonzero(seen)[down]] = True
