@@ -159,10 +159,10 @@ def choose_rest(
 
 
 def _starts_and_ends_up(points: list[TurningPoint], ends_deg: tuple[float, float], tolerance_deg: float) -> bool:
-    """The clip opens and closes at the top: its first and last points are edges beside a
-    lowering, at least two lowerings with a top between them, and its first and last
-    readings (``ends_deg``) within ``tolerance_deg`` (the pose model's noise on a held
-    position) of the usual top. The readings, not the edges' extremes: a clip that ends
+    """The clip opens and closes at the top: its first and last points are high edges (it
+    opens with a lowering and closes after a return), with a top between at least two
+    lowerings, and its first and last readings (``ends_deg``) within ``tolerance_deg``
+    (the pose model's noise on a held position) of the usual top. The readings, not the edges' extremes: a clip that ends
     part way into a lowering has its last extreme at the top. Only the noise, not a share
     of the movement: a clip that opens a fifth of the way into a lowering started mid-rep."""
     if len(points) < 5 or not (points[0].edge and points[-1].edge):
