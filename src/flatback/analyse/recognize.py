@@ -358,9 +358,9 @@ def _range(x: np.ndarray) -> float:
     return _pct(x, 95) - _pct(x, 5)
 
 
-def posture_features(track: PoseTrack, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings) -> dict[str, float]:
-    """Upright, face down, bridge, arms: the body's posture over the clip."""
-    pic = picture_points(track, s.min_visibility)
+def posture_features(pic: np.ndarray, pts: np.ndarray, fr: BodyFrame) -> dict[str, float]:
+    """Upright, face down, bridge, arms: the body's posture over the clip (``pic``: the
+    landmarks in the picture, :func:`picture_points`)."""
     trunk_elev = elevation_deg(_mean_of(pic, L.LEFT_HIP, L.RIGHT_HIP), _mean_of(pic, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
     thigh_l, thigh_r = (elevation_deg(pic[:, L[f"{sd}_KNEE"]], pic[:, L[f"{sd}_HIP"]]) for sd in _SIDES)
     thigh_elev = _either(thigh_l, thigh_r, np.max)
@@ -424,10 +424,11 @@ def compute_features(track: PoseTrack, settings: RecognitionSettings | None = No
     s = settings or RecognitionSettings()
     pts, three_d = body_points(track, s.min_visibility)
     fr = body_frame(pts, three_d)
+    pic = picture_points(track, s.min_visibility)
     return Features(
         frames=int(np.isfinite(fr.torso).sum()),
-        **posture_features(track, pts, fr, s),
-        **movement_features(track.t_s, pts, fr, s, picture_points(track, s.min_visibility)),
+        **posture_features(pic, pts, fr),
+        **movement_features(track.t_s, pts, fr, s, pic),
     )
 
 

@@ -162,15 +162,17 @@ def _starts_and_ends_up(points: list[TurningPoint], ends_deg: tuple[float, float
     """The clip opens and closes at the top: its first and last points are high edges (it
     opens with a lowering and closes after a return), with a top between at least two
     lowerings, and its first and last readings (``ends_deg``) within ``tolerance_deg``
-    (the pose model's noise on a held position) of the usual top. The readings, not the edges' extremes: a clip that ends
-    part way into a lowering has its last extreme at the top. Only the noise, not a share
-    of the movement: a clip that opens a fifth of the way into a lowering started mid-rep."""
-    if len(points) < 5 or not (points[0].edge and points[-1].edge):
+    (the pose model's noise on a held position) of the usual top. The readings, not the
+    edges' extremes: a clip that ends part way into a lowering has its last extreme at the
+    top. Only the noise, not a share of the movement: a clip that opens a fifth of the way
+    into a lowering started mid-rep."""
+    if len(points) < 5:
         return False
-    if points[0].kind != "high" or points[-1].kind != "high":
+    first, last = points[0], points[-1]
+    if not (first.edge and last.edge and first.kind == last.kind == "high"):
         return False
-    top = float(np.median([p.value_deg for p in points[1:-1] if p.kind == "high" and not p.edge] or [np.nan]))
-    return bool(np.isfinite(top) and min(ends_deg) >= top - tolerance_deg)
+    tops = [p.value_deg for p in points[1:-1] if p.kind == "high" and not p.edge]
+    return bool(tops) and min(ends_deg) >= float(np.median(tops)) - tolerance_deg
 
 
 def fit_movement(t_s: np.ndarray, x: np.ndarray, a: TurningPoint, b: TurningPoint) -> tuple[float, float] | None:
@@ -509,8 +511,7 @@ class RepTracker:
         self._count = 0
         self._settled: tuple[int, int] | None = None  # (points, sample) of the extreme last checked for a dwell
         self._settled_rep = False  # that extreme ended a counted rep, reported before its confirmation
-        self._first_deg: float | None = None  # the stream's first and last readings, deg
-        self._last_deg: float | None = None
+        self._ends_deg: tuple[float, float] | None = None  # the stream's first and last readings, deg
         self._new_run()
 
     def _new_run(self) -> None:
@@ -570,9 +571,7 @@ class RepTracker:
             self._detector.hysteresis_deg = self.hysteresis_deg
         if self._run_start is None:
             self._run_start = (t_s, leg_angle_deg)
-        if self._first_deg is None:
-            self._first_deg = leg_angle_deg
-        self._last_deg = leg_angle_deg
+        self._ends_deg = (self._ends_deg[0] if self._ends_deg else leg_angle_deg, leg_angle_deg)
         self._t.append(t_s)
         self._x.append(leg_angle_deg)
         self._v.append(speed_deg_s)
@@ -613,8 +612,7 @@ class RepTracker:
         if last is not None:
             self._hold_list.append(last)
         # once the clip is over, its first and last readings tell whether it opened and closed at the top
-        ends = (self._first_deg, self._last_deg) if self._first_deg is not None and self._last_deg is not None else None
-        reps, partial, rest = self._derive(provisional=False, ends_deg=ends)
+        reps, partial, rest = self._derive(provisional=False, ends_deg=self._ends_deg)
         return Segmentation(reps, partial, list(self._hold_list), rest, self.hysteresis_deg)
 
     @property
