@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from flatback.analyse.reps import segment_reps
 from flatback.measure.signals import (
     OneEuroFilter,
     clean_causal,
+    clean_offline,
+    clean_pair_extreme,
     derivative,
     fill_gaps,
     lowpass_zero_phase,
     reject_outliers,
 )
-from flatback.settings import SignalSettings
+from flatback.settings import Settings, SignalSettings
 
 
 def test_fill_gaps_fills_short_gaps_only():
@@ -77,3 +80,43 @@ def test_one_euro_ignores_nan_and_resets():
 def test_derivative_on_uneven_time():
     t = np.array([0.0, 0.1, 0.3, 0.35, 0.5])
     np.testing.assert_allclose(derivative(t, 20 * t), 20.0)
+
+
+def _extension_with_a_swap(swap_frames: int = 3):
+    """A dead bug's extension at 30 frames/s: both legs in tabletop (50 deg), one reaching
+    down to 2 deg (1.0-1.6 s) and held while the other rises to 60, back up at 3.0-3.6 s.
+    At 2.0 s the pose model swaps the two legs' labels over ``swap_frames`` frames, the
+    readings crossing (as it did on a dim, noisy dead bug)."""
+    t = np.arange(0, 5, 1 / 30)
+    working = np.interp(t, [0, 1.0, 1.6, 3.0, 3.6, 5], [50, 50, 2, 2, 50, 50])
+    other = np.interp(t, [0, 1.0, 1.6, 3.0, 3.6, 5], [50, 50, 60, 60, 50, 50])
+    k = int(np.searchsorted(t, 2.0))
+    w = np.clip((np.arange(len(t)) - k + 1) / (swap_frames + 1), 0, 1)  # 0 before the swap, 1 after
+    return t, (1 - w) * working + w * other, (1 - w) * other + w * working
+
+
+def test_a_left_right_swap_leaves_the_lower_leg_unchanged():
+    """The lower of the two legs is taken before the low-pass: the swap exchanges the
+    readings and leaves it at the working leg's 2 deg. Low-passed leg by leg first, the
+    swap becomes two crossing ramps whose lower reads a bump of over 20 deg: an extra
+    rep in a dead bug (the minimum swing is 20)."""
+    t, left, right = _extension_with_a_swap()
+    settings = SignalSettings()
+    held = (t >= 1.8) & (t <= 2.8)
+    lower = clean_pair_extreme(t, left, right, np.fmin, settings)
+    each_first = np.fmin(clean_offline(t, left, settings), clean_offline(t, right, settings))
+    assert np.max(each_first[held]) > 20
+    assert np.max(lower[held]) < 6
+    for x, reps in ((lower, 1), (each_first, 2)):
+        seg = segment_reps(t, x, derivative(t, x), Settings().reps.model_copy(update={"rest": "top"}), "lying")
+        assert len(seg.reps) == reps
+
+
+def test_a_leg_missing_for_a_moment_is_not_replaced_by_the_other():
+    """Gaps are filled leg by leg before the pick: the working leg unread for 0.2 s while
+    held low stays low, not the other leg's 60."""
+    t, left, right = _extension_with_a_swap(swap_frames=0)
+    gap = (t >= 2.3) & (t < 2.5)
+    missing = np.where(gap, np.nan, right)  # right is the working leg after the swap
+    lower = clean_pair_extreme(t, left, missing, np.fmin, SignalSettings())
+    assert np.max(lower[(t >= 2.2) & (t <= 2.6)]) < 6

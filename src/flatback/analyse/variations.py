@@ -170,7 +170,7 @@ class OneLegVariation(Variation):
         rep_settings = settings.reps.model_copy(update={"rest": self.rest.value if self.rest else "auto"})
         t = signals.t_s
         left, right = signals.leg_angle_for(Side.LEFT), signals.leg_angle_for(Side.RIGHT)
-        x = working_leg_deg(left, right, self.rest)
+        x = signals.legs_lower_deg if self.rest is Rest.TOP else signals.legs_higher_deg  # working_leg_deg's pick
         seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
         retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
                          settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)

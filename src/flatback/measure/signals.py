@@ -8,6 +8,7 @@ beyond ``max_gap_s``: a long gap is reported, never invented.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,7 +170,9 @@ class SignalSet:
     ``leg_angle_raw_deg`` is the geometry's value before cleaning; ``leg_speed_deg_s``
     the rate of change of the cleaned leg angle (positive = legs rising); ``breaks``
     (N,) bool marks a cut between frame i-1 and i (nothing is measured across it).
-    ``leg_angle_left_deg`` / ``_right_deg``: each leg's angle, cleaned (one-leg variations).
+    ``leg_angle_left_deg`` / ``_right_deg``: each leg's angle, cleaned (one-leg variations);
+    ``legs_lower_deg`` / ``_higher_deg``: the lower (higher) of the two legs, frame by frame,
+    cleaned after it is taken (:func:`clean_pair_extreme`): a one-leg variation's working leg.
     """
 
     t_s: np.ndarray
@@ -184,6 +187,8 @@ class SignalSet:
     trunk_angle_deg: np.ndarray
     head_angle_deg: np.ndarray
     hip_height_ratio: np.ndarray
+    legs_lower_deg: np.ndarray
+    legs_higher_deg: np.ndarray
 
     def leg_angle_for(self, side: str | None) -> np.ndarray:
         """The leg angle a rep was segmented on: one leg's (``"left"``/``"right"``) or both's, deg."""
@@ -220,4 +225,28 @@ def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = No
         trunk_angle_deg=clean(geometry.trunk_angle_deg),
         head_angle_deg=clean(geometry.head_angle_deg),
         hip_height_ratio=clean(geometry.hip_height_ratio),
+        legs_lower_deg=clean_pair_extreme(t, geometry.leg_angle_left_deg, geometry.leg_angle_right_deg, np.fmin,
+                                          settings, breaks),
+        legs_higher_deg=clean_pair_extreme(t, geometry.leg_angle_left_deg, geometry.leg_angle_right_deg, np.fmax,
+                                           settings, breaks),
     )
+
+
+def clean_pair_extreme(
+    t_s: np.ndarray, a: np.ndarray, b: np.ndarray, pick: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    settings: SignalSettings, breaks: np.ndarray | None = None,
+) -> np.ndarray:
+    """``pick`` (np.fmin or np.fmax) of two legs' readings, cleaned: each leg's outliers
+    out and short gaps filled, the pick, and then the offline chain (:func:`clean_offline`)
+    on it.
+
+    The pose model's left/right swaps exchange the two readings, which leaves their
+    lower and higher unchanged but for the few frames the readings take to cross: a
+    spike the outlier filter takes out. Low-passed leg by leg first, a swap becomes two
+    crossing ramps, and their lower reads a bump halfway between the legs (a dead bug's
+    legs at 1 and 64 deg read a 22 deg bump, an extra rep). Gaps are filled leg by leg
+    before the pick, so a leg missing for a moment is not replaced by the other leg.
+    """
+    filled = [fill_gaps(t_s, reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads,
+                                             settings.outlier_min_deg), settings.max_gap_s, breaks) for x in (a, b)]
+    return clean_offline(t_s, pick(*filled), settings, breaks)

@@ -346,7 +346,8 @@ class LiveAnalyzer:
         torso = float(np.median(self._torso)) if self._torso else math.nan
         nan = np.full(len(t), np.nan)
         hip_ratio = (hip_h - np.nanpercentile(hip_h, 10)) / torso if np.isfinite(hip_h).any() else nan
-        signals = SignalSet(t, np.zeros(len(t), bool), leg, leg, speed, leg, leg, knee, nan, nan, nan, hip_ratio)
+        signals = SignalSet(t, np.zeros(len(t), bool), leg, leg, speed, leg, leg, knee, nan, nan, nan, hip_ratio,
+                            leg, leg)
         lifted = any(rep.start_s <= x <= rep.end_s for x in self._lifted_s)
         back = RepBack(BackState.LIFTED if lifted else BackState.UNKNOWN)
         report = assess_rep(event.number, rep, signals, Rest(self._reps.rest), None, self.settings.assessment, back)
@@ -394,15 +395,19 @@ class LiveAnalyzer:
 
 
 class _WorkingLeg:
-    """A one-leg variation's working leg (:func:`working_leg_deg`, as offline): each leg
-    filtered causally, the working one's angle counted by a rep tracker, and which leg it
-    was at each turn."""
+    """A one-leg variation's working leg (:func:`working_leg_deg`, as offline): each leg's
+    spikes out, the working one picked, its own spikes out and then filtered causally (as
+    offline, so that a left/right swap does not read as a bump:
+    :func:`~flatback.measure.signals.clean_pair_extreme`), counted by a rep tracker, and
+    which leg it was at each turn (each leg filtered)."""
 
     def __init__(self, settings: Settings, reps: RepSettings, rest: Rest | None):
         sg = settings.signals
         self.rest = rest
         self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
         self.filters = {side: OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta) for side in Side}
+        self.working_spikes = SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg)
+        self.working_filter = OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta)
         self.tracker = RepTracker(reps, level_tolerance_deg=reps.live_level_tolerance_deg)
         self.turns: list[tuple[float, Side | None]] = []  # (far turn s, working leg) of each rep reported
         self.seen: list[bool] = []  # whether the working leg was seen at each turn whose window has closed
@@ -414,20 +419,23 @@ class _WorkingLeg:
         self._seen_s: dict[Side, float] = {}  # when each leg last had a reading, s
 
     def update(self, i: int, t_s: float, left_deg: float, right_deg: float) -> None:
-        left, right = (self._filtered(side, t_s, x) for side, x in ((Side.LEFT, left_deg), (Side.RIGHT, right_deg)))
+        gated = {side: self.spikes[side].update(t_s, x) for side, x in ((Side.LEFT, left_deg), (Side.RIGHT, right_deg))}
+        left, right = (self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan for side, x in gated.items())
         self._t.append(t_s)
         self._left.append(left)
         self._right.append(right)
         # a leg missing for a moment (a rejected spike, a dropped frame) is a gap offline
         # fills, not the other leg taking over: wait for it rather than jump to the other
-        for side, x in ((Side.LEFT, left), (Side.RIGHT, right)):
+        for side, x in gated.items():
             if math.isfinite(x):
                 self._seen_s[side] = t_s
             elif t_s - self._seen_s.get(side, -math.inf) <= self._max_gap_s:
                 return
-        x = float(working_leg_deg(np.asarray(left), np.asarray(right), self.rest))
+        x = self.working_spikes.update(
+            t_s, float(working_leg_deg(np.asarray(gated[Side.LEFT]), np.asarray(gated[Side.RIGHT]), self.rest)))
         if not math.isfinite(x):
             return
+        x = self.working_filter.update(t_s, x)
         speed = 0.0 if self._last is None or t_s <= self._last[0] else (x - self._last[1]) / (t_s - self._last[0])
         self._last = (t_s, x)
         event = self.tracker.update(i, t_s, x, speed)
@@ -436,10 +444,6 @@ class _WorkingLeg:
 
     def side_at(self, t_s: float) -> Side | None:
         return working_side_at(np.asarray(self._t), np.asarray(self._left), np.asarray(self._right), t_s, self.rest)
-
-    def _filtered(self, side: Side, t_s: float, x: float) -> float:
-        x = self.spikes[side].update(t_s, x)
-        return self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan
 
 
 class SpikeGate:
