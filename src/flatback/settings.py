@@ -306,6 +306,14 @@ class RecognitionSettings(_Section):
         description="1 - correlation of the two legs' angles (a fraction, 0-2) below which they move together; 1 is "
         "independent, 2 opposite (above it the legs alternate).",
     )
+    turns_min_alternate: float = Field(
+        1.0,
+        description="1 - correlation of the two legs' angles (a fraction, 0-2) above which they take turns: one "
+        "leg down while the other is up reads anti-correlated, above 1 (the dead bugs and flutter kicks of the "
+        "development clips 1.1-1.9). Between together_max_alternate and this the legs are only loosely "
+        "coupled, which two legs fidgeting near still also read (a crunch's feet: 0.53); they alternate only "
+        "if one moves alone (single_other_max_range_frac).",
+    )
     alternate_min_apart_deg: float = Field(
         15.0,
         description="Alternating legs must also be apart by this much, deg (90th percentile), above the "

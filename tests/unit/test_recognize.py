@@ -17,11 +17,13 @@ import pytest
 from flatback.analyse.recognize import (
     BodyFrame,
     alternation_rate_hz,
+    compute_features,
     pelvis_above_foot_line,
     recognize,
     sagittal_angle_deg,
 )
 from flatback.settings import RecognitionSettings
+from flatback import simulate3d as sim3d
 from flatback.simulate3d import SCRIPTS, Camera, simulate
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
@@ -197,6 +199,31 @@ def test_too_few_frames_is_unknown_with_a_reason():
     track = _film("double_leg_lift", Camera()).sliced(0, 5)
     rec = recognize(track)
     assert rec.name == "unknown" and "too few" in rec.reason
+
+
+def _feet_fidgeting(t):
+    """Lying with the knees bent and the feet planted, shuffling: both legs move 10 deg, a
+    fifth of a period apart, one held 15 deg higher than the other (loosely coupled,
+    never taking turns)."""
+    legs = (45.0 + sim3d.cycle(t, 3.0, 0.0, 10.0), 60.0 + sim3d.cycle(t, 3.0, 0.0, 10.0, phase=0.2))
+    return sim3d._posture(t, legs=legs, knees=(105.0, 105.0), arms=(160.0, 160.0), elbows=(140.0, 140.0))
+
+
+@pytest.mark.parametrize("roll", [0.0, 12.0])
+def test_legs_fidgeting_loosely_coupled_do_not_take_turns(monkeypatch, roll):
+    """Two legs that barely move and are only loosely coupled (1 - correlation between
+    0.5 and 1, apart by a steady offset) do not alternate: not heel taps (a crunch's feet
+    read 0.53 with the phone rolled 12 deg). Taking turns is anti-correlated, or one leg
+    moving alone."""
+    monkeypatch.setitem(sim3d.SCRIPTS, "feet_fidgeting", (_feet_fidgeting, "not_leg_lift"))
+    track = _film("feet_fidgeting", Camera(roll_deg=roll, elevation_deg=10.0))
+    f = compute_features(track)
+    s = RecognitionSettings()
+    assert s.together_max_alternate < f.legs_alternate < s.turns_min_alternate
+    assert f.legs_apart_deg >= s.alternate_min_apart_deg
+    assert recognize(track).name == "not_leg_lift"
+    # the old rule, alternating as soon as the legs are not together, called it heel taps
+    assert recognize(track, RecognitionSettings(turns_min_alternate=s.together_max_alternate)).name == "heel_tap"
 
 
 def test_thresholds_are_settings_that_change_the_call():

@@ -503,6 +503,20 @@ def legs_lift_together(f: Features, s: RecognitionSettings) -> bool:
     return (f.other_leg_range_deg >= s.moving_min_range_deg and f.legs_alternate <= s.together_max_alternate)
 
 
+def one_leg_moves_alone(f: Features, s: RecognitionSettings) -> bool:
+    """One leg moves and the other far less (a single-leg lift with the other leg still)."""
+    return f.other_leg_range_deg < s.single_other_max_range_frac * f.leg_range_deg
+
+
+def legs_take_turns(f: Features, s: RecognitionSettings) -> bool:
+    """The legs alternate: apart, and either anti-correlated (one down while the other is
+    up) or not moving together with one leg moving alone. Loosely coupled legs that both
+    barely move are neither (a crunch's planted feet fidgeting)."""
+    if f.legs_apart_deg < s.alternate_min_apart_deg or f.legs_alternate <= s.together_max_alternate:
+        return False
+    return f.legs_alternate > s.turns_min_alternate or one_leg_moves_alone(f, s)
+
+
 def single_leg_posture(f: Features, s: RecognitionSettings) -> bool:
     """One leg straight, the other bent throughout with its foot planted (DESIGN.md: single-leg lift).
 
@@ -514,7 +528,7 @@ def single_leg_posture(f: Features, s: RecognitionSettings) -> bool:
 def nearest_leg_lift(f: Features, s: RecognitionSettings) -> str:
     """The leg-lift variation whose posture the clip is closest to (for measuring in doubt):
     one leg moving or a single-leg posture, else knees bent or straight."""
-    if single_leg_posture(f, s) or f.other_leg_range_deg < s.single_other_max_range_frac * f.leg_range_deg:
+    if single_leg_posture(f, s) or one_leg_moves_alone(f, s):
         return "single_leg_lift"
     return "bent_knee_leg_lift" if f.knee_straighter_deg >= s.bent_knee_min_deg else "double_leg_lift"
 
@@ -586,7 +600,7 @@ def classify_lying(f: Features, s: RecognitionSettings) -> Call:
                                      (f.support_knee_deg - s.planted_knee_min_deg, "deg"),
                                      (f.leg_range_deg - s.single_min_range_deg, "deg")),
                 "one leg straight and lifting, the other bent with the foot down")
-    if f.legs_alternate > s.together_max_alternate and f.legs_apart_deg >= s.alternate_min_apart_deg:
+    if legs_take_turns(f, s):
         return classify_alternating(f, s)
     if (f.still_fraction >= s.hollow_min_still_fraction and f.leg_high_deg < s.hollow_max_leg_deg
             and f.knee_straighter_deg <= s.straight_knee_max_deg):
