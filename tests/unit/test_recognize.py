@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pytest
 
+from flatback import simulate3d as sim3d
 from flatback.analyse.recognize import (
     BodyFrame,
     alternation_rate_hz,
@@ -23,7 +24,6 @@ from flatback.analyse.recognize import (
     sagittal_angle_deg,
 )
 from flatback.settings import RecognitionSettings
-from flatback import simulate3d as sim3d
 from flatback.simulate3d import SCRIPTS, Camera, simulate
 from flatback.types import Landmark as L
 from flatback.types import PoseTrack
