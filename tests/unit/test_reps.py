@@ -201,6 +201,19 @@ def test_streaming_detector_finds_the_same_turning_points_as_offline(clean_clip)
     assert [(p.i, p.kind) for p in live] == [(p.i, p.kind) for p in offline]
 
 
+def test_the_first_movement_is_measured_from_the_lowest_reading_before_it():
+    """A leg that settles 1.5 deg lower on the floor and then lifts 20.7 deg (a single-leg
+    lift foreshortened by a camera above it) has moved more than the 20 deg hysteresis,
+    though its top is only 19.2 above the first reading: one rep, held and lowered."""
+    t = np.arange(0, 12, 1 / 30)
+    x = np.interp(t, [0, 1.5, 3.0, 4.0, 9.0, 10.0, 12.0], [0.0, -1.5, -1.5, 19.2, 19.2, -1.5, -1.5])
+    points = turning_points(0, t, x, hysteresis_deg=20.0)
+    assert [p.kind for p in points] == ["low", "high", "low"]
+    assert points[1].value_deg == pytest.approx(19.2)
+    seg = segment_reps(t, x, derivative(t, x), RepSettings(rest="floor"), "lying")
+    assert len(seg.reps) == 1
+
+
 def test_rest_can_be_forced():
     clip = simulate([RepSpec(bottom_deg=40, descent_s=3, ascent_s=2) for _ in range(3)], rest="top", seed=1)
     auto = analyse(clip)

@@ -63,22 +63,25 @@ class TurningPointDetector:
     def reset(self) -> None:
         self._direction: Kind | None = None  # the kind of extreme being tracked
         self._best: tuple[int, float, float] | None = None
-        self._first: tuple[int, float, float] | None = None
+        self._span: tuple[float, float] | None = None  # (lowest, highest) before the first move, deg
 
     def update(self, i: int, t_s: float, x: float) -> TurningPoint | None:
         if not np.isfinite(x):
             return None
         if self._best is None:
-            self._best = self._first = (i, t_s, x)
+            self._best, self._span = (i, t_s, x), (x, x)
             return None
         bi, bt, bx = self._best
         h = self.hysteresis_deg
-        if self._direction is None:  # wait for the first clear move either way
-            assert self._first is not None
-            _, _, fx = self._first
-            if x >= fx + h:
+        if self._direction is None:
+            # wait for the first clear move either way, from the extreme so far, not from the
+            # first reading: a leg that settles 1 deg lower before a 21 deg lift still lifts 21
+            assert self._span is not None
+            lo, hi = min(self._span[0], x), max(self._span[1], x)
+            self._span = (lo, hi)
+            if x >= lo + h:
                 self._direction, self._best = "high", (i, t_s, x)
-            elif x <= fx - h:
+            elif x <= hi - h:
                 self._direction, self._best = "low", (i, t_s, x)
             return None
         if self._direction == "high":
