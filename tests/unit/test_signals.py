@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flatback.analyse.reps import segment_reps
+from flatback.analyse.results import Rest
 from flatback.measure.signals import (
     OneEuroFilter,
     clean_causal,
@@ -16,6 +17,7 @@ from flatback.measure.signals import (
     lowpass_zero_phase,
     reject_outliers,
 )
+from flatback.pipeline.live import _WorkingLeg
 from flatback.settings import Settings, SignalSettings
 
 
@@ -120,3 +122,19 @@ def test_a_leg_missing_for_a_moment_is_not_replaced_by_the_other():
     missing = np.where(gap, np.nan, right)  # right is the working leg after the swap
     lower = clean_pair_extreme(t, left, missing, np.fmin, SignalSettings())
     assert np.max(lower[(t >= 2.2) & (t <= 2.6)]) < 6
+
+
+def test_live_keeps_the_lower_leg_through_a_swap_as_offline_does():
+    """Live mode's working leg (each leg's spikes out, the pick, then the causal filter)
+    stays at the working leg's 2 deg through the swap; filtered leg by leg first it read
+    6.8."""
+    t, left, right = _extension_with_a_swap()
+    settings = Settings()
+    working = _WorkingLeg(settings, settings.reps.model_copy(update={"rest": "top"}), Rest.TOP)
+    readings = []
+    for i, (t_s, a, b) in enumerate(zip(t, left, right)):
+        working.update(i, float(t_s), float(a), float(b))
+        readings.append(working._last[1] if working._last else np.nan)
+    held = (t >= 1.8) & (t <= 2.8)
+    assert np.nanmax(np.array(readings)[held]) < 4
+    assert len(working.tracker.finish().reps) == 1
