@@ -304,7 +304,7 @@ class RecognitionSettings(_Section):
     together_max_alternate: float = Field(
         0.5,
         description="1 - correlation of the two legs' angles (a fraction, 0-2) below which they move together; 1 is "
-        "independent, 2 opposite (above it the legs alternate).",
+        "independent, 2 opposite (above it they may take turns: turns_min_alternate).",
     )
     turns_min_alternate: float = Field(
         1.0,

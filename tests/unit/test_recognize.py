@@ -226,6 +226,24 @@ def test_legs_fidgeting_loosely_coupled_do_not_take_turns(monkeypatch, roll):
     assert recognize(track, RecognitionSettings(turns_min_alternate=s.together_max_alternate)).name == "heel_tap"
 
 
+def _feet_shuffling_in_turn(t):
+    """Knees bent, feet planted, shuffling in turn: one leg 8 deg, the other 2, a third of
+    a period apart (anti-correlated, but too small a movement to be any exercise's)."""
+    legs = (45.0 + sim3d.cycle(t, 3.0, 0.0, 8.0), 60.0 + sim3d.cycle(t, 3.0, 0.0, 2.0, phase=0.3))
+    return sim3d._posture(t, legs=legs, knees=(105.0, 105.0), arms=(160.0, 160.0), elbows=(140.0, 140.0))
+
+
+def test_feet_shuffling_in_turn_are_no_heel_taps(monkeypatch):
+    """Taking turns needs a leg moving at least a single-leg lift's smallest range
+    (recognition.single_min_range_deg, 10 deg)."""
+    monkeypatch.setitem(sim3d.SCRIPTS, "feet_shuffling", (_feet_shuffling_in_turn, "not_leg_lift"))
+    track = _film("feet_shuffling", Camera(elevation_deg=10.0))
+    f = compute_features(track)
+    assert f.legs_alternate > RecognitionSettings().turns_min_alternate and f.leg_range_deg < 10.0
+    assert recognize(track).name == "not_leg_lift"
+    assert recognize(track, RecognitionSettings(single_min_range_deg=5.0)).name == "heel_tap"
+
+
 def test_thresholds_are_settings_that_change_the_call():
     track = _film("heel_tap", Camera())
     assert recognize(track).name == "heel_tap"

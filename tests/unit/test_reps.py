@@ -214,6 +214,18 @@ def test_the_first_movement_is_measured_from_the_lowest_reading_before_it():
     assert len(seg.reps) == 1
 
 
+def test_a_first_reading_the_legs_barely_left_is_no_half_rep():
+    """The first movement counts from the extreme before it: a leg rising 19.5 deg from
+    the first reading (under the 20 deg hysteresis), dropping to -1 and then lifting to 40
+    moved first from 19.5 down. That first reading, 0, is no half rep "started before the
+    clip" (the legs barely left it): one rep, no partial."""
+    t = np.arange(0, 10, 1 / 30)
+    x = np.interp(t, [0, 1.5, 3.0, 5.0, 7.0, 10.0], [0.0, 19.5, -1.0, 40.0, 0.0, 0.0])
+    seg = segment_reps(t, x, derivative(t, x), RepSettings(rest="floor"), "lying")
+    assert len(seg.reps) == 1
+    assert seg.partial == []
+
+
 def test_rest_can_be_forced():
     clip = simulate([RepSpec(bottom_deg=40, descent_s=3, ascent_s=2) for _ in range(3)], rest="top", seed=1)
     auto = analyse(clip)

@@ -508,11 +508,21 @@ def one_leg_moves_alone(f: Features, s: RecognitionSettings) -> bool:
     return f.other_leg_range_deg < s.single_other_max_range_frac * f.leg_range_deg
 
 
+def _turns_margin(f: Features, s: RecognitionSettings) -> tuple[float, str]:
+    """How far the legs clear the rule that makes them take turns (:func:`legs_take_turns`):
+    anti-correlation above ``turns_min_alternate``, else one leg moving alone."""
+    if f.legs_alternate > s.turns_min_alternate:
+        return f.legs_alternate - s.turns_min_alternate, "ratio"
+    return s.single_other_max_range_frac * f.leg_range_deg - f.other_leg_range_deg, "deg"
+
+
 def legs_take_turns(f: Features, s: RecognitionSettings) -> bool:
-    """The legs alternate: apart, and either anti-correlated (one down while the other is
-    up) or not moving together with one leg moving alone. Loosely coupled legs that both
-    barely move are neither (a crunch's planted feet fidgeting)."""
-    if f.legs_apart_deg < s.alternate_min_apart_deg or f.legs_alternate <= s.together_max_alternate:
+    """The legs alternate: apart, a leg moving at least a single-leg lift's smallest range
+    (``single_min_range_deg``: less is no movement to name), and either anti-correlated (one
+    down while the other is up) or not moving together with one leg moving alone. Loosely
+    coupled legs are neither (a crunch's feet read 1 - correlation 0.53)."""
+    if (f.legs_apart_deg < s.alternate_min_apart_deg or f.legs_alternate <= s.together_max_alternate
+            or f.leg_range_deg < s.single_min_range_deg):
         return False
     return f.legs_alternate > s.turns_min_alternate or one_leg_moves_alone(f, s)
 
@@ -567,7 +577,7 @@ def classify_posture(f: Features, s: RecognitionSettings) -> Call | None:
 def classify_alternating(f: Features, s: RecognitionSettings) -> Call:
     """Legs that take turns: flutter kicks or scissors, dead bug, heel taps, single-leg lifts."""
     m = _Margins(s)
-    alternating = (f.legs_alternate - s.together_max_alternate, "ratio"), (f.legs_apart_deg - s.alternate_min_apart_deg, "deg")
+    alternating = _turns_margin(f, s), (f.legs_apart_deg - s.alternate_min_apart_deg, "deg")
     if f.knee_bent_deg <= s.straight_knee_max_deg and f.kick_rate_hz >= s.flutter_min_rate_hz:
         return ("not_leg_lift", m(*alternating, (s.straight_knee_max_deg - f.knee_bent_deg, "deg"),
                                   (f.kick_rate_hz - s.flutter_min_rate_hz, "hz")),

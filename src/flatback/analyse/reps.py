@@ -847,8 +847,10 @@ def _derive_reps(
             else:
                 where = "start" if not at_rest(a, b) else "end"
                 partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
-        # half reps: the clip starts or ends away from the rest position
-        if len(pts) >= 2 and pts[0].kind != rest_kind:
+        # half reps: the clip starts or ends away from the rest position, a movement away
+        # (the first movement is measured from the extreme before it, which the first
+        # reading need not be: a first reading the legs barely left is no half rep)
+        if len(pts) >= 2 and pts[0].kind != rest_kind and abs(pts[1].value_deg - pts[0].value_deg) >= hysteresis:
             partial.append(_partial_from(run, 0, 1, "started before the clip (or a gap)"))
         if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
             partial.append(_partial_from(run, len(pts) - 2, len(pts) - 1, "not finished when the clip (or a gap) ends"))

@@ -170,7 +170,7 @@ class OneLegVariation(Variation):
         rep_settings = settings.reps.model_copy(update={"rest": self.rest.value if self.rest else "auto"})
         t = signals.t_s
         left, right = signals.leg_angle_for(Side.LEFT), signals.leg_angle_for(Side.RIGHT)
-        x = signals.legs_lower_deg if self.rest is Rest.TOP else signals.legs_higher_deg  # working_leg_deg's pick
+        x = signals.legs_lower_deg if working_leg_is_lower(self.rest) else signals.legs_higher_deg
         seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
         retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
                          settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
@@ -209,17 +209,25 @@ class OneLegVariation(Variation):
         return replace(result, extras=extras)
 
 
+def working_leg_is_lower(rest: Rest | None) -> bool:
+    """A one-leg variation's working leg is the lower of the two where the legs rest up (a
+    dead bug's or heel tap's leg reaching down from the tabletop), the higher where they
+    rest on the floor (a single-leg lift)."""
+    return rest is Rest.TOP
+
+
 def working_leg_deg(left_deg: np.ndarray, right_deg: np.ndarray, rest: Rest | None) -> np.ndarray:
-    """The working leg's angle in a one-leg variation, deg: the lower leg where the legs
-    rest up (a dead bug's or heel tap's leg reaching down from the tabletop), the higher
-    where they rest on the floor (a single-leg lift); the one seen where the other is not.
+    """The working leg's angle in a one-leg variation, deg (:func:`working_leg_is_lower`);
+    the one seen where the other is not. Live mode picks it from each leg's readings;
+    offline takes the signals' ``legs_lower_deg`` / ``legs_higher_deg``, picked the same way
+    before the low-pass.
 
     Segmenting this rather than each leg on its own makes the count blind to the pose
     model confusing near and far leg mid-set (a small, far-off or mirrored picture): a
     swap exchanges the two readings, and their lower (or higher) one stays the same; a
     resting far leg read onto the working near one reads where the working leg is.
     """
-    pick = np.fmin if rest is Rest.TOP else np.fmax
+    pick = np.fmin if working_leg_is_lower(rest) else np.fmax
     return pick(left_deg, right_deg)
 
 

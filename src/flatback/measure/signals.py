@@ -244,8 +244,9 @@ def clean_pair_extreme(
     lower and higher unchanged but for the few frames the readings take to cross: a
     spike the outlier filter takes out. Low-passed leg by leg first, a swap becomes two
     crossing ramps, and their lower reads a bump halfway between the legs (a dead bug's
-    legs at 1 and 64 deg read a 22 deg bump, an extra rep). Gaps are filled leg by leg
-    before the pick, so a leg missing for a moment is not replaced by the other leg.
+    legs at 1 and 64 deg read a 22 deg bump, an extra rep). Each leg's outliers go and its
+    gaps are filled before the pick, as live mode's spike gate and wait do: a leg missing
+    for a moment (or spiking) is its own neighbours' reading, not replaced by the other leg.
     """
     filled = [fill_gaps(t_s, reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads,
                                              settings.outlier_min_deg), settings.max_gap_s, breaks) for x in (a, b)]

@@ -346,8 +346,12 @@ class LiveAnalyzer:
         torso = float(np.median(self._torso)) if self._torso else math.nan
         nan = np.full(len(t), np.nan)
         hip_ratio = (hip_h - np.nanpercentile(hip_h, 10)) / torso if np.isfinite(hip_h).any() else nan
-        signals = SignalSet(t, np.zeros(len(t), bool), leg, leg, speed, leg, leg, knee, nan, nan, nan, hip_ratio,
-                            leg, leg)
+        signals = SignalSet(
+            t_s=t, breaks=np.zeros(len(t), bool), leg_angle_raw_deg=leg, leg_angle_deg=leg, leg_speed_deg_s=speed,
+            leg_angle_left_deg=leg, leg_angle_right_deg=leg, knee_flexion_deg=knee, hip_flexion_deg=nan,
+            trunk_angle_deg=nan, head_angle_deg=nan, hip_height_ratio=hip_ratio, legs_lower_deg=leg,
+            legs_higher_deg=leg,
+        )
         lifted = any(rep.start_s <= x <= rep.end_s for x in self._lifted_s)
         back = RepBack(BackState.LIFTED if lifted else BackState.UNKNOWN)
         report = assess_rep(event.number, rep, signals, Rest(self._reps.rest), None, self.settings.assessment, back)
