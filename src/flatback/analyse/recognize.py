@@ -307,8 +307,8 @@ class LegSignals:
 
 
 def leg_signals(
-    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float, picture: np.ndarray | None = None,
-    straight_knee_max_deg: float = 35.0, straightens_max_deg: float = 70.0,
+    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, cutoff_hz: float, picture: np.ndarray,
+    straight_knee_max_deg: float, straightens_max_deg: float,
 ) -> LegSignals:
     """Leg, thigh and knee angles of both legs and the pelvis lift, per frame.
 
@@ -331,12 +331,10 @@ def leg_signals(
 
     leg = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "ANKLE") - joint(sd, "HIP"), fr)))
     thigh = per_side(lambda sd: smooth(sagittal_angle_deg(joint(sd, "KNEE") - joint(sd, "HIP"), fr)))
-    picture_xyz = None if picture is None else np.concatenate([picture, np.zeros_like(picture[..., :1])], axis=-1)
+    picture_xyz = np.concatenate([picture, np.zeros_like(picture[..., :1])], axis=-1)
 
     def knee_deg(side: str) -> np.ndarray:
         skeleton = knee_flexion_deg(pts, side)
-        if picture_xyz is None:
-            return skeleton
         shown = knee_flexion_deg(picture_xyz, side)
         with np.errstate(invalid="ignore"):
             straightened = (shown <= straight_knee_max_deg) & (skeleton < straightens_max_deg)
@@ -378,7 +376,7 @@ def posture_features(pic: np.ndarray, pts: np.ndarray, fr: BodyFrame) -> dict[st
 
 
 def movement_features(
-    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings, picture: np.ndarray | None = None
+    t_s: np.ndarray, pts: np.ndarray, fr: BodyFrame, s: RecognitionSettings, picture: np.ndarray
 ) -> dict[str, float]:
     """Knees, legs, trunk and arms: how the body moves over the clip (``picture``: see
     :func:`leg_signals`)."""
