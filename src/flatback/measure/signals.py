@@ -49,29 +49,57 @@ def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float, breaks: np.ndarr
 
 
 def reject_outliers(
-    t_s: np.ndarray, x: np.ndarray, window_s: float, n_mads: float, min_dev: float
+    t_s: np.ndarray, x: np.ndarray, window_s: float, n_mads: float, min_dev: float,
+    breaks: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Hampel-style filter: samples far from their local median become NaN.
+    """Hampel-style filter: samples far from their local level become NaN.
 
-    The local median (over ``window_s``) follows the movement; the noise scale is the
-    clip's median absolute residual, so a fast movement does not hide a spike.
+    The local level is the median over ``window_s`` centred on the sample, which follows
+    the movement; the noise scale is the clip's median absolute residual, so a fast
+    movement does not hide a spike. The window never reaches across a cut (``breaks``).
+    Within half a window of either end of a stretch, a centred window does not fit: there
+    the window lies inside the stretch and the local level is its robust line (Theil-Sen)
+    at the sample's time. A median of a window cut off on one side lags a moving sample by
+    a quarter of the window, so a fast movement into a clip's last frames (a clip trimmed
+    mid-rep, a sped-up edit) would read as a spike and be lost.
     """
     out = x.astype(float).copy()
+    n = len(x)
+    seg = np.cumsum(breaks) if breaks is not None else np.zeros(n, int)
+    first = np.searchsorted(seg, seg, side="left")  # each sample's stretch between cuts
+    last = np.searchsorted(seg, seg, side="right") - 1
     half = window_s / 2
-    lo = np.searchsorted(t_s, t_s - half)
-    hi = np.searchsorted(t_s, t_s + half, side="right")
-    local = np.full(len(x), np.nan)
+    lo = np.maximum(np.searchsorted(t_s, t_s - half), first)
+    hi = np.minimum(np.searchsorted(t_s, t_s + half, side="right"), last + 1)
+    local = np.full(n, np.nan)
     for i in np.flatnonzero(np.isfinite(x)):
-        win = x[lo[i] : hi[i]]
-        win = win[np.isfinite(win)]
-        if len(win) >= 3:
-            local[i] = np.median(win)
+        a, b = int(lo[i]), int(hi[i])
+        at_end = t_s[i] - t_s[first[i]] < half or t_s[last[i]] - t_s[i] < half
+        if at_end:  # the whole window inside the stretch, against its line
+            if t_s[i] - t_s[first[i]] < half:
+                b = int(min(np.searchsorted(t_s, t_s[first[i]] + window_s, side="right"), last[i] + 1))
+            else:
+                a = int(max(np.searchsorted(t_s, t_s[last[i]] - window_s), first[i]))
+        ok = np.isfinite(x[a:b])
+        tw, xw = t_s[a:b][ok], x[a:b][ok]
+        if len(xw) < 3:
+            continue
+        local[i] = _theil_sen_at(tw, xw, t_s[i]) if at_end else np.median(xw)
     residual = np.abs(x - local)
     if not np.isfinite(residual).any():
         return out
     scale = 1.4826 * np.nanmedian(residual)
     out[residual > max(n_mads * scale, min_dev)] = np.nan
     return out
+
+
+def _theil_sen_at(t_s: np.ndarray, x: np.ndarray, at_s: float) -> float:
+    """The Theil-Sen line through (t_s, x) (median of pairwise slopes, median intercept)
+    at time ``at_s``: robust to a spike in up to about a third of the samples."""
+    i, j = np.triu_indices(len(t_s), k=1)
+    dt = t_s[j] - t_s[i]
+    slope = float(np.median((x[j] - x[i])[dt > 0] / dt[dt > 0]))
+    return float(np.median(x - slope * t_s) + slope * at_s)
 
 
 def lowpass_zero_phase(t_s: np.ndarray, x: np.ndarray, cutoff_hz: float, breaks: np.ndarray | None = None) -> np.ndarray:
@@ -113,7 +141,7 @@ def clean_offline(
 ) -> np.ndarray:
     """Outliers out, short gaps filled, zero-phase low-pass: the offline chain, never
     smoothing or filling across a cut (``breaks``)."""
-    x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg)
+    x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg, breaks)
     x = fill_gaps(t_s, x, settings.max_gap_s, breaks)
     return lowpass_zero_phase(t_s, x, settings.lowpass_hz, breaks)
 
@@ -249,5 +277,6 @@ def clean_pair_extreme(
     for a moment (or spiking) is its own neighbours' reading, not replaced by the other leg.
     """
     filled = [fill_gaps(t_s, reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads,
-                                             settings.outlier_min_deg), settings.max_gap_s, breaks) for x in (a, b)]
+                                             settings.outlier_min_deg, breaks), settings.max_gap_s, breaks)
+              for x in (a, b)]
     return clean_offline(t_s, pick(*filled), settings, breaks)
