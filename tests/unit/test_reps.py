@@ -226,6 +226,18 @@ def test_a_first_reading_the_legs_barely_left_is_no_half_rep():
     assert seg.partial == []
 
 
+def test_a_clip_opening_at_the_end_of_a_lowering_counts_the_rep_after_the_rest():
+    """An edit trimmed into the last 15 deg of a lowering (under the hysteresis): the legs
+    reach the floor, rest 2 s, and do a whole rep. That rep starts at the rest the legs
+    reach, not at the first reading part way down, so it counts (it was a partial rep "cut
+    off by the start", 15 deg above the floor; the physio clip trimmed there lost its rep)."""
+    t = np.arange(0, 12, 1 / 30)
+    x = np.interp(t, [0, 1.0, 3.0, 5.0, 8.0, 12.0], [12.0, -3.0, -3.0, 27.0, -2.5, -2.5])
+    seg = segment_reps(t, x, derivative(t, x), RepSettings(), "lying")
+    assert len(seg.reps) == 1 and seg.partial == []
+    assert seg.reps[0].start_s >= 1.0  # from the rest, not from the clip's first frame
+
+
 def test_rest_can_be_forced():
     clip = simulate([RepSpec(bottom_deg=40, descent_s=3, ascent_s=2) for _ in range(3)], rest="top", seed=1)
     auto = analyse(clip)

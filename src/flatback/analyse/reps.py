@@ -63,26 +63,33 @@ class TurningPointDetector:
     def reset(self) -> None:
         self._direction: Kind | None = None  # the kind of extreme being tracked
         self._best: tuple[int, float, float] | None = None
-        self._span: tuple[float, float] | None = None  # (lowest, highest) before the first move, deg
+        # (i, t_s, deg) of the lowest and highest readings before the first move
+        self._span: tuple[tuple[int, float, float], tuple[int, float, float]] | None = None
+        self.origin: TurningPoint | None = None  # the extreme the first move left from (an edge)
 
     def update(self, i: int, t_s: float, x: float) -> TurningPoint | None:
         if not np.isfinite(x):
             return None
         if self._best is None:
-            self._best, self._span = (i, t_s, x), (x, x)
+            self._best, self._span = (i, t_s, x), ((i, t_s, x), (i, t_s, x))
             return None
         bi, bt, bx = self._best
         h = self.hysteresis_deg
         if self._direction is None:
             # wait for the first clear move either way, from the extreme so far, not from the
-            # first reading: a leg that settles 1 deg lower before a 21 deg lift still lifts 21
+            # first reading: a leg that settles 1 deg lower before a 21 deg lift still lifts 21,
+            # and a clip that opens at the end of a lowering starts its first rep at the rest
+            # the legs reach, not at the first reading, part way down
             assert self._span is not None
-            lo, hi = min(self._span[0], x), max(self._span[1], x)
+            lo, hi = self._span
+            lo, hi = (i, t_s, x) if x < lo[2] else lo, (i, t_s, x) if x > hi[2] else hi
             self._span = (lo, hi)
-            if x >= lo + h:
+            if x >= lo[2] + h:
                 self._direction, self._best = "high", (i, t_s, x)
-            elif x <= hi - h:
+                self.origin = TurningPoint(*lo, "low", edge=True)
+            elif x <= hi[2] - h:
                 self._direction, self._best = "low", (i, t_s, x)
+                self.origin = TurningPoint(*hi, "high", edge=True)
             return None
         if self._direction == "high":
             if x >= bx:
@@ -135,7 +142,9 @@ def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: floa
     first = points[0]
     if first.i > i0 or not first.edge:
         start_kind: Kind = "low" if first.kind == "high" else "high"
-        points.insert(0, TurningPoint(i0, float(t_s[0]), float(x[0]), start_kind, edge=True))
+        origin = det.origin
+        points.insert(0, origin if origin is not None and origin.kind == start_kind
+                      else TurningPoint(i0, float(t_s[0]), float(x[0]), start_kind, edge=True))
     return points
 
 
@@ -460,6 +469,7 @@ class _Run:
     candidates: dict[int, RepPhases]
     provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
     end_s: float = 0.0
+    start_deg: float | None = None  # its first reading
 
 
 def _range_percentiles(counts: np.ndarray, lo_deg: float, bin_deg: float) -> float:
@@ -574,6 +584,7 @@ class RepTracker:
             self._detector.hysteresis_deg = self.hysteresis_deg
         if self._run_start is None:
             self._run_start = (t_s, leg_angle_deg)
+            self._run.start_deg = leg_angle_deg
         self._ends_deg = (self._ends_deg[0] if self._ends_deg else leg_angle_deg, leg_angle_deg)
         self._t.append(t_s)
         self._x.append(leg_angle_deg)
@@ -643,9 +654,15 @@ class RepTracker:
     # --- internals ---
 
     def _start_edge(self, first_kind: Kind) -> TurningPoint:
-        """The run's first sample as a turning point of the other kind (it may have gone
-        further before the run began)."""
+        """The run's start as a turning point of the other kind, an edge (the legs may have
+        gone further before the run began): the extreme its first movement left from, which
+        is the first sample unless the legs first moved less than the hysteresis the other
+        way (a clip opening at the end of a lowering: its first rep starts at the rest the
+        legs reach)."""
         kind: Kind = "low" if first_kind == "high" else "high"
+        origin = self._detector.origin
+        if origin is not None and origin.kind == kind:
+            return origin
         assert self._run_start is not None
         t0, x0 = self._run_start
         return TurningPoint(0, t0, x0, kind, edge=True)
@@ -847,10 +864,13 @@ def _derive_reps(
             else:
                 where = "start" if not at_rest(a, b) else "end"
                 partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
-        # half reps: the clip starts or ends away from the rest position, a movement away
-        # (the first movement is measured from the extreme before it, which the first
-        # reading need not be: a first reading the legs barely left is no half rep)
-        if len(pts) >= 2 and pts[0].kind != rest_kind and abs(pts[1].value_deg - pts[0].value_deg) >= hysteresis:
+        # half reps: the clip starts or ends away from the rest position, a movement away.
+        # The run's start edge is the extreme its first movement left from; a half rep is
+        # also that far from the first reading: legs seen rising 19.5 deg from the floor
+        # and lowering 20.5 from there did not start the movement before the clip
+        start_deg = pts[0].value_deg if run.start_deg is None else run.start_deg
+        if (len(pts) >= 2 and pts[0].kind != rest_kind and abs(pts[1].value_deg - pts[0].value_deg) >= hysteresis
+                and abs(pts[1].value_deg - start_deg) >= hysteresis):
             partial.append(_partial_from(run, 0, 1, "started before the clip (or a gap)"))
         if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
             partial.append(_partial_from(run, len(pts) - 2, len(pts) - 1, "not finished when the clip (or a gap) ends"))
