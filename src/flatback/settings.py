@@ -334,8 +334,9 @@ class RecognitionSettings(_Section):
     )
     bent_knee_min_deg: float = Field(
         45.0,
-        description="Median knee flexion of the straighter leg, deg, from which legs moving together are a "
-        "bent-knee leg lift: halfway between a straight leg with a slight bend and tabletop's 90.",
+        description="Median knee flexion of the straighter leg while the legs are lifted (the upper half of "
+        "their range), deg, from which legs moving together are a bent-knee leg lift: halfway between a "
+        "straight leg with a slight bend and tabletop's 90.",
     )
     tucked_knee_min_deg: float = Field(
         120.0,

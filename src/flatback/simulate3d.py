@@ -201,6 +201,15 @@ def bent_knee_leg_lift(t):
     return _posture(t, legs=(legs, legs), knees=(80.0, 80.0), arms=(160.0, 160.0), elbows=(140.0, 140.0))
 
 
+def bent_knee_leg_lift_straight_rests(t):
+    """Long rests lying flat with straight legs (60 % of the time), the knees bending to 85
+    deg as the thighs rise from 5 deg to vertical and straightening as they come down."""
+    lift = cycle(t, 8.0, 0.0, 1.0, hold_frac=0.3)
+    knees = 5.0 + 80.0 * np.clip(3.0 * lift, 0.0, 1.0)
+    legs = 5.0 + 85.0 * lift
+    return _posture(t, legs=(legs, legs), knees=(knees, knees))
+
+
 def single_leg_lift(t):
     """Left leg straight, floor to 60 deg; right knee bent 100 deg, foot planted."""
     lift = cycle(t, 5.0, 2.0, 60.0)
@@ -336,6 +345,7 @@ SCRIPTS: dict[str, tuple[Callable[[np.ndarray], Posture], str]] = {
     "double_leg_lift_bench": (double_leg_lift_bench, "double_leg_lift"),
     "double_leg_lift_arms_overhead": (double_leg_lift_arms_overhead, "double_leg_lift"),
     "bent_knee_leg_lift": (bent_knee_leg_lift, "bent_knee_leg_lift"),
+    "bent_knee_leg_lift_straight_rests": (bent_knee_leg_lift_straight_rests, "bent_knee_leg_lift"),
     "single_leg_lift": (single_leg_lift, "single_leg_lift"),
     "single_leg_lift_other_straight": (single_leg_lift_other_straight, "single_leg_lift"),
     "alternating_single_leg_lift": (alternating_single_leg_lift, "single_leg_lift"),

@@ -55,7 +55,7 @@ class Features:
     arms_raise_deg: float  # median angle of the upper arms from the trunk line toward the feet: 0 at the sides, 180 overhead
     wrists_forward_torso: float  # median reach of the wrists in front of the shoulders (anterior), torso lengths
     pelvis_lift_torso: float  # median height of the hips above the shoulder-to-lower-foot line, torso lengths
-    knee_straighter_deg: float  # median knee flexion of the straighter leg (0 = straight)
+    knee_straighter_deg: float  # median knee flexion of the straighter leg (0 = straight), legs up (see lifted_frames)
     knee_bent_deg: float  # median knee flexion of the more bent leg
     knee_min_bend_deg: float  # 10th percentile of the straighter knee's flexion: both bent throughout if large
     support_knee_deg: float  # the larger of the two legs' 10th percentiles of knee flexion: one leg bent throughout
@@ -393,7 +393,7 @@ def movement_features(
     seen = np.isfinite(fr.torso)
     return {
         "pelvis_lift_torso": _median(sig.pelvis_lift),
-        "knee_straighter_deg": _median(straighter),
+        "knee_straighter_deg": _median(_where_seen(straighter, lifted_frames(legs))),
         "knee_bent_deg": _median(_either(kl, kr, np.max)),
         "knee_min_bend_deg": _pct(straighter, 10),
         "support_knee_deg": float(np.nanmax([_pct(kl, 10), _pct(kr, 10), -np.inf])),
@@ -415,6 +415,26 @@ def movement_features(
         "arms_legs_coupling": np.nan_to_num(_corr(_rate(t_s, arms), _rate(t_s, legs)), nan=0.0),
         "still_fraction": float(held[seen].mean()) if seen.any() else 0.0,
     }
+
+
+def lifted_frames(legs_deg: np.ndarray) -> np.ndarray:
+    """Frames (bool) with the legs in the upper half of their range (5th to 95th
+    percentile), or every frame if the legs were never seen.
+
+    How the knees are held while lifting tells a bent-knee lift from a straight-leg one;
+    at rest on the floor they are what they are. Over the whole clip a set trimmed to a
+    straight-legged first raise, the set-up lying flat and two bent-knee reps read 35 deg
+    (straight) where its lifts read 59."""
+    if not np.isfinite(legs_deg).any():
+        return np.ones(len(legs_deg), bool)
+    lo, hi = np.nanpercentile(legs_deg, [5, 95])
+    with np.errstate(invalid="ignore"):
+        return legs_deg >= lo + 0.5 * (hi - lo)
+
+
+def _where_seen(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``x`` in ``frames``, or all of ``x`` where it was never seen in them."""
+    return x[frames] if np.isfinite(x[frames]).any() else x
 
 
 def compute_features(track: PoseTrack, settings: RecognitionSettings | None = None) -> Features:
