@@ -45,34 +45,50 @@ def test_a_fast_movement_into_the_clip_s_end_is_kept_and_a_spike_there_is_not():
     """A clip trimmed (or sped up) mid-movement ends with the legs moving fast. A median
     over a window cut off by the end lags them by a quarter of the window: at 300 deg/s
     and 0.3 s, 22 degrees, and the last frames were lost as spikes (a hanging raise sped
-    up 1.5x lost the end of its only rep). The ends are judged against the window's line."""
+    up 1.5x lost the end of its only rep). The ends are judged against the window's line,
+    so a spike there still goes."""
     rng = np.random.default_rng(3)
     t = np.arange(0, 2, 1 / 30)
     x = np.where(t < 1.5, 10.0, 10.0 + 300.0 * (t - 1.5)) + rng.normal(0, 0.5, len(t))
     out = reject_outliers(t, x, window_s=0.3, n_mads=4, min_dev=8)
     assert np.isfinite(out[t >= 1.5]).all()
-    opening = x.copy()
-    opening[2:4] += 30  # the pose model's first frames off while it finds the person
-    out = reject_outliers(t, opening, window_s=0.3, n_mads=4, min_dev=8)
-    assert np.isnan(out[2:4]).all() and np.isfinite(out[4:]).all()
+    spiked = x.copy()
+    spiked[2:4] += 30  # the pose model's first frames off while it finds the person
+    spiked[-2] += 30  # and one frame of the fast ending
+    out = reject_outliers(t, spiked, window_s=0.3, n_mads=4, min_dev=8)
+    assert np.isnan(out[[2, 3, len(t) - 2]]).all()
+    assert np.isfinite(np.delete(out, [2, 3, len(t) - 2])).all()
     # the end of a backwards-cut clip the same: read from the other end
     out = reject_outliers(t, x[::-1].copy(), window_s=0.3, n_mads=4, min_dev=8)
     assert np.isfinite(out[t[::-1] >= 1.5]).all()
 
 
+def test_a_fast_movement_next_to_frames_the_pose_model_missed_is_kept():
+    """The person found 0.5 s late while the legs rise at 150 deg/s, and lost for 0.4 s
+    mid-movement (someone walking past): the readings either side of the missing frames
+    are the ends of their stretch, judged against its line. Against a median cut off by
+    the gap, frames each side went, and the 0.4 s gap grew past what is filled."""
+    t = np.arange(0, 2.5, 1 / 30)
+    x = np.clip(150.0 * (t - 0.5), None, 180.0) + 0.3 * np.sin(11 * t)  # rising from 0.5 s to 1.7 s
+    x[t < 0.5] = np.nan
+    x[(t >= 1.0) & (t < 1.4)] = np.nan
+    out = reject_outliers(t, x, window_s=0.3, n_mads=4, min_dev=8)
+    assert np.isfinite(out[np.isfinite(x)]).all()
+
+
 def test_each_shot_s_opening_frames_are_judged_within_the_shot():
-    """An edit cuts from legs still at 10 degrees to another shot whose legs are moving up
-    from 60: that shot's opening frames are judged by the line of its own first 0.3 s,
-    so its movement is kept and the pose model's misreading of two frames there is not."""
+    """An edit cuts from legs still at 40 degrees to another shot whose legs are moving up
+    from 10, and the pose model holds the old reading for that shot's first two frames:
+    judged within the shot they are spikes and go, and its movement stays. A window
+    reaching back across the cut takes them for the level and loses a real frame."""
     t = np.arange(0, 2, 1 / 30)
-    x = np.where(t < 1.0, 10.0, 60.0 + 100.0 * (t - 1.0)) + 0.3 * np.sin(7 * t)
     cut = int(np.argmax(t >= 1.0))
+    x = np.where(t < 1.0, 40.0, 10.0 + 100.0 * (t - 1.0)) + 0.3 * np.sin(7 * t)
+    x[cut + 1 : cut + 3] = 40.0
     breaks = np.arange(len(t)) == cut
-    assert np.isfinite(reject_outliers(t, x, 0.3, 4, 8, breaks)).all()
-    x[cut + 1 : cut + 3] += 30
     out = reject_outliers(t, x, 0.3, 4, 8, breaks)
-    assert np.isnan(out[cut + 1 : cut + 3]).all()
-    assert np.isfinite(np.delete(out, [cut + 1, cut + 2])).all()
+    assert np.flatnonzero(np.isnan(out)).tolist() == [cut + 1, cut + 2]
+    assert np.flatnonzero(np.isnan(reject_outliers(t, x, 0.3, 4, 8))).tolist() != [cut + 1, cut + 2]
 
 
 def test_zero_phase_lowpass_has_no_lag_and_removes_jitter():
