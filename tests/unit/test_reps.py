@@ -235,7 +235,18 @@ def test_a_clip_opening_at_the_end_of_a_lowering_counts_the_rep_after_the_rest()
     x = np.interp(t, [0, 1.0, 3.0, 5.0, 8.0, 12.0], [12.0, -3.0, -3.0, 27.0, -2.5, -2.5])
     seg = segment_reps(t, x, derivative(t, x), RepSettings(), "lying")
     assert len(seg.reps) == 1 and seg.partial == []
-    assert seg.reps[0].start_s >= 1.0  # from the rest, not from the clip's first frame
+    assert seg.reps[0].start_s == pytest.approx(3.0, abs=0.3)  # leaving the rest, not the clip's first frame
+
+
+def test_legs_back_near_the_last_reading_at_the_clip_s_end_leave_no_half_rep():
+    """The mirror of the test above: after a rep, the legs rise 20.5 deg (past the 20 deg
+    hysteresis) and are back within a degree of the floor when the clip ends. Nothing was
+    left unfinished: one rep, no partial."""
+    t = np.arange(0, 10, 1 / 30)
+    x = np.interp(t, [0, 3.0, 5.0, 7.0, 8.5, 10.0], [0.0, 40.0, 0.0, -1.0, 19.5, 0.0])
+    seg = segment_reps(t, x, derivative(t, x), RepSettings(rest="floor"), "lying")
+    assert len(seg.reps) == 1
+    assert seg.partial == []
 
 
 def test_rest_can_be_forced():

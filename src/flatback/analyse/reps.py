@@ -131,7 +131,9 @@ class Segmentation:
 
 
 def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: float) -> list[TurningPoint]:
-    """Alternating turning points of one continuous run, with its two ends as edges."""
+    """Alternating turning points of one continuous run, with its two ends as edges: the
+    extreme its first movement left from (:attr:`TurningPointDetector.origin`) and the
+    one being tracked when it ends."""
     det = TurningPointDetector(hysteresis_deg)
     points = [tp for k in range(len(x)) if (tp := det.update(i0 + k, float(t_s[k]), float(x[k])))]
     pending = det.pending
@@ -139,13 +141,8 @@ def turning_points(i0: int, t_s: np.ndarray, x: np.ndarray, hysteresis_deg: floa
         points.append(pending)
     if not points:
         return []
-    first = points[0]
-    if first.i > i0 or not first.edge:
-        start_kind: Kind = "low" if first.kind == "high" else "high"
-        origin = det.origin
-        points.insert(0, origin if origin is not None and origin.kind == start_kind
-                      else TurningPoint(i0, float(t_s[0]), float(x[0]), start_kind, edge=True))
-    return points
+    assert det.origin is not None and det.origin.kind != points[0].kind  # the first movement was seen
+    return [det.origin, *points]
 
 
 def choose_rest(
@@ -278,11 +275,13 @@ def turn_timings(
 def _rep_from_points(
     t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
     times: tuple[tuple[float, float], ...], rest: str, run_end_s: float, has_next: bool,
-    bottom_window_s: float = 1.0, bottom_level_deg: float = 2.0,
+    bottom_window_s: float, bottom_level_deg: float,
 ) -> RepPhases:
     """A complete rep a -> b -> c (rest, far turn, rest). ``times`` holds the (arrive,
     leave) of a, b and c; without a next movement the pause at c lasts until
-    ``run_end_s``, the end of the clip (or of the continuous stretch)."""
+    ``run_end_s``, the end of the clip (or of the continuous stretch). Resting on the
+    floor, the bottom is looked for up to ``bottom_window_s`` (s) after the arrival and is
+    the first reading within ``bottom_level_deg`` (deg) of the lowest there."""
     (_, out_start), (out_end, back_start), (back_end, next_start) = times
     if not has_next:
         next_start = max(run_end_s, back_end)
@@ -476,7 +475,8 @@ class _Run:
     candidates: dict[int, RepPhases]
     provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
     end_s: float = 0.0
-    start_deg: float | None = None  # its first reading
+    start_deg: float | None = None  # its first reading, deg
+    end_deg: float | None = None  # its latest reading, deg
 
 
 def _range_percentiles(counts: np.ndarray, lo_deg: float, bin_deg: float) -> float:
@@ -536,7 +536,6 @@ class RepTracker:
 
     def _new_run(self) -> None:
         self._run = _Run([], [], [], {})
-        self._run_start: tuple[float, float] | None = None  # (t_s, deg) of the run's first sample
         self._settled = None
         self._near: tuple[float, float] | None = None  # (since s, deg): the legs near the tracked extreme
         self._detector.reset()
@@ -589,9 +588,9 @@ class RepTracker:
             b = int((leg_angle_deg - self._HIST_LO_DEG) / self._HIST_BIN_DEG)
             self._hist[min(max(b, 0), self._HIST_BINS - 1)] += 1
             self._detector.hysteresis_deg = self.hysteresis_deg
-        if self._run_start is None:
-            self._run_start = (t_s, leg_angle_deg)
+        if self._run.start_deg is None:
             self._run.start_deg = leg_angle_deg
+        self._run.end_deg = leg_angle_deg
         self._ends_deg = (self._ends_deg[0] if self._ends_deg else leg_angle_deg, leg_angle_deg)
         self._t.append(t_s)
         self._x.append(leg_angle_deg)
@@ -665,14 +664,10 @@ class RepTracker:
         gone further before the run began): the extreme its first movement left from, which
         is the first sample unless the legs first moved less than the hysteresis the other
         way (a clip opening at the end of a lowering: its first rep starts at the rest the
-        legs reach)."""
-        kind: Kind = "low" if first_kind == "high" else "high"
+        legs reach). Called once the first movement is seen, so the detector has it."""
         origin = self._detector.origin
-        if origin is not None and origin.kind == kind:
-            return origin
-        assert self._run_start is not None
-        t0, x0 = self._run_start
-        return TurningPoint(0, t0, x0, kind, edge=True)
+        assert origin is not None and origin.kind != first_kind
+        return origin
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.asarray(self._t), np.asarray(self._x), np.asarray(self._v)
@@ -872,14 +867,17 @@ def _derive_reps(
                 where = "start" if not at_rest(a, b) else "end"
                 partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
         # half reps: the clip starts or ends away from the rest position, a movement away.
-        # The run's start edge is the extreme its first movement left from; a half rep is
-        # also that far from the first reading: legs seen rising 19.5 deg from the floor
-        # and lowering 20.5 from there did not start the movement before the clip
+        # The run's edges are the extremes its first and last movements reach; a half rep
+        # is also that far from the first (last) reading: legs seen rising 19.5 deg from
+        # the floor and lowering 20.5 from there did not start before the clip, nor did
+        # legs rising 20.5 and back down 19.5 by its end leave a movement unfinished
         start_deg = pts[0].value_deg if run.start_deg is None else run.start_deg
+        end_deg = pts[-1].value_deg if run.end_deg is None else run.end_deg
         if (len(pts) >= 2 and pts[0].kind != rest_kind and abs(pts[1].value_deg - pts[0].value_deg) >= hysteresis
                 and abs(pts[1].value_deg - start_deg) >= hysteresis):
             partial.append(_partial_from(run, 0, 1, "started before the clip (or a gap)"))
-        if len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis:
+        if (len(pts) >= 2 and pts[-1].kind != rest_kind and abs(pts[-1].value_deg - pts[-2].value_deg) >= hysteresis
+                and abs(pts[-2].value_deg - end_deg) >= hysteresis):
             partial.append(_partial_from(run, len(pts) - 2, len(pts) - 1, "not finished when the clip (or a gap) ends"))
     partial.sort(key=lambda p: p.start_s)
     return reps, partial, context.rest
