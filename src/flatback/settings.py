@@ -287,6 +287,13 @@ class RecognitionSettings(_Section):
         description="Leg speed, deg/s, below which the legs are held still (a controlled lowering moves about "
         "20 deg/s: 80 deg over a count of four).",
     )
+    still_window_s: float = Field(
+        0.3, gt=0,
+        description="The legs' speed for still_max_speed_deg_s is their change across this window, s: "
+        "frame to frame, the pose model's jitter (a degree or two a frame) reads as 10-30 deg/s on a held "
+        "position. Longer windows steady it more but blur a hold's ends into the movements around it: a "
+        "hollow hold's 1.5 s (a 3 s hold in a video sped up twice) loses a third of itself at 0.5 s.",
+    )
     hold_min_leg_deg: float = Field(
         12.0,
         description="Legs this far from the trunk line, deg, are held off the floor rather than resting on it.",

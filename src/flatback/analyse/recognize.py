@@ -388,7 +388,7 @@ def movement_features(
     rise = _smooth(t_s, trunk_rise_deg(fr, legs, s.rest_quantile_pct), s.smooth_hz)
     arm_l, arm_r = (sagittal_angle_deg(pts[:, L[f"{sd}_WRIST"]] - pts[:, L[f"{sd}_SHOULDER"]], fr) for sd in _SIDES)
     arms = _smooth(t_s, _either(arm_l, arm_r, np.mean), s.smooth_hz)
-    speed = np.abs(np.gradient(legs, t_s)) if len(t_s) > 2 else np.full(len(t_s), np.nan)
+    speed = windowed_speed(t_s, legs, s.still_window_s)
     held = np.isfinite(legs) & (speed < s.still_max_speed_deg_s) & (legs > s.hold_min_leg_deg)
     seen = np.isfinite(fr.torso)
     return {
@@ -415,6 +415,22 @@ def movement_features(
         "arms_legs_coupling": np.nan_to_num(_corr(_rate(t_s, arms), _rate(t_s, legs)), nan=0.0),
         "still_fraction": float(held[seen].mean()) if seen.any() else 0.0,
     }
+
+
+def windowed_speed(t_s: np.ndarray, x: np.ndarray, window_s: float) -> np.ndarray:
+    """|change of ``x`` across ``window_s`` centred on each sample| / ``window_s``, per s
+    (NaN where ``x`` is). Over a window, not frame to frame: the pose model's jitter
+    differentiated frame to frame reads as speed, and a held position would look moving."""
+    out = np.full(len(x), np.nan)
+    ok = np.isfinite(x)
+    if ok.sum() < 2:
+        return out
+    tt, xx = t_s[ok], x[ok]
+    half = 0.5 * window_s
+    a, b = np.clip(tt - half, tt[0], tt[-1]), np.clip(tt + half, tt[0], tt[-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[ok] = np.abs(np.interp(b, tt, xx) - np.interp(a, tt, xx)) / (b - a)
+    return out
 
 
 def lifted_frames(legs_deg: np.ndarray) -> np.ndarray:
