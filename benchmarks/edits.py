@@ -16,7 +16,7 @@ on them:
   kept part found again (bottom within 0.4 s), and at most one more (the rep the cut
   splits may still show whole in the kept part);
 - ``drop30`` (30 % of frames dropped at random: a phone that cannot keep up), ``jitter``
-  (landmarks shaken by 2 % of the torso length), ``freeze`` (the middle frame held for 1 s,
+  (picture and 3-D landmarks shaken by 2 % of the torso length), ``freeze`` (the middle frame held for 1 s,
   later frames shifted), ``occlude`` (0.4 s lost every 3 s from 1.5 s on, the last second
   kept: someone walking past): scored against the labels as the speeds are (after a
   freeze, the labels' times a second later, and the lowering the freeze may fall in not
@@ -72,48 +72,54 @@ def drop30(track: PoseTrack) -> PoseTrack:
     return frames(track, keep)
 
 
+def torso_length(points: np.ndarray) -> float:
+    """Median shoulder-to-hip distance over frames and sides, in the points' unit."""
+    sides = [np.linalg.norm(points[:, s] - points[:, h], axis=-1)
+             for s, h in ((Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP), (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP))]
+    return float(np.nanmedian(np.concatenate(sides)))
+
+
 def jitter(track: PoseTrack) -> PoseTrack:
+    """Picture and 3-D landmarks shaken by 2 % of the torso length (recognition reads the 3-D ones)."""
     rng = np.random.default_rng(0)
-    torso_px = np.nanmedian(np.linalg.norm(track.xy_px[:, Landmark.LEFT_SHOULDER] - track.xy_px[:, Landmark.LEFT_HIP],
-                                           axis=1))
-    return replace(track, xy_px=track.xy_px + rng.normal(0, 0.02 * torso_px, track.xy_px.shape).astype(track.xy_px.dtype))
+    xy, world = track.xy_px, track.world_xyz_m
+    return replace(track, xy_px=xy + rng.normal(0, 0.02 * torso_length(xy), xy.shape).astype(xy.dtype),
+                   world_xyz_m=world + rng.normal(0, 0.02 * torso_length(world), world.shape).astype(world.dtype))
 
 
 FREEZE_S = 1.0
 
 
-def freeze_at_s(track: PoseTrack) -> float:
-    return float(track.t_s[len(track.t_s) // 2])
-
-
-def freeze(track: PoseTrack) -> PoseTrack:
+def freeze(track: PoseTrack) -> tuple[PoseTrack, float, float]:
+    """The middle frame held for about ``FREEZE_S``: (edited track, when, s, and for how
+    long, s: whole frame intervals)."""
     n, m = len(track.t_s), len(track.t_s) // 2
     dt = float(np.median(np.diff(track.t_s)))
     k = int(round(FREEZE_S / dt))
     keep = np.concatenate([np.arange(m), np.full(k, m), np.arange(m, n)])
     t = np.concatenate([track.t_s[:m], track.t_s[m] + dt * np.arange(k), track.t_s[m:] + k * dt])
-    return frames(track, keep, t)
+    return frames(track, keep, t), float(track.t_s[m]), k * dt
 
 
-def frozen_label(label: ClipLabel, at_s: float) -> ClipLabel:
-    """The labels of the clip frozen at ``at_s``: later times a second on; the lowering of
-    the first rep after the freeze, which the freeze may fall in, not scored."""
+def frozen_label(label: ClipLabel, at_s: float, for_s: float) -> ClipLabel:
+    """The labels of the clip frozen at ``at_s`` for ``for_s``: later times that much on;
+    the lowering of the first rep after the freeze, which the freeze may fall in, not scored."""
     first_after = min((r.bottom_s for r in label.reps if r.bottom_s > at_s), default=None)
     return replace(label, reps=tuple(
-        r if r.bottom_s <= at_s else replace(r, bottom_s=r.bottom_s + FREEZE_S,
+        r if r.bottom_s <= at_s else replace(r, bottom_s=r.bottom_s + for_s,
                                                descent_s=None if r.bottom_s == first_after else r.descent_s)
         for r in label.reps))
 
 
 def occlude(track: PoseTrack) -> PoseTrack:
-    lost = ((track.t_s - 1.5) % 3.0 < 0.4) & (track.t_s > 1.0) & (track.t_s < track.t_s[-1] - 1.0)
-    xy, vis = track.xy_px.copy(), track.visibility.copy()
-    xy[lost], vis[lost] = np.nan, 0.0
-    return replace(track, xy_px=xy, visibility=vis)
+    """0.4 s of every 3 s from 1.5 s on (the last second kept) with no person found."""
+    lost = ((track.t_s - 1.5) % 3.0 < 0.4) & (track.t_s < track.t_s[-1] - 1.0)
+    xy, z, vis, world = track.xy_px.copy(), track.z.copy(), track.visibility.copy(), track.world_xyz_m.copy()
+    xy[lost], z[lost], vis[lost], world[lost] = np.nan, np.nan, 0.0, np.nan
+    return replace(track, xy_px=xy, z=z, visibility=vis, world_xyz_m=world)
 
 
-LABELLED_EDITS: dict[str, Callable[[PoseTrack], PoseTrack]] = {
-    "drop30": drop30, "jitter": jitter, "freeze": freeze, "occlude": occlude}
+LABELLED_EDITS: dict[str, Callable[[PoseTrack], PoseTrack]] = {"drop30": drop30, "jitter": jitter, "occlude": occlude}
 
 
 def analyse(track: PoseTrack, settings: Settings, clip: str) -> tuple[Outcome, list[tuple[float, float, float]]]:
@@ -183,19 +189,23 @@ def main() -> None:
     for name, edit in LABELLED_EDITS.items():
         tally = Tally(name)
         for lab in labels:
-            track = tracks[lab.clip]
-            edited_label = frozen_label(lab, freeze_at_s(track)) if edit is freeze else lab
-            score(name, edited_label, analyse(edit(track), settings, lab.clip)[0], tally)
+            score(name, lab, analyse(edit(tracks[lab.clip]), settings, lab.clip)[0], tally)
         print(tally.line(), flush=True)
+
+    tally = Tally("freeze")
+    for lab in labels:
+        frozen, at_s, for_s = freeze(tracks[lab.clip])
+        score(tally.name, frozen_label(lab, at_s, for_s), analyse(frozen, settings, lab.clip)[0], tally)
+    print(tally.line(), flush=True)
 
     consistent = total = 0
     for lab in labels:
         track = tracks[lab.clip]
         whole, reps = analyse(track, settings, lab.clip)
-        end_s = float(track.t_s[-1])
+        t0, t1 = float(track.t_s[0]), float(track.t_s[-1])
         for frac in TRIM_FRACTIONS:
             for side in ("start", "end"):
-                cut_s = frac * end_s if side == "start" else (1 - frac) * end_s
+                cut_s = t0 + (frac if side == "start" else 1 - frac) * (t1 - t0)
                 keep = np.flatnonzero(track.t_s >= cut_s if side == "start" else track.t_s <= cut_s)
                 offset = float(track.t_s[keep[0]])
                 trimmed, got = analyse(frames(track, keep, track.t_s[keep] - offset), settings, lab.clip)
