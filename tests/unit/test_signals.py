@@ -76,6 +76,19 @@ def test_a_fast_movement_next_to_frames_the_pose_model_missed_is_kept():
     assert np.isfinite(out[np.isfinite(x)]).all()
 
 
+def test_readings_on_every_other_frame_are_still_tested_for_spikes():
+    """A leg the pose model sees on every other frame only (visibility flickering about its
+    threshold): single missed frames do not end a stretch, so each reading is still judged
+    against the median around it and a spike among them goes."""
+    t = np.arange(0, 3, 1 / 30)
+    x = 100 * np.sin(t) + 0.3 * np.sin(13 * t)
+    x[::2] = np.nan
+    x[41] += 30
+    out = reject_outliers(t, x, window_s=0.3, n_mads=4, min_dev=8)
+    assert np.isnan(out[41])
+    assert np.isfinite(np.delete(out[1::2], 20)).all()
+
+
 def test_each_shot_s_opening_frames_are_judged_within_the_shot():
     """An edit cuts from legs still at 40 degrees to another shot whose legs are moving up
     from 10, and the pose model holds the old reading for that shot's first two frames:

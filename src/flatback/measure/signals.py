@@ -57,7 +57,8 @@ def reject_outliers(
     The local level is the median over ``window_s`` centred on the sample, which follows
     the movement; the noise scale is the clip's median absolute residual, so a fast
     movement does not hide a spike. The window stays inside the sample's stretch of
-    readings, which a cut (``breaks``) or missing frames end. Within half a window of
+    readings, which a cut (``breaks``) or missing frames end (more than a quarter window of
+    them: a frame or two missed leave the window nearly whole). Within half a window of
     either end of a stretch a centred window does not fit: there the window lies inside
     the stretch and the local level is its robust line (Theil-Sen) at the sample's time.
     A median of a window cut off on one side lags a moving sample by a quarter of the
@@ -66,11 +67,11 @@ def reject_outliers(
     lost.
     """
     out = x.astype(float).copy()
+    half = window_s / 2
     first = np.zeros(len(x), int)  # each sample's stretch: [first, last] indices
     last = np.full(len(x), -1)
-    for start, stop in finite_runs(x, breaks):
+    for start, stop in _stretches(t_s, x, breaks, max_gap_s=window_s / 4):
         first[start:stop], last[start:stop] = start, stop - 1
-    half = window_s / 2
     local = np.full(len(x), np.nan)
     for i in np.flatnonzero(np.isfinite(x)):
         a = max(int(np.searchsorted(t_s, t_s[i] - half)), first[i])
@@ -81,14 +82,31 @@ def reject_outliers(
                 b = min(int(np.searchsorted(t_s, t_s[first[i]] + window_s, side="right")), last[i] + 1)
             else:
                 a = max(int(np.searchsorted(t_s, t_s[last[i]] - window_s)), first[i])
-        if b - a < 3:
+        seen = np.isfinite(x[a:b])
+        if seen.sum() < 3:
             continue
-        local[i] = _theil_sen_at(t_s[a:b], x[a:b], t_s[i]) if at_end else np.median(x[a:b])
+        tw, xw = t_s[a:b][seen], x[a:b][seen]
+        local[i] = _theil_sen_at(tw, xw, t_s[i]) if at_end else np.median(xw)
     residual = np.abs(x - local)
     if not np.isfinite(residual).any():
         return out
     scale = 1.4826 * np.nanmedian(residual)
     out[residual > max(n_mads * scale, min_dev)] = np.nan
+    return out
+
+
+def _stretches(t_s: np.ndarray, x: np.ndarray, breaks: np.ndarray | None, max_gap_s: float) -> list[tuple[int, int]]:
+    """Index ranges [start, stop) of readings taken together: the finite runs, split at
+    cuts, joined across gaps of at most ``max_gap_s`` (a frame or two the pose model
+    missed, which leave a window nearly whole)."""
+    out: list[tuple[int, int]] = []
+    for start, stop in finite_runs(x, breaks):
+        prev = out[-1] if out else None
+        if (prev is not None and t_s[start] - t_s[prev[1] - 1] <= max_gap_s
+                and (breaks is None or not breaks[prev[1] : start + 1].any())):
+            out[-1] = (prev[0], stop)
+        else:
+            out.append((start, stop))
     return out
 
 
