@@ -762,8 +762,7 @@ class RepSettings(_Section):
     )
     pause_level_deg: float = Field(
         2.0,
-        description="Samples within this many degrees of a turning point belong to its pause; resting on "
-        "the floor, a rep's bottom is its first reading this close to the lowest (see bottom_window_s).",
+        description="Samples within this many degrees of a turning point belong to its pause.",
     )
     pause_speed_frac: float = Field(
         0.2,
@@ -807,10 +806,10 @@ class RepSettings(_Section):
     )
     bottom_window_s: float = Field(
         1.0, gt=0,
-        description="Resting on the floor, a rep's bottom (the end of the lowering) is where the legs first "
-        "come within pause_level_deg of their lowest reading up to this long after the lowering's arrival, s: "
-        "the slow finish of a smooth lowering (about a quarter of a 4 s one); later the legs lie on the floor "
-        "and noise alone picks the lowest reading.",
+        description="Resting on the floor, a rep's bottom (its lowest leg angle, the end of the lowering) is "
+        "looked for up to this long after the lowering's arrival, s: the slow finish of a smooth lowering "
+        "(about a quarter of a 4 s one); later the legs lie on the floor and noise alone picks the lowest "
+        "reading.",
     )
     rest_tolerance_deg: float = Field(
         10.0,

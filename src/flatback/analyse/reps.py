@@ -275,13 +275,12 @@ def turn_timings(
 def _rep_from_points(
     t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
     times: tuple[tuple[float, float], ...], rest: str, run_end_s: float, has_next: bool,
-    bottom_window_s: float, bottom_level_deg: float,
+    bottom_window_s: float,
 ) -> RepPhases:
     """A complete rep a -> b -> c (rest, far turn, rest). ``times`` holds the (arrive,
     leave) of a, b and c; without a next movement the pause at c lasts until
     ``run_end_s``, the end of the clip (or of the continuous stretch). Resting on the
-    floor, the bottom is looked for up to ``bottom_window_s`` (s) after the arrival and is
-    the first reading within ``bottom_level_deg`` (deg) of the lowest there."""
+    floor, the bottom is the lowest reading up to ``bottom_window_s`` (s) after the arrival."""
     (_, out_start), (out_end, back_start), (back_end, next_start) = times
     if not has_next:
         next_start = max(run_end_s, back_end)
@@ -300,21 +299,14 @@ def _rep_from_points(
         pause_top, pause_bottom = pause_far, pause_rest
         up, down = out_speed, back_speed
         turn_window = (out_start, back_end) if rest == "hang" else (back_start, next_start)
-    # bottom_s: the lowest leg angle (highest when hanging) inside its window. Resting on
-    # the floor it is the end of the lowering (DESIGN.md): the lowest reading up to a short
-    # while after the arrival (later, in a long rest, noise alone picks it), and then the
-    # first reading from the arrival on within ``bottom_level_deg`` of it: legs that reach
-    # the floor and settle 2 deg over the next second (the heel sinking into the mat, the
-    # pose model's reading drifting) ended the lowering when they arrived, not a second later
+    # bottom_s: the lowest leg angle (highest when hanging) inside its window; resting on
+    # the floor, the end of the lowering (DESIGN.md): up to a short while after the arrival,
+    # as later in a long rest noise alone picks the lowest reading
     if rest == "floor":
         turn_window = (back_start, min(next_start, back_end + bottom_window_s))
     w = (t_s >= turn_window[0]) & (t_s <= turn_window[1]) & np.isfinite(x)
     if w.any():
-        idx = np.flatnonzero(w)
-        k = idx[np.argmax(x[w]) if rest == "hang" else np.argmin(x[w])]
-        if rest == "floor":  # not before the arrival the movement's line gives
-            near = (x[idx] <= x[k] + bottom_level_deg) & (t_s[idx] >= back_end)
-            k = idx[np.argmax(near)] if near.any() else k
+        k = np.flatnonzero(w)[np.argmax(x[w]) if rest == "hang" else np.argmin(x[w])]
         bottom_s = float(t_s[k])
     else:
         bottom_s = b.t_s
@@ -702,7 +694,7 @@ class RepTracker:
         t, x, v = self._arrays()
         tt = tuple((times if times is not None else run.times)[k : k + 3])
         return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next,
-                                self.settings.bottom_window_s, self.settings.pause_level_deg)
+                                self.settings.bottom_window_s)
 
     def _rest_of(self, kind: Kind) -> str:
         if kind == "high":
