@@ -204,7 +204,7 @@ def bent_knee_leg_lift(t):
 def bent_knee_leg_lift_straight_rests(t):
     """5 s lying flat with straight legs, then a 3 s bent-knee lift and lowering (thighs 5
     deg to vertical, the knees bending to 85 deg on the way up and straightening on the
-    way down), again every 8 s: the legs lie straight for more than 60 % of any clip."""
+    way down), again every 8 s: the legs lie straight 5 s of every 8 s."""
     phase = np.mod(t, 8.0) - 5.0
     lift = np.where(phase > 0.0, 0.5 * (1 - np.cos(2 * np.pi * np.clip(phase, 0.0, 3.0) / 3.0)), 0.0)
     knees = 5.0 + 80.0 * np.clip(3.0 * lift, 0.0, 1.0)
