@@ -206,9 +206,10 @@ def main() -> None:
         for frac in TRIM_FRACTIONS:
             for side in ("start", "end"):
                 cut_s = t0 + (frac if side == "start" else 1 - frac) * (t1 - t0)
-                keep = np.flatnonzero(track.t_s >= cut_s if side == "start" else track.t_s <= cut_s)
-                offset = float(track.t_s[keep[0]])
-                trimmed, got = analyse(frames(track, keep, track.t_s[keep] - offset), settings, lab.clip)
+                start, stop = ((int(np.searchsorted(track.t_s, cut_s)), len(track.t_s)) if side == "start"
+                               else (0, int(np.searchsorted(track.t_s, cut_s, side="right"))))
+                offset = float(track.t_s[start])
+                trimmed, got = analyse(track.sliced(start, stop), settings, lab.clip)
                 got_bottoms = [b + offset for _, b, _ in got]
                 inside = [b for a, b, e in reps if (a >= cut_s if side == "start" else e <= cut_s)]
                 found = sum(any(abs(g - b) < SAME_BOTTOM_S for g in got_bottoms) for b in inside)

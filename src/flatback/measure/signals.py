@@ -153,14 +153,18 @@ def derivative(t_s: np.ndarray, x: np.ndarray, breaks: np.ndarray | None = None)
     return out
 
 
+def despike(t_s: np.ndarray, x: np.ndarray, settings: SignalSettings, breaks: np.ndarray | None = None) -> np.ndarray:
+    """Outliers out and short gaps filled: the offline chain before its low-pass."""
+    x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg, breaks)
+    return fill_gaps(t_s, x, settings.max_gap_s, breaks)
+
+
 def clean_offline(
     t_s: np.ndarray, x: np.ndarray, settings: SignalSettings, breaks: np.ndarray | None = None
 ) -> np.ndarray:
     """Outliers out, short gaps filled, zero-phase low-pass: the offline chain, never
     smoothing or filling across a cut (``breaks``)."""
-    x = reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads, settings.outlier_min_deg, breaks)
-    x = fill_gaps(t_s, x, settings.max_gap_s, breaks)
-    return lowpass_zero_phase(t_s, x, settings.lowpass_hz, breaks)
+    return lowpass_zero_phase(t_s, despike(t_s, x, settings, breaks), settings.lowpass_hz, breaks)
 
 
 class OneEuroFilter:
@@ -257,23 +261,23 @@ def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = No
         return clean_offline(t, x, settings, breaks)
 
     leg = clean(geometry.leg_angle_deg)
+    # each leg despiked once: its own cleaned angle and the pair's lower and higher
+    left, right = (despike(t, x, settings, breaks) for x in (geometry.leg_angle_left_deg, geometry.leg_angle_right_deg))
     return SignalSet(
         t_s=t,
         breaks=breaks,
         leg_angle_raw_deg=geometry.leg_angle_deg,
         leg_angle_deg=leg,
         leg_speed_deg_s=derivative(t, leg, breaks),
-        leg_angle_left_deg=clean(geometry.leg_angle_left_deg),
-        leg_angle_right_deg=clean(geometry.leg_angle_right_deg),
+        leg_angle_left_deg=lowpass_zero_phase(t, left, settings.lowpass_hz, breaks),
+        leg_angle_right_deg=lowpass_zero_phase(t, right, settings.lowpass_hz, breaks),
         knee_flexion_deg=clean(geometry.knee_flexion_deg),
         hip_flexion_deg=clean(geometry.hip_flexion_deg),
         trunk_angle_deg=clean(geometry.trunk_angle_deg),
         head_angle_deg=clean(geometry.head_angle_deg),
         hip_height_ratio=clean(geometry.hip_height_ratio),
-        legs_lower_deg=clean_pair_extreme(t, geometry.leg_angle_left_deg, geometry.leg_angle_right_deg, np.fmin,
-                                          settings, breaks),
-        legs_higher_deg=clean_pair_extreme(t, geometry.leg_angle_left_deg, geometry.leg_angle_right_deg, np.fmax,
-                                           settings, breaks),
+        legs_lower_deg=clean_pair_extreme(t, left, right, np.fmin, settings, breaks),
+        legs_higher_deg=clean_pair_extreme(t, left, right, np.fmax, settings, breaks),
     )
 
 
@@ -281,9 +285,9 @@ def clean_pair_extreme(
     t_s: np.ndarray, a: np.ndarray, b: np.ndarray, pick: Callable[[np.ndarray, np.ndarray], np.ndarray],
     settings: SignalSettings, breaks: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``pick`` (np.fmin or np.fmax) of two legs' readings, cleaned: each leg's outliers
-    out and short gaps filled, the pick, and then the offline chain (:func:`clean_offline`)
-    on it.
+    """``pick`` (np.fmin or np.fmax) of two legs' readings, each already despiked
+    (:func:`despike`: outliers out, short gaps filled), and then the offline chain
+    (:func:`clean_offline`) on the pick.
 
     The pose model's left/right swaps exchange the two readings, which leaves their
     lower and higher unchanged but for the few frames the readings take to cross: a
@@ -293,7 +297,4 @@ def clean_pair_extreme(
     gaps are filled before the pick, as live mode's spike gate and wait do: a leg missing
     for a moment (or spiking) is its own neighbours' reading, not replaced by the other leg.
     """
-    filled = [fill_gaps(t_s, reject_outliers(t_s, x, settings.outlier_window_s, settings.outlier_mads,
-                                             settings.outlier_min_deg, breaks), settings.max_gap_s, breaks)
-              for x in (a, b)]
-    return clean_offline(t_s, pick(*filled), settings, breaks)
+    return clean_offline(t_s, pick(a, b), settings, breaks)
