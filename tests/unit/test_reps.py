@@ -368,3 +368,42 @@ def test_a_lowering_that_leaves_quickly_and_settles_slowly_starts_when_the_legs_
         # its last third covers a tenth of the range, its last tenth 1 %: where it ends is a
         # matter of noise, but not before the legs have come 90 % of the way down (2.05 s)
         assert leaves_s + 2.05 <= end_s <= leaves_s + 3.3
+
+
+def _ankles_pulled_up(clip, start_s: float, end_s: float, share: float):
+    """The clip's track with both ankles (and feet) pulled up the picture by ``share`` of
+    the leg's length between ``start_s`` and ``end_s``, s, rising and falling smoothly,
+    knees and hips left where they are: what a caption burned in over the feet does to
+    the pose model's ankles."""
+    from dataclasses import replace
+
+    from flatback.types import Landmark as L
+
+    track = clip.track
+    xy = track.xy_px.copy()
+    leg_px = float(np.nanmedian(np.linalg.norm(xy[:, L.LEFT_ANKLE] - xy[:, L.LEFT_HIP], axis=1)))
+    phase = np.clip((track.t_s - start_s) / (end_s - start_s), 0.0, 1.0)
+    lift_px = share * leg_px * np.sin(np.pi * phase) ** 2
+    for j in (L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX):
+        xy[:, j, 1] -= lift_px
+    return replace(track, xy_px=xy)
+
+
+def test_an_ankle_pulled_up_while_the_thighs_lie_still_is_no_rep():
+    """Issue 9: a caption over the feet pulled both ankles 30 px toward it while the
+    thighs held still, and the leg reading's dip counted an eighth dead-bug rep. A rep
+    turns a thigh through three quarters of the hysteresis; offline and live alike."""
+    reps = [RepSpec(descent_s=3.0, ascent_s=2.0, pause_top_s=0.5, pause_bottom_s=3.0) for _ in range(3)]
+    clip = simulate(reps, noise_px=1.0, seed=2)
+    rest = clip.truth.reps[1]  # lying on the floor after the second lowering, for 3 s
+    track = _ankles_pulled_up(clip, rest.bottom_s + 0.8, rest.bottom_s + 2.2, share=0.7)
+    pulled = Analyzer().analyze_track(track)
+    assert pulled.exercise.name.value == "double_leg_lift"
+    during = (track.t_s > rest.bottom_s + 1) & (track.t_s < rest.bottom_end_s - 1)
+    assert np.nanmax(pulled.signals.leg_angle_deg[during]) > 5 + pulled.hysteresis_deg  # a movement, to the reading
+    assert pulled.rep_count == 3
+    _, live = analyze_live(track, variation=pulled.variation)
+    assert len(live.segmentation.reps) == 3
+    # without the check, the dip is a fourth rep: the test can fail
+    off = Settings().model_copy(update={"reps": RepSettings(thigh_swing_frac=0.0)})
+    assert Analyzer(off).analyze_track(track).rep_count == 4

@@ -8,6 +8,11 @@ Live mode drives it frame by frame; offline, ``segment_reps`` drives it over the
 with the look-ahead it has (the hysteresis from the clip's range, the rest mode from
 all turning points).
 
+A rep moves the leg at the hip: three turning points of the leg reading are a rep only
+if a thigh (hip to knee) swings with them. The leg reading runs from hip to ankle, so an
+ankle the pose model misreads (a caption burned in over the feet pulls both ankles
+toward it) or a knee bending alone moves it while both thighs hold still.
+
 Phases of a rep: the legs leave a resting turning point, move to the far turning point,
 and come back. Movement boundaries are where the line through the middle half of each
 movement meets the pause level on either side: robust to noise and smoothing, exact
@@ -358,9 +363,11 @@ def find_holds(t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, settings: RepS
 def segment_reps(
     t_s: np.ndarray, leg_angle_deg: np.ndarray, leg_speed_deg_s: np.ndarray, settings: RepSettings | None = None,
     posture: str = "lying", breaks: np.ndarray | None = None,
+    thighs_deg: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Segmentation:
     """Reps and holds of a clip from its cleaned leg angle (deg) and speed (deg/s); no
     rep spans a cut (``breaks``, (N,) bool, True where frame i starts a new shot).
+    ``thighs_deg``: the (left, right) thighs' cleaned angles, (N,) each, deg (None: unseen).
 
     A thin driver of :class:`RepTracker`, the streaming engine live mode uses. Its
     look-ahead: the hysteresis comes from the whole clip's range, every continuous run
@@ -376,10 +383,11 @@ def segment_reps(
     hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
     tracker = RepTracker(settings, hysteresis_deg=hysteresis, range_deg=clip_range, posture=posture)
     run_starts = {int(a) for a, _ in finite_runs(x, breaks)}
+    left, right = thighs_deg if thighs_deg is not None else (np.full(len(x), np.nan),) * 2
     for k in range(len(x)):
         if k in run_starts:
             tracker.break_run()
-        tracker.update(k, float(t_s[k]), float(x[k]), float(leg_speed_deg_s[k]))
+        tracker.update(k, float(t_s[k]), float(x[k]), float(leg_speed_deg_s[k]), (float(left[k]), float(right[k])))
     return tracker.finish()
 
 
@@ -459,12 +467,14 @@ class RepEvent:
 class _Run:
     """One continuous run (between gaps and cuts) as the tracker keeps it: its turning
     points (``i`` counts the run's samples), their (arrive, leave) timings, the leg
-    angle's (min, max) between neighbouring points, deg, and each triple's rep."""
+    angle's (min, max) between neighbouring points, deg, how far each thigh turned between
+    them (left, right), deg (NaN where unseen at either point), and each triple's rep."""
 
     points: list[TurningPoint]
     times: list[tuple[float, float]]
     pair_range: list[tuple[float, float]]
     candidates: dict[int, RepPhases]
+    pair_thigh: list[tuple[float, float]] = field(default_factory=list)
     provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
     end_s: float = 0.0
     start_deg: float | None = None  # its first reading, deg
@@ -484,7 +494,7 @@ def _range_percentiles(counts: np.ndarray, lo_deg: float, bin_deg: float) -> flo
 class RepTracker:
     """The rep segmentation engine, one sample at a time (STYLE item 7).
 
-    ``update(i, t_s, leg_angle_deg, speed_deg_s)`` feeds one sample and returns a
+    ``update(i, t_s, leg_angle_deg, speed_deg_s, thighs_deg)`` feeds one sample and returns a
     :class:`RepEvent` when a rep's last turning point is confirmed (hysteresis
     ``hysteresis_deg``; each turning point then carries the dwell around it, s, as its
     pause), or when a rep's end becomes final. ``break_run()`` ends a continuous run (a
@@ -502,6 +512,7 @@ class RepTracker:
     """
 
     _HIST_LO_DEG, _HIST_BIN_DEG, _HIST_BINS = -180.0, 0.5, 1080  # leg angles -180..360 deg
+    _THIGH_AT_SAMPLES = 2  # a thigh's angle at a turning point: the median of 5 samples around it
 
     def __init__(
         self, settings: RepSettings | None = None, *, hysteresis_deg: float | None = None,
@@ -536,6 +547,7 @@ class RepTracker:
         self._t: list[float] = []
         self._x: list[float] = []
         self._v: list[float] = []
+        self._th: list[tuple[float, float]] = []  # (left, right) thigh angles, deg
 
     # --- what the look-ahead would give, from what has been seen so far ---
 
@@ -568,9 +580,13 @@ class RepTracker:
 
     # --- the stream ---
 
-    def update(self, i: int, t_s: float, leg_angle_deg: float, speed_deg_s: float) -> RepEvent | None:
-        """One sample: frame ``i`` at ``t_s``, s, its leg angle, deg, and speed, deg/s.
-        A NaN angle is skipped (the caller breaks the run when the gap is long)."""
+    def update(
+        self, i: int, t_s: float, leg_angle_deg: float, speed_deg_s: float,
+        thighs_deg: tuple[float, float] = (float("nan"), float("nan")),
+    ) -> RepEvent | None:
+        """One sample: frame ``i`` at ``t_s``, s, its leg angle, deg, speed, deg/s, and
+        the (left, right) thighs' angles, deg (NaN unseen). A NaN leg angle is skipped
+        (the caller breaks the run when the gap is long)."""
         hold = self._holds.update(t_s, leg_angle_deg, speed_deg_s)
         if hold is not None:
             self._hold_list.append(hold)
@@ -587,6 +603,7 @@ class RepTracker:
         self._t.append(t_s)
         self._x.append(leg_angle_deg)
         self._v.append(speed_deg_s)
+        self._th.append(thighs_deg)
         self._run.end_s = t_s
         point = self._detector.update(self._n, t_s, leg_angle_deg)
         self._n += 1
@@ -706,6 +723,22 @@ class RepTracker:
         p, q = run.points[-2], run.points[-1]
         seg = np.asarray(self._x[p.i - self._base : q.i - self._base + 1])
         run.pair_range.append((float(np.nanmin(seg)), float(np.nanmax(seg))))
+        run.pair_thigh.append(self._thigh_turn(p.i, q.i))
+
+    def _thigh_at(self, i: int) -> np.ndarray:
+        """(left, right) thigh angles at run sample i, deg: the median of the samples
+        within ``_THIGH_AT_SAMPLES`` of it (NaN where none is seen)."""
+        lo = max(i - self._THIGH_AT_SAMPLES - self._base, 0)
+        near = np.asarray(self._th[lo : i + self._THIGH_AT_SAMPLES - self._base + 1], float).reshape(-1, 2)
+        with np.errstate(all="ignore"):
+            return np.array([np.median(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in near.T])
+
+    def _thigh_turn(self, i0: int, i1: int) -> tuple[float, float]:
+        """How far each thigh (left, right) turned from run sample i0 to i1, deg; NaN
+        where it is unseen at either. From one turning point to the next, not the range
+        between: over a whole movement the pose model's jitter alone spans 10 degrees."""
+        d = np.abs(self._thigh_at(i1) - self._thigh_at(i0))
+        return float(d[0]), float(d[1])
 
     def _confirm(self, point: TurningPoint) -> RepEvent | None:
         run = self._run
@@ -727,7 +760,7 @@ class RepTracker:
         self._count = len(reps)
         context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg)
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
-            if k >= 0 and context.is_rep(run.points[k : k + 3]):
+            if k >= 0 and context.is_rep(run.points[k : k + 3]) and context.thigh_swung(run.pair_thigh[k : k + 2]):
                 rep = run.candidates[k] if final else run.provisional[k]
                 return RepEvent(self._count, rep, final, point.t_s)
         return None
@@ -750,7 +783,8 @@ class RepTracker:
         points = [*run.points, turn]
         context = _RestContext.of([*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg)
         was = self._settled_rep
-        self._settled_rep = context.is_rep(points[-3:])
+        pairs = [run.pair_thigh[-1], self._thigh_turn(run.points[-1].i, pending.i)]
+        self._settled_rep = context.is_rep(points[-3:]) and context.thigh_swung(pairs)
         if not self._settled_rep or was:
             return None
         n = len(points) - 1
@@ -761,7 +795,7 @@ class RepTracker:
     def _trim(self, keep_from: int) -> None:
         drop = keep_from - self._base
         if drop > 0:
-            del self._t[:drop], self._x[:drop], self._v[:drop]
+            del self._t[:drop], self._x[:drop], self._v[:drop], self._th[:drop]
             self._base = keep_from
 
     def _all_points(self) -> list[TurningPoint]:
@@ -792,7 +826,7 @@ def _rest_mode(
 class _RestContext:
     """What decides whether three turning points are a counted rep: the rest mode, the
     usual rest level, deg, the rest tolerance (a floor, deg, and a fraction of the rep's
-    own movement) and the hysteresis, deg."""
+    own movement), the hysteresis, deg, and the share of it a thigh must swing."""
 
     rest: Literal["floor", "top", "hang"]
     rest_kind: Kind
@@ -800,6 +834,7 @@ class _RestContext:
     tolerance_deg: float
     tolerance_frac: float
     hysteresis_deg: float
+    thigh_swing_frac: float = 0.0
 
     @classmethod
     def of(
@@ -812,7 +847,8 @@ class _RestContext:
         rest_level = float(np.median(real_rest)) if real_rest else (
             max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
         ) if all_points else 0.0
-        return cls(rest, rest_kind, rest_level, settings.rest_tolerance_deg, settings.rest_tolerance_frac, hysteresis)
+        return cls(rest, rest_kind, rest_level, settings.rest_tolerance_deg, settings.rest_tolerance_frac, hysteresis,
+                   settings.thigh_swing_frac)
 
     def at_rest(self, p: TurningPoint, turn: TurningPoint) -> bool:
         """``p`` (a rep's first or last point, ``turn`` its far turn) is at rest: a turning
@@ -831,6 +867,17 @@ class _RestContext:
         """Both movements of a -> b -> c reach half the hysteresis (an edge that barely
         moved is no rep)."""
         return min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) >= self.hysteresis_deg * 0.5
+
+    def thigh_swung(self, pairs: list[tuple[float, float]]) -> bool:
+        """A thigh turned through ``thigh_swing_frac`` of the hysteresis in one of a rep's
+        two movements (``pairs``: each movement's :attr:`_Run.pair_thigh`): the leg moved
+        at the hip. A rep whose thighs were not seen at its turning points stands on the
+        leg reading alone."""
+        need = self.thigh_swing_frac * self.hysteresis_deg
+        turned = np.asarray(pairs, float).reshape(-1, 2)
+        if need <= 0 or not np.isfinite(turned).any():
+            return True
+        return bool(np.nanmax(turned) >= need)
 
     def is_rep(self, abc: list[TurningPoint]) -> bool:
         """a -> b -> c leaves the rest position, turns, and comes back to it."""
@@ -851,7 +898,7 @@ def _derive_reps(
         pts = run.points
         for k in range(len(pts) - 2):
             a, b, c = pts[k], pts[k + 1], pts[k + 2]
-            if a.kind != rest_kind or not context.moved(a, b, c):
+            if a.kind != rest_kind or not context.moved(a, b, c) or not context.thigh_swung(run.pair_thigh[k : k + 2]):
                 continue
             if at_rest(a, b) and at_rest(c, b) and not b.edge:
                 reps.append(run.candidates[k] if k in run.candidates else run.provisional[k])

@@ -112,7 +112,8 @@ class Variation:
 
     def segment(self, signals: SignalSet, posture: str, settings: Settings) -> Segmentation:
         reps = settings.reps if self.rest is None else settings.reps.model_copy(update={"rest": self.rest.value})
-        seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks)
+        seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks,
+                           signals.thighs_deg)
         return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
                                         settings.assessment.tempo_fit_window_s, seg.rest,
                                         settings.assessment.tempo_top_cap_deg,
@@ -171,7 +172,8 @@ class OneLegVariation(Variation):
         t = signals.t_s
         left, right = signals.leg_angle_for(Side.LEFT), signals.leg_angle_for(Side.RIGHT)
         x = signals.legs_lower_deg if working_leg_is_lower(self.rest) else signals.legs_higher_deg
-        seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks)
+        seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks,
+                           signals.thighs_deg)
         retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
                          settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
         reps = [replace(r, side=working_side_at(t, left, right, r.turn_s, self.rest)) for r in retimed]

@@ -132,6 +132,8 @@ class BodyGeometry:
     leg_angle_deg: np.ndarray
     leg_angle_left_deg: np.ndarray
     leg_angle_right_deg: np.ndarray
+    thigh_left_deg: np.ndarray  # each thigh's angle from the floor (hip to knee), deg: the hip's own movement
+    thigh_right_deg: np.ndarray
     leg_source: np.ndarray
     knee_flexion_deg: np.ndarray
     hip_flexion_deg: np.ndarray
@@ -342,9 +344,10 @@ def hanging_frame(shoulder: np.ndarray, hip: np.ndarray, nose: np.ndarray) -> tu
 def leg_angles(
     xy: np.ndarray, vis: np.ndarray, shoulder: np.ndarray, hip: np.ndarray, floor: FloorLine, posture: str,
     settings: GeometrySettings, view: ViewCorrection = IDENTITY_VIEW,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Each leg's (left, right) angle (deg), :class:`LegSource`, visibility weight, knee
-    flexion (deg) and whether knee and ankle were seen, for frames ``xy`` (N, 33, 2) px.
+    flexion (deg), whether knee and ankle were seen, and its thigh's angle (hip to knee,
+    deg, NaN where the knee is unseen), for frames ``xy`` (N, 33, 2) px.
 
     Lying, against the floor line, with the body's upright direction as ``view`` shows it;
     upright (hanging), hip flexion from the hanging line (:func:`hanging_frame`), kept
@@ -367,13 +370,16 @@ def leg_angles(
         weight = np.minimum(vis[:, k], np.where(source == LegSource.THIGH, vis[:, k], vis[:, a]))
         # knee bend needs a seen ankle: a hidden one gives a made-up bend
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
+        thigh = _angle_from(knee - xy[:, h], along, up, view if posture == "lying" else IDENTITY_VIEW)
         if posture == "upright":
             angle = np.where(angle < -90, angle + 360, angle)
+            thigh = np.where(thigh < -90, thigh + 360, thigh)
         else:  # a leg far below the floor or folded over the face is the model's mistake (head and feet swapped)
             implausible = (angle < settings.lying_leg_min_deg) | (angle > settings.lying_leg_max_deg)
             angle = np.where(implausible, np.nan, angle)
             source = np.where(implausible, LegSource.NONE, source)
-        legs.append((angle, source, weight, knee_flexion, seen))
+            thigh = np.where(implausible, np.nan, thigh)
+        legs.append((angle, source, weight, knee_flexion, seen, thigh))
     return legs
 
 
@@ -408,13 +414,15 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
     # from the feet or the head the legs' picture is a fraction of their length (cos of the
     # yaw), too short to correct: there the 3-D skeleton's own angles, rough as they are
     along_legs = frame3d is not None and frame3d.yaw_deg > settings.max_measurable_yaw_deg
-    per_leg = {}
-    for side, (angle, source, weight, knee_flexion, seen) in zip(
+    per_leg, thighs = {}, {}
+    for side, (angle, source, weight, knee_flexion, seen, thigh) in zip(
         ("LEFT", "RIGHT"), leg_angles(xy, vis, shoulder, hip, floor, posture, settings, view)
     ):
         if along_legs and frame3d is not None:
             angle = np.where(source > 0, leg_angles_3d(track, frame3d, side, seen), np.nan)
+            thigh = np.full(len(thigh), np.nan)  # the picture's thigh is foreshortened there
         per_leg[side] = (angle, source, weight, knee_flexion)
+        thighs[side] = thigh
 
     (al, sl, wl, kl), (ar, sr, wr, kr) = per_leg["LEFT"], per_leg["RIGHT"]
     jitter_l, jitter_r = (leg_jitter_deg(track.t_s, np.where(src > 0, a, np.nan), track.posed,
@@ -447,6 +455,8 @@ def compute_body_geometry(track: PoseTrack, settings: GeometrySettings | None = 
         leg_angle_deg=leg,
         leg_angle_left_deg=al,
         leg_angle_right_deg=ar,
+        thigh_left_deg=thighs["LEFT"],
+        thigh_right_deg=thighs["RIGHT"],
         leg_source=source,
         knee_flexion_deg=knee_flexion,
         hip_flexion_deg=hip_flexion,
@@ -758,6 +768,8 @@ class FrameLegs:
     hip_height_px: float
     left_deg: float = float("nan")  # each leg's own angle, deg (one-leg variations)
     right_deg: float = float("nan")
+    thigh_left_deg: float = float("nan")  # each thigh's angle (hip to knee), deg
+    thigh_right_deg: float = float("nan")
 
 
 def shoulder_hip(xy: np.ndarray, vis: np.ndarray, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
@@ -807,7 +819,8 @@ def frame_leg_angles(
     if shoulder is None or hip is None:
         shoulder, hip = shoulder_hip(xy, vis, mv)
     shoulder, hip = shoulder[None], hip[None]
-    (al, sl, wl, kl, _), (ar, sr, wr, kr, _) = leg_angles(xy1, vis1, shoulder, hip, floor, posture, settings, view)
+    (al, sl, wl, kl, _, tl), (ar, sr, wr, kr, _, tr) = leg_angles(xy1, vis1, shoulder, hip, floor, posture,
+                                                                  settings, view)
     facing = np.sign(np.nan_to_num(xy[L.NOSE, 0] - shoulder[0, 0])) or 1.0
     up = floor.up_dir if posture == "lying" else np.array([facing, 0.0])
     unsteady_l = unsteady_r = None
@@ -818,5 +831,5 @@ def frame_leg_angles(
                                      settings.legs_clear_visibility, unsteady_l, unsteady_r)
     return FrameLegs(
         float(leg[0]), int(source[0]), float(knee[0]), shoulder[0], hip[0], float(hip[0] @ up),
-        float(al[0]), float(ar[0]),
+        float(al[0]), float(ar[0]), float(tl[0]), float(tr[0]),
     )

@@ -222,6 +222,8 @@ class SignalSet:
     ``leg_angle_left_deg`` / ``_right_deg``: each leg's angle, cleaned (one-leg variations);
     ``legs_lower_deg`` / ``_higher_deg``: the lower (higher) of the two legs, frame by frame,
     cleaned after it is taken (:func:`clean_pair_extreme`): a one-leg variation's working leg.
+    ``thigh_left_deg`` / ``_right_deg``: each thigh's angle (hip to knee), cleaned: whether a
+    movement of the leg reading moved the hip (:class:`~flatback.analyse.reps.RepTracker`).
     """
 
     t_s: np.ndarray
@@ -238,12 +240,21 @@ class SignalSet:
     hip_height_ratio: np.ndarray
     legs_lower_deg: np.ndarray
     legs_higher_deg: np.ndarray
+    thigh_left_deg: np.ndarray | None = None  # None: not measured (live mode's per-rep judging)
+    thigh_right_deg: np.ndarray | None = None
 
     def leg_angle_for(self, side: str | None) -> np.ndarray:
         """The leg angle a rep was segmented on: one leg's (``"left"``/``"right"``) or both's, deg."""
         if side is None:
             return self.leg_angle_deg
         return self.leg_angle_left_deg if side == "left" else self.leg_angle_right_deg
+
+    @property
+    def thighs_deg(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(left, right) thigh angles, deg, or None when not measured."""
+        if self.thigh_left_deg is None or self.thigh_right_deg is None:
+            return None
+        return self.thigh_left_deg, self.thigh_right_deg
 
     def coverage(self) -> float:
         """Fraction of frames with a leg angle after cleaning."""
@@ -278,6 +289,8 @@ def compute_signals(geometry: BodyGeometry, settings: SignalSettings | None = No
         hip_height_ratio=clean(geometry.hip_height_ratio),
         legs_lower_deg=clean_pair_extreme(t, left, right, np.fmin, settings, breaks),
         legs_higher_deg=clean_pair_extreme(t, left, right, np.fmax, settings, breaks),
+        thigh_left_deg=clean(geometry.thigh_left_deg),
+        thigh_right_deg=clean(geometry.thigh_right_deg),
     )
 
 

@@ -44,6 +44,7 @@ from flatback.measure.clearance import ClearanceStatus, frame_clearance
 from flatback.measure.geometry import (
     FloorEstimator,
     FloorLine,
+    FrameLegs,
     LeftRightRepair,
     LegSteadiness,
     frame_leg_angles,
@@ -53,7 +54,7 @@ from flatback.measure.geometry import (
 from flatback.measure.signals import OneEuroFilter, SignalSet
 from flatback.measure.view import ViewEstimator
 from flatback.pose import PoseBackend
-from flatback.settings import RepSettings, Settings
+from flatback.settings import RepSettings, Settings, SignalSettings
 from flatback.types import Frame, Landmark, PoseFrame, PoseTrack, VideoInfo
 
 # Frames whose torso lengths give the running torso length (the clearance's unit): about
@@ -148,6 +149,7 @@ class LiveAnalyzer:
         self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
         self._filter = OneEuroFilter(s.signals.causal_min_cutoff_hz, s.signals.causal_beta)
         self._reps = RepTracker(s.reps, level_tolerance_deg=s.reps.live_level_tolerance_deg)
+        self._thighs = _Thighs(s.signals)
         self._back = BackTracker(s.back_lift)
         self._torso: deque[float] = deque(maxlen=TORSO_FRAMES)
         self._elevation: deque[float] = deque(maxlen=ELEVATION_FRAMES)
@@ -176,7 +178,8 @@ class LiveAnalyzer:
         torso_px = self._torso_px(legs)
         self._elevation.append(_hip_axis_tilt_deg(frame))
         leg, speed = self._signal(t, legs.leg_angle_deg if legs is not None else math.nan)
-        event = self._reps.update(frame.index, t, leg, speed) if math.isfinite(leg) else None
+        thighs = self._thighs.update(t, legs)
+        event = self._reps.update(frame.index, t, leg, speed, thighs) if math.isfinite(leg) else None
 
         back, status = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
         if math.isfinite(leg):
@@ -186,7 +189,7 @@ class LiveAnalyzer:
         if event is not None:
             self._judge(event)
         if legs is not None and self._working is not None:
-            self._working.update(frame.index, t, legs.left_deg, legs.right_deg)
+            self._working.update(frame.index, t, legs.left_deg, legs.right_deg, thighs)
         self._phase = self._phase_now(leg, speed)
         cue_code, cue = self._cue(back)
         return LiveState(
@@ -422,7 +425,10 @@ class _WorkingLeg:
         self._max_gap_s = sg.max_gap_s
         self._seen_s: dict[Side, float] = {}  # when each leg last had a reading, s
 
-    def update(self, i: int, t_s: float, left_deg: float, right_deg: float) -> None:
+    def update(
+        self, i: int, t_s: float, left_deg: float, right_deg: float,
+        thighs_deg: tuple[float, float] = (math.nan, math.nan),
+    ) -> None:
         gated = {side: self.spikes[side].update(t_s, x) for side, x in ((Side.LEFT, left_deg), (Side.RIGHT, right_deg))}
         left, right = (self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan for side, x in gated.items())
         self._t.append(t_s)
@@ -442,12 +448,32 @@ class _WorkingLeg:
         x = self.working_filter.update(t_s, x)
         speed = 0.0 if self._last is None or t_s <= self._last[0] else (x - self._last[1]) / (t_s - self._last[0])
         self._last = (t_s, x)
-        event = self.tracker.update(i, t_s, x, speed)
+        event = self.tracker.update(i, t_s, x, speed, thighs_deg)
         if event is not None and event.number > len(self.turns):
             self.turns.append((event.rep.turn_s, self.side_at(event.rep.turn_s)))
 
     def side_at(self, t_s: float) -> Side | None:
         return working_side_at(np.asarray(self._t), np.asarray(self._left), np.asarray(self._right), t_s, self.rest)
+
+
+class _Thighs:
+    """Each thigh's angle (hip to knee), its spikes out and filtered causally as the leg
+    angle is: what the rep trackers check a rep's movement at the hip on (offline, the
+    cleaned thighs of :class:`~flatback.measure.signals.SignalSet`)."""
+
+    def __init__(self, sg: SignalSettings):
+        self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
+        self.filters = {side: OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta) for side in Side}
+
+    def update(self, t_s: float, legs: FrameLegs | None) -> tuple[float, float]:
+        """(left, right) thigh angles at ``t_s``, deg; NaN unseen (or a spike)."""
+        if legs is None:
+            return math.nan, math.nan
+        out = []
+        for side, raw in ((Side.LEFT, legs.thigh_left_deg), (Side.RIGHT, legs.thigh_right_deg)):
+            x = self.spikes[side].update(t_s, raw)
+            out.append(self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan)
+        return out[0], out[1]
 
 
 class SpikeGate:
