@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from flatback.cli import app
 from flatback.errors import InputFileError, VideoContentError
 from flatback.io.source import VideoFile
-from flatback.measure.checks import check_in_frame, check_people
+from flatback.measure.checks import check_in_frame, check_people, has_skeleton_3d
 from flatback.pipeline import Analyzer
 from flatback.settings import CheckSettings, GeometrySettings
 from flatback.simulate import simulate
@@ -129,6 +129,21 @@ def test_front_view():
     xy[:, [L.RIGHT_SHOULDER, L.RIGHT_HIP]] = xy[:, [L.LEFT_SHOULDER, L.LEFT_HIP]] + np.stack([0 * torso, -0.9 * torso], -1)
     with pytest.raises(VideoContentError, match="from the front, head or feet"):
         Analyzer().analyze_track(track.replaced(xy_px=xy))
+
+
+def test_a_person_found_in_a_third_of_the_frames_keeps_their_3d_skeleton():
+    """The 3-D skeleton is judged over the frames that show the trunk: an edited video
+    that shows its person in a third of its frames was refused as a 2-D keypoint file
+    ("these keypoints carry no 3-D skeleton") though every frame with a person had one."""
+    from flatback.simulate3d import simulate as simulate3d
+
+    track = simulate3d("double_leg_lift")
+    lost = np.arange(len(track)) % 3 != 0
+    xy, world = track.xy_px.copy(), track.world_xyz_m.copy()
+    xy[lost], world[lost] = np.nan, np.nan
+    thinned = track.replaced(xy_px=xy, world_xyz_m=world)
+    assert has_skeleton_3d(thinned)
+    assert not has_skeleton_3d(thinned.replaced(world_xyz_m=np.full_like(world, np.nan)))
 
 
 def test_person_leaving_the_frame_is_measured_until_they_leave():

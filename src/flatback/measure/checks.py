@@ -137,9 +137,12 @@ def side_view_ratio(track: PoseTrack) -> float:
 
 
 def has_skeleton_3d(track: PoseTrack) -> bool:
-    """The pose backend gave a 3-D skeleton (shoulders and hips) in most frames."""
-    w = track.world_xyz_m[:, TRUNK]
-    return bool(len(track) and np.isfinite(w).all(axis=(1, 2)).mean() >= 0.5)
+    """The pose backend gave a 3-D skeleton (shoulders and hips) in most frames that show
+    the trunk. Of those frames, not of all: a person found in a third of an edited video's
+    frames still has one (a keypoint file from a 2-D tool has none in any)."""
+    seen = np.isfinite(track.xy_px[:, TRUNK]).all(axis=(1, 2))
+    w = track.world_xyz_m[seen][:, TRUNK]
+    return bool(seen.any() and np.isfinite(w).all(axis=(1, 2)).mean() >= 0.5)
 
 
 def check_view(track: PoseTrack, checks: CheckSettings) -> None:
