@@ -235,10 +235,12 @@ class RecognitionSettings(_Section):
         "on the elbows (trunk up to 45) or on a bench the thighs lie within about 20 of flat, plus roll.",
     )
     upright_sure_trunk_deg: float = Field(
-        75.0,
+        70.0,
         description="From this trunk elevation, deg (median), the body is upright whatever its thighs show: "
-        "propped on the elbows the trunk rises at most 45, 65 with 20 deg of roll, so above 75 the thighs "
-        "need not be seen hanging (a caption burned across them, a bar or a frame edge hiding the knees).",
+        "propped on the elbows the trunk rises at most 45, 65 with 20 deg of roll, while an upright trunk "
+        "reads at least 70 with 20 deg of roll, so from 70 the thighs need not be seen hanging (a caption "
+        "burned across them, a bar or a frame edge hiding the knees: a hanging raise straightened 12 deg "
+        "and zoomed to fill its frame, knees cut off at every hang, reads 74).",
     )
     face_down_min_fraction: float = Field(
         0.5, ge=0, le=1,

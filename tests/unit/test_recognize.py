@@ -113,11 +113,13 @@ def test_upright_with_the_arms_out_of_the_picture(name, truth):
     assert recognize(track.replaced(visibility=vis)).name == truth
 
 
-def test_hanging_with_the_thighs_misread_under_a_caption():
+@pytest.mark.parametrize("roll", [0.0, 18.0, -18.0])
+def test_hanging_with_the_thighs_misread_under_a_caption(roll):
     """A caption burned across the hanging body's thighs: the model puts the knees level with
     the hips throughout (the thighs never seen hanging). A trunk this upright cannot be propped
-    on the elbows, so the body is still hanging."""
-    track = _film("hanging_leg_raise", Camera())
+    on the elbows, so the body is still hanging, with the phone rolled up to 20 deg too (the
+    trunk then reads 72 deg; propped on the elbows it reads at most 65)."""
+    track = _film("hanging_leg_raise", Camera(roll_deg=roll))
     xy = track.xy_px.copy()
     for side in ("LEFT", "RIGHT"):
         hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
