@@ -234,6 +234,57 @@ def test_portrait_puts_the_landscape_picture_in_a_9_16_frame():
     assert dot_centre(out) == pytest.approx(aug.map_points(matrix, [320.5, 180.5]), abs=1.0)
 
 
+def test_roll_black_leaves_the_corners_black_and_the_picture_where_roll_puts_it():
+    w, h = 320, 180
+    image = dot_image(w, h, (260.5, 90.5))
+    image[image == 0] = 40  # a grey picture: the corners are the only black
+    out = aug.roll_black(image, 12.0)
+    matrix, (out_w, out_h) = aug.roll_matrix(w, h, 12.0)
+    assert out.shape == (out_h, out_w, 3)
+    assert (out[0, 0] == 0).all() and (out[-1, -1] == 0).all()
+    assert dot_centre(out) == pytest.approx(aug.map_points(matrix, [260.5, 90.5]), abs=1.0)
+
+
+@pytest.mark.parametrize("roll_deg", [12.0, -12.0])
+def test_straighten_turns_and_zooms_until_no_corner_is_empty(roll_deg):
+    """A phone's straighten tool: same frame size, every output pixel from inside the
+    picture (the turned picture's corners lie outside the frame), the centre kept."""
+    w, h = 320, 180
+    matrix, size = aug.straighten_matrix(w, h, roll_deg)
+    assert size == (w, h)
+    inverse = np.linalg.inv(matrix)
+    frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], float)
+    back = aug.map_points(inverse, frame)
+    assert back.min() >= -0.5 and (back[:, 0] <= w - 0.5).all() and (back[:, 1] <= h - 0.5).all()
+    centre = np.array([(w - 1) / 2, (h - 1) / 2])
+    assert aug.map_points(matrix, centre) == pytest.approx(centre)
+    out = aug.straighten(dot_image(w, h, centre + [60, 0.5]), roll_deg)
+    assert dot_centre(out) == pytest.approx(aug.map_points(matrix, centre + [60, 0.5]), abs=1.5)
+
+
+def test_blur_fill_puts_the_picture_where_portrait_does_over_a_blurred_copy():
+    w, h = 640, 360
+    image = np.full((h, w, 3), 60, np.uint8)
+    image[:, 300:340] = 250  # a bright stripe top to bottom: the copy behind shows it above and below the picture
+    out = aug.blur_fill(image)
+    assert out.shape == aug.portrait(image).shape == (640, 360, 3)
+    matrix, _ = aug.portrait_matrix(w, h)
+    x0, y0 = aug.map_points(matrix, [0, 0])
+    x1, y1 = aug.map_points(matrix, [w, h])
+    band = out[int(np.ceil(y0)) : int(y1)]
+    assert band.shape[0] == pytest.approx(y1 - y0, abs=1) and band.max() >= 240  # the picture, sharp
+    above = out[: int(y0)]
+    assert 0 < above.std() and above.max() < 240  # the zoomed copy, blurred and darkened
+
+
+def test_the_extra_edits_are_named_only():
+    assert {r.name for r in aug.refilm_named(["blurfill", "rollfill-12", "mirror"])} == {"blurfill", "rollfill-12",
+                                                                                          "mirror"}
+    assert not {r.name for r in aug.EXTRA_REFILMS} & {r.name for r in aug.REFILMS}
+    with pytest.raises(KeyError, match="rollblack"):
+        aug.refilm_named(["sideways"])
+
+
 def test_oblique_warp_foreshortens_with_perspective():
     w, h, yaw = 640, 360, 25.0
     matrix, size = aug.oblique_matrix(w, h, yaw)

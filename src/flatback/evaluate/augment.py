@@ -28,6 +28,12 @@ Choices (the labels carry over unchanged because none of these moves time):
   noise is seeded from the picture so the function stays pure yet differs per frame.
 - captions: a large title at the top, a subtitle across the lower part of the picture
   and a running clock, white with a black outline, as edited workout videos show.
+
+:data:`EXTRA_REFILMS`, by name only (``--transform``), are harder versions and what editors
+do instead: rolls of 20 degrees, a 40-degree warp, a roll with black corners (an editor's
+rotate), a roll zoomed until no corner is empty (a phone's straighten tool, which crops the
+picture by a third), and the 9:16 frame filled by a blurred, zoomed copy of the clip behind
+it (as short-video apps post a landscape clip: a second, large, blurred person).
 """
 
 from __future__ import annotations
@@ -109,6 +115,16 @@ def oblique_matrix(width: int, height: int, yaw_deg: float) -> tuple[np.ndarray,
     return matrix.astype(np.float64), (width, height)
 
 
+def straighten_matrix(width: int, height: int, roll_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """Turn the picture ``roll_deg`` counter-clockwise on screen about its centre and zoom
+    until the turned picture covers the whole frame (same size): a phone's straighten tool."""
+    a = math.radians(abs(roll_deg))
+    c, s = math.cos(a), math.sin(a)
+    zoom = max((width * c + height * s) / width, (width * s + height * c) / height)
+    matrix = np.vstack([cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), roll_deg, zoom), [0, 0, 1.0]])
+    return matrix, (width, height)
+
+
 def _translate(dx: float, dy: float) -> np.ndarray:
     return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]])
 
@@ -138,6 +154,36 @@ def roll(image: np.ndarray, roll_deg: float) -> np.ndarray:
     """The picture of a phone rolled about its lens axis (see :func:`roll_matrix`)."""
     h, w = image.shape[:2]
     return warp(image, *roll_matrix(w, h, roll_deg))
+
+
+def roll_black(image: np.ndarray, roll_deg: float) -> np.ndarray:
+    """:func:`roll`, the corners left black as an editor's rotate leaves them."""
+    h, w = image.shape[:2]
+    matrix, out_wh = roll_matrix(w, h, roll_deg)
+    return cv2.warpAffine(image, matrix[:2], out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def straighten(image: np.ndarray, roll_deg: float) -> np.ndarray:
+    """The picture turned and zoomed to fill its frame (see :func:`straighten_matrix`)."""
+    h, w = image.shape[:2]
+    return warp(image, *straighten_matrix(w, h, roll_deg))
+
+
+def blur_fill(image: np.ndarray) -> np.ndarray:
+    """:func:`portrait`, the frame around the picture filled by a copy of it zoomed to
+    cover the frame, blurred (sigma a 60th of the frame's long side) and darkened."""
+    h, w = image.shape[:2]
+    matrix, (out_w, out_h) = portrait_matrix(w, h)
+    cover = max(out_w / w, out_h / h)
+    back = np.array([[cover, 0, (out_w - w * cover) / 2], [0, cover, (out_h - h * cover) / 2], [0, 0, 1.0]])
+    out = cv2.GaussianBlur(warp(image, back, (out_w, out_h)), (0, 0), sigmaX=max(out_w, out_h) / 60)
+    out = (out.astype(np.float32) * 0.7).astype(np.uint8)
+    front = warp(image, matrix, (out_w, out_h))
+    x0, y0 = map_points(matrix, np.array([0.0, 0.0]))
+    x1, y1 = map_points(matrix, np.array([float(w), float(h)]))
+    rows, cols = slice(int(math.ceil(y0)), int(y1)), slice(int(math.ceil(x0)), int(x1))
+    out[rows, cols] = front[rows, cols]
+    return out
 
 
 def portrait(image: np.ndarray) -> np.ndarray:
@@ -265,13 +311,28 @@ REFILMS: tuple[Refilm, ...] = (
 )
 
 
+EXTRA_REFILMS: tuple[Refilm, ...] = (
+    Refilm("roll+20", "phone rolled: picture turned 20 deg counter-clockwise", partial(_still, fn=roll, roll_deg=20.0)),
+    Refilm("roll-20", "phone rolled: picture turned 20 deg clockwise", partial(_still, fn=roll, roll_deg=-20.0)),
+    Refilm("oblique40", "camera 40 deg off the side view (perspective)", partial(_still, fn=oblique, yaw_deg=40.0)),
+    Refilm("rollblack+12", "editor's rotate: picture turned 12 deg counter-clockwise, black corners",
+           partial(_still, fn=roll_black, roll_deg=12.0)),
+    Refilm("rollfill-12", "phone's straighten tool: turned 12 deg clockwise and zoomed to fill the frame",
+           partial(_still, fn=straighten, roll_deg=-12.0)),
+    Refilm("blurfill", "posted 9:16: the picture over a blurred, zoomed copy of itself", partial(_still, fn=blur_fill),
+           version=2),
+)
+
+
 def refilm_named(names: list[str] | tuple[str, ...]) -> tuple[Refilm, ...]:
-    """The transforms with these names, in table order; raises ``KeyError`` naming unknown ones."""
-    known = {r.name: r for r in REFILMS}
+    """The transforms with these names (:data:`REFILMS`, then :data:`EXTRA_REFILMS`), in
+    table order; raises ``KeyError`` naming unknown ones."""
+    table = (*REFILMS, *EXTRA_REFILMS)
+    known = {r.name: r for r in table}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise KeyError(f"unknown transform(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    return tuple(r for r in REFILMS if r.name in names)
+    return tuple(r for r in table if r.name in names)
 
 
 def refilm_video(src: str | Path, dst: str | Path, refilm: Refilm) -> Path:
