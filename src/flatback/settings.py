@@ -787,14 +787,16 @@ class RepSettings(_Section):
     )
     thigh_swing_frac: float = Field(
         0.75, ge=0,
-        description="A rep must turn a thigh (hip to knee) through at least this fraction of the "
+        description="A rep must turn a seen thigh (hip to knee) through at least this fraction of the "
         "hysteresis (min_amplitude_deg, 20 deg or more) from one of its turning points to the next: a leg "
-        "lift moves at the hip, and its thigh turns at least as far as the leg line does (as far with "
-        "straight legs, further with bent knees: a dead bug's thigh turns 90 degrees as its hip-ankle line "
-        "turns 45). A quarter of the hysteresis is left for the pose model's jitter at the two turns. A leg "
-        "reading (hip to ankle) that moves while both thighs hold still is a knee bending alone or a "
-        "misread ankle: a caption burned in over the feet pulls both ankles toward it. A rep whose thighs "
-        "were not seen at its turns stands on the leg reading alone; 0 turns the check off.",
+        "lift moves at the hip, and in the leg-lift family its thigh turns about as far as the leg line does "
+        "or further (straight legs as far; a dead bug's thigh turns 90 degrees as its hip-ankle line turns "
+        "45). A quarter of the hysteresis is left for the pose model's jitter at the two turns. A leg reading "
+        "(hip to ankle) that moves while both thighs hold still is a knee bending alone or a misread ankle: "
+        "a caption burned in over the feet pulls both ankles toward it. Only thighs that turn this far "
+        "somewhere in the clip count (one the model pins in place is no evidence); a rep with none seen at "
+        "its turns, or filmed from the feet or the head (legs measured on the 3-D skeleton), stands on the "
+        "leg reading alone; 0 turns the check off.",
     )
     top_rest_min_gap_deg: float = Field(
         20.0,

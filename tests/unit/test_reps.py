@@ -402,8 +402,49 @@ def test_an_ankle_pulled_up_while_the_thighs_lie_still_is_no_rep():
     during = (track.t_s > rest.bottom_s + 1) & (track.t_s < rest.bottom_end_s - 1)
     assert np.nanmax(pulled.signals.leg_angle_deg[during]) > 5 + pulled.hysteresis_deg  # a movement, to the reading
     assert pulled.rep_count == 3
-    _, live = analyze_live(track, variation=pulled.variation)
+    states, live = analyze_live(track, variation=pulled.variation)
     assert len(live.segmentation.reps) == 3
+    # nor is a rep reported (and judged) live while the ankles are pulled
+    reported = {id(s.rep): s.rep for s in states if s.rep is not None}.values()
+    assert not [e for e in reported if rest.bottom_s + 0.8 <= e.rep.turn_s <= rest.bottom_s + 2.2]
     # without the check, the dip is a fourth rep: the test can fail
     off = Settings().model_copy(update={"reps": RepSettings(thigh_swing_frac=0.0)})
     assert Analyzer(off).analyze_track(track).rep_count == 4
+
+
+def test_thighs_the_pose_model_pins_in_place_leave_the_reps_to_the_leg_reading():
+    """A caption burned across a hanging body's thighs: the model puts the knees level with
+    the hips throughout, so the thighs never turn. They are no evidence against the reps the
+    legs make; only thighs that turn somewhere in the clip are."""
+    from flatback.simulate3d import Camera
+    from flatback.simulate3d import simulate as simulate3d
+    from flatback.types import Landmark as L
+
+    track = simulate3d("hanging_leg_raise", Camera(), duration_s=12.0)
+    xy = track.xy_px.copy()
+    for side in ("LEFT", "RIGHT"):
+        hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
+        thigh_px = np.linalg.norm(xy[:, knee] - xy[:, hip], axis=1)
+        xy[:, knee] = xy[:, hip] + np.stack([thigh_px, np.zeros_like(thigh_px)], axis=1)
+    pinned = track.replaced(xy_px=xy)
+    expected = Analyzer().analyze_track(track).rep_count
+    assert expected >= 2
+    analysis = Analyzer().analyze_track(pinned)
+    assert analysis.rep_count == expected
+    _, live = analyze_live(pinned, variation=analysis.variation)
+    assert len(live.segmentation.reps) == expected
+
+
+@pytest.mark.parametrize("yaw", [75.0, 85.0])
+def test_live_counts_heel_taps_filmed_from_the_feet_as_offline_does(yaw):
+    """From the feet the picture's thighs are foreshortened: offline measures the legs on the
+    3-D skeleton and leaves the thighs out, and live must too (it counted 0 of 5 taps at 75 deg)."""
+    from flatback.simulate3d import Camera
+    from flatback.simulate3d import simulate as simulate3d
+
+    track = simulate3d("heel_tap", Camera(yaw_deg=yaw, elevation_deg=20.0), duration_s=12.0)
+    offline = Analyzer().analyze_track(track)
+    _, live = analyze_live(track, variation=offline.variation)
+    off = Settings().model_copy(update={"reps": RepSettings(thigh_swing_frac=0.0)})
+    _, unchecked = analyze_live(track, off, variation=offline.variation)
+    assert len(live.segmentation.reps) == len(unchecked.segmentation.reps) >= 3

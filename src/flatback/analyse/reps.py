@@ -9,9 +9,11 @@ with the look-ahead it has (the hysteresis from the clip's range, the rest mode 
 all turning points).
 
 A rep moves the leg at the hip: three turning points of the leg reading are a rep only
-if a thigh (hip to knee) swings with them. The leg reading runs from hip to ankle, so an
-ankle the pose model misreads (a caption burned in over the feet pulls both ankles
-toward it) or a knee bending alone moves it while both thighs hold still.
+if a thigh (hip to knee) turns with them, judged on the thighs that turn somewhere in the
+clip (a thigh the pose model pins in place, under a caption, is no evidence). The leg
+reading runs from hip to ankle, so an ankle the pose model misreads (a caption burned in
+over the feet pulls both ankles toward it) or a knee bending alone moves it while both
+thighs hold still.
 
 Phases of a rep: the legs leave a resting turning point, move to the far turning point,
 and come back. Movement boundaries are where the line through the middle half of each
@@ -381,14 +383,22 @@ def segment_reps(
         return Segmentation([], [], [], "floor", settings.min_amplitude_deg)
     clip_range = float(np.percentile(finite, 98) - np.percentile(finite, 2))
     hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
-    tracker = RepTracker(settings, hysteresis_deg=hysteresis, range_deg=clip_range, posture=posture)
-    run_starts = {int(a) for a, _ in finite_runs(x, breaks)}
     left, right = thighs_deg if thighs_deg is not None else (np.full(len(x), np.nan),) * 2
+    thigh_ranges = tuple(_p2_p98(th) for th in (left, right))
+    tracker = RepTracker(settings, hysteresis_deg=hysteresis, range_deg=clip_range, posture=posture,
+                         thigh_ranges_deg=(thigh_ranges[0], thigh_ranges[1]))
+    run_starts = {int(a) for a, _ in finite_runs(x, breaks)}
     for k in range(len(x)):
         if k in run_starts:
             tracker.break_run()
         tracker.update(k, float(t_s[k]), float(x[k]), float(leg_speed_deg_s[k]), (float(left[k]), float(right[k])))
     return tracker.finish()
+
+
+def _p2_p98(x: np.ndarray) -> float:
+    """The range of a signal's finite readings, p2 to p98 (NaN without any)."""
+    finite = x[np.isfinite(x)]
+    return float(np.percentile(finite, 98) - np.percentile(finite, 2)) if len(finite) else float("nan")
 
 
 def _partial(x: np.ndarray, a: TurningPoint, b: TurningPoint, reason: str) -> PartialRep:
@@ -501,8 +511,8 @@ class RepTracker:
     cut, a gap longer than ``max_gap_s``): no rep spans it. ``finish()`` closes the
     stream and returns the :class:`Segmentation`; ``reset()`` starts again.
 
-    Offline (:func:`segment_reps`) passes the look-ahead: ``hysteresis_deg`` and
-    ``range_deg`` from the whole clip. Live (both None), the hysteresis adapts to the
+    Offline (:func:`segment_reps`) passes the look-ahead: ``hysteresis_deg``, ``range_deg``
+    and each thigh's range ``thigh_ranges_deg`` from the whole clip. Live (both None), the hysteresis adapts to the
     range seen so far, and the rest mode (floor, top) is decided from the turning points
     so far; the count is re-derived from the stored turning points when it changes. A
     rep is reported before its last turn is confirmed once the legs have dwelt within
@@ -517,17 +527,20 @@ class RepTracker:
     def __init__(
         self, settings: RepSettings | None = None, *, hysteresis_deg: float | None = None,
         range_deg: float | None = None, posture: str = "lying", level_tolerance_deg: float = 0.0,
+        thigh_ranges_deg: tuple[float, float] | None = None,
     ):
         self.settings = settings or RepSettings()
         self.level_tolerance_deg = level_tolerance_deg
         self._fixed_hysteresis = hysteresis_deg
         self._fixed_range = range_deg
+        self._fixed_thigh_ranges = thigh_ranges_deg
         self.posture = posture
         self.reset()
 
     def reset(self) -> None:
         self._runs: list[_Run] = []
         self._hist = np.zeros(self._HIST_BINS, np.int64)
+        self._thigh_hist = np.zeros((2, self._HIST_BINS), np.int64)
         self._holds = HoldTracker(self.settings)
         self._hold_list: list[Hold] = []
         self._detector = TurningPointDetector(self.hysteresis_deg)
@@ -557,6 +570,15 @@ class RepTracker:
         if self._fixed_range is not None:
             return self._fixed_range
         return _range_percentiles(self._hist, self._HIST_LO_DEG, self._HIST_BIN_DEG)
+
+    @property
+    def thigh_ranges_deg(self) -> tuple[float, float]:
+        """Each thigh's (left, right) range (p98 - p2), deg: the clip's offline, so far live."""
+        if self._fixed_thigh_ranges is not None:
+            return self._fixed_thigh_ranges
+        lo, bin_deg = self._HIST_LO_DEG, self._HIST_BIN_DEG
+        left, right = (_range_percentiles(h, lo, bin_deg) if h.any() else float("nan") for h in self._thigh_hist)
+        return left, right
 
     @property
     def hysteresis_deg(self) -> float:
@@ -596,6 +618,10 @@ class RepTracker:
             b = int((leg_angle_deg - self._HIST_LO_DEG) / self._HIST_BIN_DEG)
             self._hist[min(max(b, 0), self._HIST_BINS - 1)] += 1
             self._detector.hysteresis_deg = self.hysteresis_deg
+        if self._fixed_thigh_ranges is None:
+            for hist, th in zip(self._thigh_hist, thighs_deg):
+                if np.isfinite(th):
+                    hist[min(max(int((th - self._HIST_LO_DEG) / self._HIST_BIN_DEG), 0), self._HIST_BINS - 1)] += 1
         if self._run.start_deg is None:
             self._run.start_deg = leg_angle_deg
         self._run.end_deg = leg_angle_deg
@@ -758,7 +784,7 @@ class RepTracker:
         self._trim(run.points[max(n - 2, 0)].i)
         reps, _, _ = self._derive(provisional=True)
         self._count = len(reps)
-        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg)
+        context = self._context(self._all_points())
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
             if k >= 0 and context.is_rep(run.points[k : k + 3]) and context.thigh_swung(run.pair_thigh[k : k + 2]):
                 rep = run.candidates[k] if final else run.provisional[k]
@@ -781,7 +807,7 @@ class RepTracker:
         self._settled = key
         turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
         points = [*run.points, turn]
-        context = _RestContext.of([*self._all_points(), turn], self.settings, self.posture, self.hysteresis_deg)
+        context = self._context([*self._all_points(), turn])
         was = self._settled_rep
         pairs = [run.pair_thigh[-1], self._thigh_turn(run.points[-1].i, pending.i)]
         self._settled_rep = context.is_rep(points[-3:]) and context.thigh_swung(pairs)
@@ -807,8 +833,11 @@ class RepTracker:
         runs = list(self._runs)
         if provisional and len(self._run.points) >= 3:
             runs.append(self._run)
-        context = _RestContext.of(self._all_points(), self.settings, self.posture, self.hysteresis_deg, ends_deg)
-        return _derive_reps(runs, context)
+        return _derive_reps(runs, self._context(self._all_points(), ends_deg))
+
+    def _context(self, points: list[TurningPoint], ends_deg: tuple[float, float] | None = None) -> _RestContext:
+        return _RestContext.of(points, self.settings, self.posture, self.hysteresis_deg, ends_deg,
+                               self.thigh_ranges_deg)
 
 
 def _rest_mode(
@@ -826,7 +855,8 @@ def _rest_mode(
 class _RestContext:
     """What decides whether three turning points are a counted rep: the rest mode, the
     usual rest level, deg, the rest tolerance (a floor, deg, and a fraction of the rep's
-    own movement), the hysteresis, deg, and the share of it a thigh must swing."""
+    own movement), the hysteresis, deg, the share of it a thigh must turn, and which
+    thighs (left, right) turn that far somewhere in the clip."""
 
     rest: Literal["floor", "top", "hang"]
     rest_kind: Kind
@@ -835,11 +865,12 @@ class _RestContext:
     tolerance_frac: float
     hysteresis_deg: float
     thigh_swing_frac: float = 0.0
+    thighs_move: tuple[bool, bool] = (False, False)
 
     @classmethod
     def of(
         cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float,
-        ends_deg: tuple[float, float] | None = None,
+        ends_deg: tuple[float, float] | None = None, thigh_ranges_deg: tuple[float, float] = (np.nan, np.nan),
     ) -> _RestContext:
         rest = _rest_mode(all_points, settings, posture, ends_deg)
         rest_kind: Kind = "high" if rest == "top" else "low"
@@ -847,8 +878,10 @@ class _RestContext:
         rest_level = float(np.median(real_rest)) if real_rest else (
             max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
         ) if all_points else 0.0
+        need = settings.thigh_swing_frac * hysteresis
+        moves = (bool(thigh_ranges_deg[0] >= need), bool(thigh_ranges_deg[1] >= need))
         return cls(rest, rest_kind, rest_level, settings.rest_tolerance_deg, settings.rest_tolerance_frac, hysteresis,
-                   settings.thigh_swing_frac)
+                   settings.thigh_swing_frac, moves)
 
     def at_rest(self, p: TurningPoint, turn: TurningPoint) -> bool:
         """``p`` (a rep's first or last point, ``turn`` its far turn) is at rest: a turning
@@ -871,10 +904,11 @@ class _RestContext:
     def thigh_swung(self, pairs: list[tuple[float, float]]) -> bool:
         """A thigh turned through ``thigh_swing_frac`` of the hysteresis in one of a rep's
         two movements (``pairs``: each movement's :attr:`_Run.pair_thigh`): the leg moved
-        at the hip. A rep whose thighs were not seen at its turning points stands on the
-        leg reading alone."""
+        at the hip. Only thighs that turn that far somewhere in the clip are evidence (one
+        the pose model pins in place, a caption across it, holds still in every rep); a
+        rep with none of them seen at its turning points stands on the leg reading alone."""
         need = self.thigh_swing_frac * self.hysteresis_deg
-        turned = np.asarray(pairs, float).reshape(-1, 2)
+        turned = np.asarray(pairs, float).reshape(-1, 2)[:, list(self.thighs_move)]
         if need <= 0 or not np.isfinite(turned).any():
             return True
         return bool(np.nanmax(turned) >= need)

@@ -6,13 +6,14 @@ tables and JSON. ``labels`` reads labels.json, ``augment`` re-films, ``score`` s
 ``runner`` runs with a pose-track cache, ``tables`` presents.
 """
 
-from flatback.evaluate.augment import REFILMS, Refilm, refilm_named, refilm_video
+from flatback.evaluate.augment import EXTRA_REFILMS, REFILMS, Refilm, refilm_named, refilm_video
 from flatback.evaluate.labels import ClipLabel, LabelsError, load_labels
 from flatback.evaluate.runner import DEFAULT_CACHE, EvalResult, evaluate_folder
 from flatback.evaluate.tables import all_tables, result_json
 
 __all__ = [
     "DEFAULT_CACHE",
+    "EXTRA_REFILMS",
     "REFILMS",
     "ClipLabel",
     "EvalResult",

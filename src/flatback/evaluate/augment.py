@@ -31,8 +31,8 @@ Choices (the labels carry over unchanged because none of these moves time):
 
 :data:`EXTRA_REFILMS`, by name only (``--transform``), are harder versions and what editors
 do instead: rolls of 20 degrees, a 40-degree warp, a roll with black corners (an editor's
-rotate), a roll zoomed until no corner is empty (a phone's straighten tool, which crops the
-picture by a third), and the 9:16 frame filled by a blurred, zoomed copy of the clip behind
+rotate), a roll zoomed until no corner is empty (a phone's straighten tool: 12 degrees zoom a
+16:9 picture 1.35 times and crop 45 % of it), and the 9:16 frame filled by a blurred, zoomed copy of the clip behind
 it (as short-video apps post a landscape clip: a second, large, blurred person).
 """
 
@@ -319,8 +319,7 @@ EXTRA_REFILMS: tuple[Refilm, ...] = (
            partial(_still, fn=roll_black, roll_deg=12.0)),
     Refilm("rollfill-12", "phone's straighten tool: turned 12 deg clockwise and zoomed to fill the frame",
            partial(_still, fn=straighten, roll_deg=-12.0)),
-    Refilm("blurfill", "posted 9:16: the picture over a blurred, zoomed copy of itself", partial(_still, fn=blur_fill),
-           version=2),
+    Refilm("blurfill", "posted 9:16: the picture over a blurred, zoomed copy of itself", partial(_still, fn=blur_fill)),
 )
 
 

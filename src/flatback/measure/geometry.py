@@ -132,7 +132,7 @@ class BodyGeometry:
     leg_angle_deg: np.ndarray
     leg_angle_left_deg: np.ndarray
     leg_angle_right_deg: np.ndarray
-    thigh_left_deg: np.ndarray  # each thigh's angle from the floor (hip to knee), deg: the hip's own movement
+    thigh_left_deg: np.ndarray  # each thigh's angle (hip to knee), deg, measured as the leg angle is: the hip's own movement
     thigh_right_deg: np.ndarray
     leg_source: np.ndarray
     knee_flexion_deg: np.ndarray
@@ -347,7 +347,8 @@ def leg_angles(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Each leg's (left, right) angle (deg), :class:`LegSource`, visibility weight, knee
     flexion (deg), whether knee and ankle were seen, and its thigh's angle (hip to knee,
-    deg, NaN where the knee is unseen), for frames ``xy`` (N, 33, 2) px.
+    deg, measured as the leg angle; NaN where the knee is unseen or, lying, where the leg
+    reading is implausible), for frames ``xy`` (N, 33, 2) px.
 
     Lying, against the floor line, with the body's upright direction as ``view`` shows it;
     upright (hanging), hip flexion from the hanging line (:func:`hanging_frame`), kept

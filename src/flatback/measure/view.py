@@ -165,10 +165,19 @@ class ViewEstimator:
         self._trunks: deque[np.ndarray] = deque(maxlen=frames)
         self._normals: deque[np.ndarray] = deque(maxlen=frames)
         self._view = IDENTITY_VIEW
+        self._body: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=frames)  # every frame's, lying or not
+        self.yaw_deg = float("nan")  # the camera off the body's side, deg (NaN until min_frames with a skeleton)
 
     def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
         """Feed one frame's world landmarks (33, 3) m; the correction now."""
         trunk, normal = _trunk_and_normal(world_xyz_m[None])
+        if np.isfinite(trunk).all() and np.isfinite(normal).all():
+            # the yaw in the body's own frame (trunk and hip axis), upright or lying: how far the
+            # camera looks along the legs, which leaves the picture's thighs foreshortened
+            self._body.append((trunk[0], normal[0]))
+            if len(self._body) >= self.min_frames:
+                body = _frame_from(*(np.array(c) for c in zip(*self._body, strict=True)))
+                self.yaw_deg = float("nan") if body is None else body.yaw_deg
         if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
             self._trunks.append(trunk[0])
             self._normals.append(normal[0])

@@ -178,7 +178,9 @@ class LiveAnalyzer:
         torso_px = self._torso_px(legs)
         self._elevation.append(_hip_axis_tilt_deg(frame))
         leg, speed = self._signal(t, legs.leg_angle_deg if legs is not None else math.nan)
-        thighs = self._thighs.update(t, legs)
+        # from the feet or the head the picture's thighs are foreshortened: left out, as offline
+        along_legs = self._view.yaw_deg > self.settings.geometry.max_measurable_yaw_deg
+        thighs = self._thighs.update(t, None if along_legs else legs)
         event = self._reps.update(frame.index, t, leg, speed, thighs) if math.isfinite(leg) else None
 
         back, status = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
@@ -296,6 +298,7 @@ class LiveAnalyzer:
             if self._last_seen is not None and t - self._last_seen[0] > self.settings.signals.max_gap_s:
                 self._reps.break_run()
                 self._filter.reset()
+                self._thighs.reset()
                 self._last_seen = None
             return math.nan, math.nan
         x = self._filter.update(t, raw)
@@ -464,6 +467,12 @@ class _Thighs:
     def __init__(self, sg: SignalSettings):
         self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
         self.filters = {side: OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta) for side in Side}
+
+    def reset(self) -> None:
+        """Start again after a long gap, as the leg angle's filter does."""
+        for side in Side:
+            self.spikes[side].reset()
+            self.filters[side].reset()
 
     def update(self, t_s: float, legs: FrameLegs | None) -> tuple[float, float]:
         """(left, right) thigh angles at ``t_s``, deg; NaN unseen (or a spike)."""
