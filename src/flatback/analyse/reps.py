@@ -512,13 +512,13 @@ class RepTracker:
     stream and returns the :class:`Segmentation`; ``reset()`` starts again.
 
     Offline (:func:`segment_reps`) passes the look-ahead: ``hysteresis_deg``, ``range_deg``
-    and each thigh's range ``thigh_ranges_deg`` from the whole clip. Live (both None), the hysteresis adapts to the
-    range seen so far, and the rest mode (floor, top) is decided from the turning points
-    so far; the count is re-derived from the stored turning points when it changes. A
-    rep is reported before its last turn is confirmed once the legs have dwelt within
-    ``level_tolerance_deg`` of that extreme for ``rest_dwell_s`` (s).
-    Memory: the samples from the third-last turning point on, plus a few numbers per
-    turning point.
+    and each thigh's range ``thigh_ranges_deg`` from the whole clip. Live (all None), the
+    hysteresis and the thighs' ranges adapt to what has been seen so far, and the rest mode
+    (floor, top) is decided from the turning points so far; the count is re-derived from
+    the stored turning points when it changes. A rep is reported before its last turn is
+    confirmed once the legs have dwelt within ``level_tolerance_deg`` of that extreme for
+    ``rest_dwell_s`` (s). Memory: the samples from the third-last turning point on, a few
+    numbers per turning point, and three fixed histograms (the leg's and the thighs').
     """
 
     _HIST_LO_DEG, _HIST_BIN_DEG, _HIST_BINS = -180.0, 0.5, 1080  # leg angles -180..360 deg
