@@ -708,13 +708,17 @@ class FloorEstimator:
             return None
         return "upright" if len(self._feet_dx) < 0.5 * self._trunk_frames else "lying"
 
-    def current(self) -> FloorLine | None:
+    def current(self, skeleton_3d: bool = False) -> FloorLine | None:
         """The floor line so far, or None while unknown (no trunk yet, or the tilt is
-        beyond ``max_camera_roll_deg``); never raises, for live use."""
+        beyond ``max_camera_roll_deg`` with no 3-D skeleton to measure by: with one, a
+        camera well off the side and above the floor tilts the floor line in the picture
+        and the leg angles are corrected for its place, as offline); never raises, for
+        live use."""
         if self.posture is None:
             return None
         floor = self._floor()
-        return None if abs(floor.roll_deg) > self.settings.max_camera_roll_deg else floor
+        too_tilted = abs(floor.roll_deg) > self.settings.max_camera_roll_deg
+        return None if too_tilted and not (skeleton_3d and self.posture == "lying") else floor
 
     def estimate(self) -> tuple[FloorLine, Literal["lying", "upright"]]:
         """The floor line and posture of everything seen (offline: the whole clip).

@@ -56,7 +56,15 @@ def _mid(world: np.ndarray, a: int, b: int) -> np.ndarray:
 def trunk_elevation_deg(track: PoseTrack) -> np.ndarray:
     """(N,) the trunk's angle above the camera's horizontal plane, deg, from the 3-D
     skeleton: about 0 lying, about 90 upright (hanging or standing); NaN unseen."""
-    w = track.world_xyz_m
+    return world_trunk_elevation_deg(track.world_xyz_m)
+
+
+def world_trunk_elevation_deg(world_xyz_m: np.ndarray) -> np.ndarray:
+    """:func:`trunk_elevation_deg` of world landmarks (N, 33, 3) m, or of one frame's (33, 3)
+    (a 0-d array then: live mode)."""
+    w = np.asarray(world_xyz_m)
+    if w.ndim == 2:
+        return world_trunk_elevation_deg(w[None])[0]
     trunk = _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)
     norm = np.linalg.norm(trunk, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -52,7 +52,7 @@ from flatback.measure.geometry import (
     shoulder_hip,
 )
 from flatback.measure.signals import OneEuroFilter, SignalSet
-from flatback.measure.view import ViewEstimator
+from flatback.measure.view import ViewEstimator, world_trunk_elevation_deg
 from flatback.pose import PoseBackend
 from flatback.settings import RepSettings, Settings, SignalSettings
 from flatback.types import Frame, Landmark, PoseFrame, PoseTrack, VideoInfo
@@ -272,12 +272,15 @@ class LiveAnalyzer:
         xy, vis, _ = self._repair.update(frame.xy_px, vis)
         mask = frame.mask
         shoulder, hip = shoulder_hip(xy, vis, s.min_visibility)
+        # lying is judged in the picture or in the 3-D skeleton, as offline (compute_floor_line)
         self._floor.update(
-            xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px, shoulder, hip
+            xy, vis, None if mask is None else mask.x_px, None if mask is None else mask.bottom_y_px, shoulder, hip,
+            float(world_trunk_elevation_deg(frame.world_xyz_m)),
         )
-        floor, posture = self._floor.current(), self._floor.posture
+        posture = self._floor.posture
         self._reps.posture = posture or "lying"
         view = self._view.update(frame.world_xyz_m, posture == "lying")  # offline: the clip's, here the set's so far
+        floor = self._floor.current(skeleton_3d=not math.isnan(self._view.yaw_deg))
         legs = None if floor is None else frame_leg_angles(xy, vis, floor, posture or "lying", s, shoulder, hip, view,
                                                            self._steadiness, frame.t_s)
         return xy, legs, floor, posture
