@@ -435,7 +435,7 @@ def test_thighs_the_pose_model_pins_in_place_leave_the_reps_to_the_leg_reading()
     assert len(live.segmentation.reps) == expected
 
 
-@pytest.mark.parametrize("yaw", [75.0, 85.0])
+@pytest.mark.parametrize("yaw", [70.0, 75.0])
 def test_live_counts_heel_taps_filmed_from_the_feet_as_offline_does(yaw):
     """From the feet the picture's thighs are foreshortened: offline measures the legs on the
     3-D skeleton and leaves the thighs out, and live must too (it counted 0 of 5 taps at 75 deg)."""
@@ -447,4 +447,4 @@ def test_live_counts_heel_taps_filmed_from_the_feet_as_offline_does(yaw):
     _, live = analyze_live(track, variation=offline.variation)
     off = Settings().model_copy(update={"reps": RepSettings(thigh_swing_frac=0.0)})
     _, unchecked = analyze_live(track, off, variation=offline.variation)
-    assert len(live.segmentation.reps) == len(unchecked.segmentation.reps) >= 3
+    assert len(live.segmentation.reps) == len(unchecked.segmentation.reps) == offline.rep_count
