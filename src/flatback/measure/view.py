@@ -165,7 +165,10 @@ def view_for(frame: BodyFrame3D | None, picture_max_error_deg: float) -> ViewCor
 class ViewEstimator:
     """Live mode's running camera view: :func:`body_frame_3d` over the last ``frames``
     lying frames, fed one frame at a time, and the correction :func:`view_for` gives
-    (none until ``min_frames`` lying frames were seen)."""
+    (none until ``min_frames`` lying frames were seen); and ``yaw_deg``, the camera off the
+    body's side over the last ``frames`` frames with a skeleton, lying or not."""
+
+    _YAW_EVERY = 10
 
     def __init__(self, picture_max_error_deg: float, frames: int = 150, min_frames: int = 30):
         self.picture_max_error_deg = picture_max_error_deg
@@ -175,6 +178,7 @@ class ViewEstimator:
         self._view = IDENTITY_VIEW
         self._body: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=frames)  # every frame's, lying or not
         self.yaw_deg = float("nan")  # the camera off the body's side, deg (NaN until min_frames with a skeleton)
+        self._seen = 0  # frames with a skeleton
 
     def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
         """Feed one frame's world landmarks (33, 3) m; the correction now."""
@@ -183,7 +187,9 @@ class ViewEstimator:
             # the yaw in the body's own frame (trunk and hip axis), upright or lying: how far the
             # camera looks along the legs, which leaves the picture's thighs foreshortened
             self._body.append((trunk[0], normal[0]))
-            if len(self._body) >= self.min_frames:
+            self._seen += 1
+            # it changes slowly: re-estimated every _YAW_EVERY frames (a median over up to `frames`)
+            if len(self._body) >= self.min_frames and self._seen % self._YAW_EVERY == 0:
                 body = _frame_from(*(np.array(c) for c in zip(*self._body, strict=True)))
                 self.yaw_deg = float("nan") if body is None else body.yaw_deg
         if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
