@@ -378,15 +378,13 @@ def segment_reps(
     """
     settings = settings or RepSettings()
     x = leg_angle_deg
-    finite = x[np.isfinite(x)]
-    if len(finite) == 0:
+    if not np.isfinite(x).any():
         return Segmentation([], [], [], "floor", settings.min_amplitude_deg)
-    clip_range = float(np.percentile(finite, 98) - np.percentile(finite, 2))
+    clip_range = _p2_p98(x)
     hysteresis = max(settings.min_amplitude_deg, settings.min_amplitude_frac * clip_range)
     left, right = thighs_deg if thighs_deg is not None else (np.full(len(x), np.nan),) * 2
-    thigh_ranges = tuple(_p2_p98(th) for th in (left, right))
     tracker = RepTracker(settings, hysteresis_deg=hysteresis, range_deg=clip_range, posture=posture,
-                         thigh_ranges_deg=(thigh_ranges[0], thigh_ranges[1]))
+                         thigh_ranges_deg=(_p2_p98(left), _p2_p98(right)))
     run_starts = {int(a) for a, _ in finite_runs(x, breaks)}
     for k in range(len(x)):
         if k in run_starts:
@@ -615,13 +613,12 @@ class RepTracker:
         if not np.isfinite(leg_angle_deg):
             return None
         if self._fixed_hysteresis is None:
-            b = int((leg_angle_deg - self._HIST_LO_DEG) / self._HIST_BIN_DEG)
-            self._hist[min(max(b, 0), self._HIST_BINS - 1)] += 1
+            self._hist[self._bin(leg_angle_deg)] += 1
             self._detector.hysteresis_deg = self.hysteresis_deg
         if self._fixed_thigh_ranges is None:
             for hist, th in zip(self._thigh_hist, thighs_deg):
                 if np.isfinite(th):
-                    hist[min(max(int((th - self._HIST_LO_DEG) / self._HIST_BIN_DEG), 0), self._HIST_BINS - 1)] += 1
+                    hist[self._bin(th)] += 1
         if self._run.start_deg is None:
             self._run.start_deg = leg_angle_deg
         self._run.end_deg = leg_angle_deg
@@ -637,6 +634,10 @@ class RepTracker:
             self._settled_rep, self._near = False, None
             return self._confirm(point)
         return self._dwell(t_s)
+
+    def _bin(self, deg: float) -> int:
+        """The histogram bin of an angle, deg (the ends hold what lies beyond)."""
+        return min(max(int((deg - self._HIST_LO_DEG) / self._HIST_BIN_DEG), 0), self._HIST_BINS - 1)
 
     def break_run(self) -> None:
         """End the continuous run here (a cut or a long gap)."""

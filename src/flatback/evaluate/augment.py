@@ -31,9 +31,10 @@ Choices (the labels carry over unchanged because none of these moves time):
 
 :data:`EXTRA_REFILMS`, by name only (``--transform``), are harder versions and what editors
 do instead: rolls of 20 degrees, a 40-degree warp, a roll with black corners (an editor's
-rotate), a roll zoomed until no corner is empty (a phone's straighten tool: 12 degrees zoom a
-16:9 picture 1.35 times and crop 45 % of it), and the 9:16 frame filled by a blurred, zoomed copy of the clip behind
-it (as short-video apps post a landscape clip: a second, large, blurred person).
+rotate), a roll zoomed until no corner is empty (a phone's straighten tool: 12 degrees zoom
+a 16:9 picture 1.35 times and crop 45 % of it), and the 9:16 frame filled by a blurred,
+zoomed copy of the clip behind it (as short-video apps post a landscape clip: a second,
+large, blurred person).
 """
 
 from __future__ import annotations
@@ -134,12 +135,13 @@ def _even(v: float) -> int:
     return max(2, round(v / 2) * 2)
 
 
-def warp(image: np.ndarray, matrix: np.ndarray, out_wh: tuple[int, int]) -> np.ndarray:
+def warp(image: np.ndarray, matrix: np.ndarray, out_wh: tuple[int, int], black: bool = False) -> np.ndarray:
     """Resample ``image`` through a 3x3 pixel mapping onto an ``out_wh`` canvas; pixels from
-    outside the picture continue its edges. Returns a new array."""
+    outside the picture continue its edges (``black``: are black). Returns a new array."""
+    border = cv2.BORDER_CONSTANT if black else cv2.BORDER_REPLICATE
     if np.allclose(matrix[2], [0, 0, 1]):
-        return cv2.warpAffine(image, matrix[:2], out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.warpPerspective(image, matrix, out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.warpAffine(image, matrix[:2], out_wh, flags=cv2.INTER_LINEAR, borderMode=border)
+    return cv2.warpPerspective(image, matrix, out_wh, flags=cv2.INTER_LINEAR, borderMode=border)
 
 
 # --- the image transforms ---
@@ -159,8 +161,7 @@ def roll(image: np.ndarray, roll_deg: float) -> np.ndarray:
 def roll_black(image: np.ndarray, roll_deg: float) -> np.ndarray:
     """:func:`roll`, the corners left black as an editor's rotate leaves them."""
     h, w = image.shape[:2]
-    matrix, out_wh = roll_matrix(w, h, roll_deg)
-    return cv2.warpAffine(image, matrix[:2], out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return warp(image, *roll_matrix(w, h, roll_deg), black=True)
 
 
 def straighten(image: np.ndarray, roll_deg: float) -> np.ndarray:

@@ -303,8 +303,9 @@ def without_arms(x_px, bottom_y, xy, shoulder, hip, arm_underside_ratio: float) 
 def compute_leg_angles(
     hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, ankle_seen: np.ndarray, along: np.ndarray, up: np.ndarray,
     ankle_placed: np.ndarray | None = None, view: ViewCorrection = IDENTITY_VIEW,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Leg angle of one leg, deg, and its :class:`LegSource`.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg angle of one leg, deg, its :class:`LegSource`, and its thigh's angle (hip to
+    knee), deg.
 
     ``ankle_seen``: knee and ankle visible; ``ankle_placed``: the ankle hidden but inside
     the picture with the knee placed (the hip-to-ankle line, estimated); otherwise the
@@ -319,7 +320,7 @@ def compute_leg_angles(
     source = np.where(ankle_seen, LegSource.HIP_ANKLE, np.where(
         placed, LegSource.HIP_ANKLE_ESTIMATED, np.where(np.isfinite(thigh), LegSource.THIGH, LegSource.NONE)))
     angle = np.where(source > 0, angle, np.nan)
-    return angle, source
+    return angle, source, thigh
 
 
 def _angle_from(vec: np.ndarray, along: np.ndarray, up: np.ndarray, view: ViewCorrection) -> np.ndarray:
@@ -366,12 +367,11 @@ def leg_angles(
         knee_ok = vis[:, k] >= settings.partial_min_visibility
         placed = knee_ok & (vis[:, a] >= settings.hidden_ankle_min_visibility)
         knee = np.where(knee_ok[:, None], xy[:, k], np.nan)
-        angle, source = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up, placed,
-                                           view if posture == "lying" else IDENTITY_VIEW)
+        angle, source, thigh = compute_leg_angles(xy[:, h], knee, xy[:, a], seen, along, up, placed,
+                                                  view if posture == "lying" else IDENTITY_VIEW)
         weight = np.minimum(vis[:, k], np.where(source == LegSource.THIGH, vis[:, k], vis[:, a]))
         # knee bend needs a seen ankle: a hidden one gives a made-up bend
         knee_flexion = np.where(seen, compute_angle(xy, ANGLES[f"knee_flexion_{side.lower()}"]), np.nan)
-        thigh = _angle_from(knee - xy[:, h], along, up, view if posture == "lying" else IDENTITY_VIEW)
         if posture == "upright":
             angle = np.where(angle < -90, angle + 360, angle)
             thigh = np.where(thigh < -90, thigh + 360, thigh)

@@ -183,16 +183,17 @@ class ViewEstimator:
     def update(self, world_xyz_m: np.ndarray, lying: bool) -> ViewCorrection:
         """Feed one frame's world landmarks (33, 3) m; the correction now."""
         trunk, normal = _trunk_and_normal(world_xyz_m[None])
-        if np.isfinite(trunk).all() and np.isfinite(normal).all():
-            # the yaw in the body's own frame (trunk and hip axis), upright or lying: how far the
-            # camera looks along the legs, which leaves the picture's thighs foreshortened
-            self._body.append((trunk[0], normal[0]))
-            self._seen += 1
-            # it changes slowly: re-estimated every _YAW_EVERY frames (a median over up to `frames`)
-            if len(self._body) >= self.min_frames and self._seen % self._YAW_EVERY == 0:
-                body = _frame_from(*(np.array(c) for c in zip(*self._body, strict=True)))
-                self.yaw_deg = float("nan") if body is None else body.yaw_deg
-        if lying and np.isfinite(trunk).all() and np.isfinite(normal).all():
+        if not (np.isfinite(trunk).all() and np.isfinite(normal).all()):
+            return self._view
+        # the yaw in the body's own frame (trunk and hip axis), upright or lying: how far the
+        # camera looks along the legs, which leaves the picture's thighs foreshortened; it
+        # changes slowly, so it is re-estimated every _YAW_EVERY frames
+        self._body.append((trunk[0], normal[0]))
+        self._seen += 1
+        if len(self._body) >= self.min_frames and self._seen % self._YAW_EVERY == 0:
+            body = _frame_from(*(np.array(c) for c in zip(*self._body, strict=True)))
+            self.yaw_deg = float("nan") if body is None else body.yaw_deg
+        if lying:
             self._trunks.append(trunk[0])
             self._normals.append(normal[0])
             if len(self._trunks) >= self.min_frames:

@@ -44,7 +44,6 @@ from flatback.measure.clearance import ClearanceStatus, frame_clearance
 from flatback.measure.geometry import (
     FloorEstimator,
     FloorLine,
-    FrameLegs,
     LeftRightRepair,
     LegSteadiness,
     frame_leg_angles,
@@ -149,7 +148,7 @@ class LiveAnalyzer:
         self._spikes = SpikeGate(s.signals.outlier_window_s, s.signals.outlier_mads, s.signals.outlier_min_deg)
         self._filter = OneEuroFilter(s.signals.causal_min_cutoff_hz, s.signals.causal_beta)
         self._reps = RepTracker(s.reps, level_tolerance_deg=s.reps.live_level_tolerance_deg)
-        self._thighs = _Thighs(s.signals)
+        self._thighs = _SidePair(s.signals)  # what the rep trackers check a rep's movement at the hip on
         self._back = BackTracker(s.back_lift)
         self._torso: deque[float] = deque(maxlen=TORSO_FRAMES)
         self._elevation: deque[float] = deque(maxlen=ELEVATION_FRAMES)
@@ -180,7 +179,8 @@ class LiveAnalyzer:
         leg, speed = self._signal(t, legs.leg_angle_deg if legs is not None else math.nan)
         # from the feet or the head the picture's thighs are foreshortened: left out, as offline
         along_legs = self._view.yaw_deg > self.settings.geometry.max_measurable_yaw_deg
-        thighs = self._thighs.update(t, None if along_legs else legs)
+        thighs = ((math.nan, math.nan) if legs is None or along_legs
+                  else self._thighs.update(t, legs.thigh_left_deg, legs.thigh_right_deg)[1])
         event = self._reps.update(frame.index, t, leg, speed, thighs) if math.isfinite(leg) else None
 
         back, status = self._back_reading(t, frame, xy, legs, floor, posture, torso_px, leg)
@@ -417,8 +417,7 @@ class _WorkingLeg:
     def __init__(self, settings: Settings, reps: RepSettings, rest: Rest | None):
         sg = settings.signals
         self.rest = rest
-        self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
-        self.filters = {side: OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta) for side in Side}
+        self.legs = _SidePair(sg)
         self.working_spikes = SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg)
         self.working_filter = OneEuroFilter(sg.causal_min_cutoff_hz, sg.causal_beta)
         self.tracker = RepTracker(reps, level_tolerance_deg=reps.live_level_tolerance_deg)
@@ -435,8 +434,7 @@ class _WorkingLeg:
         self, i: int, t_s: float, left_deg: float, right_deg: float,
         thighs_deg: tuple[float, float] = (math.nan, math.nan),
     ) -> None:
-        gated = {side: self.spikes[side].update(t_s, x) for side, x in ((Side.LEFT, left_deg), (Side.RIGHT, right_deg))}
-        left, right = (self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan for side, x in gated.items())
+        gated, (left, right) = self.legs.update(t_s, left_deg, right_deg)
         self._t.append(t_s)
         self._left.append(left)
         self._right.append(right)
@@ -462,10 +460,9 @@ class _WorkingLeg:
         return working_side_at(np.asarray(self._t), np.asarray(self._left), np.asarray(self._right), t_s, self.rest)
 
 
-class _Thighs:
-    """Each thigh's angle (hip to knee), its spikes out and filtered causally as the leg
-    angle is: what the rep trackers check a rep's movement at the hip on (offline, the
-    cleaned thighs of :class:`~flatback.measure.signals.SignalSet`)."""
+class _SidePair:
+    """A left and a right reading (each leg's angle, each thigh's), each with its spikes out
+    (:class:`SpikeGate`) and filtered causally, as the leg angle is."""
 
     def __init__(self, sg: SignalSettings):
         self.spikes = {side: SpikeGate(sg.outlier_window_s, sg.outlier_mads, sg.outlier_min_deg) for side in Side}
@@ -477,15 +474,12 @@ class _Thighs:
             self.spikes[side].reset()
             self.filters[side].reset()
 
-    def update(self, t_s: float, legs: FrameLegs | None) -> tuple[float, float]:
-        """(left, right) thigh angles at ``t_s``, deg; NaN unseen (or a spike)."""
-        if legs is None:
-            return math.nan, math.nan
-        out = []
-        for side, raw in ((Side.LEFT, legs.thigh_left_deg), (Side.RIGHT, legs.thigh_right_deg)):
-            x = self.spikes[side].update(t_s, raw)
-            out.append(self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan)
-        return out[0], out[1]
+    def update(self, t_s: float, left: float, right: float) -> tuple[dict[Side, float], tuple[float, float]]:
+        """Both readings at ``t_s``: with their spikes out ({side: value}), and filtered
+        (left, right); NaN unseen (or a spike)."""
+        gated = {side: self.spikes[side].update(t_s, x) for side, x in ((Side.LEFT, left), (Side.RIGHT, right))}
+        out = [self.filters[side].update(t_s, x) if math.isfinite(x) else math.nan for side, x in gated.items()]
+        return gated, (out[0], out[1])
 
 
 class SpikeGate:
