@@ -610,7 +610,7 @@ def config_cmd(
 def eval_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder with the clips and labels.json (see ../shared/clips/LABELS.md).")],
     augment: Annotated[bool, typer.Option("--augment", help="Also score every clip re-filmed as phones film it (mirror, roll, 480p15, portrait, oblique, dim, captions).")] = False,
-    transform: Annotated[list[str], typer.Option("--transform", help="Only this transform (repeatable; implies --augment): one of --augment's, or roll+20, roll-20, oblique40, rollblack+12, rollfill-12 (straightened and zoomed to fill), blurfill (9:16 over a blurred copy).")] = [],
+    transform: Annotated[list[str], typer.Option("--transform", help="Only this transform (repeatable; implies --augment): one of --augment's, or roll+20, roll-20, oblique40, rollblack+12, rollfill-12 (straightened and zoomed to fill), blurfill (9:16 over a blurred copy), portraitblack (9:16 between black bars), blocky (360p, heavily compressed).")] = [],
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON here.")] = None,
     cache: Annotated[Path | None, typer.Option("--cache", help="Pose-track cache folder [default: ~/.cache/flatback/eval].")] = None,
     only: Annotated[list[str], typer.Option("--only", help="Only this clip (file name or stem; repeatable).")] = [],

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -260,6 +261,32 @@ def test_straighten_turns_and_zooms_until_no_corner_is_empty(roll_deg):
     assert aug.map_points(matrix, centre) == pytest.approx(centre)
     out = aug.straighten(dot_image(w, h, centre + [60, 0.5]), roll_deg)
     assert dot_centre(out) == pytest.approx(aug.map_points(matrix, centre + [60, 0.5]), abs=1.5)
+
+
+def test_portrait_black_puts_the_picture_where_portrait_does_between_black_bars():
+    w, h = 640, 360
+    image = np.full((h, w, 3), 60, np.uint8)
+    out = aug.portrait_black(image)
+    assert out.shape == aug.portrait(image).shape == (640, 360, 3)
+    matrix, _ = aug.portrait_matrix(w, h)
+    (_, y0), (_, y1) = aug.map_points(matrix, [0, 0]), aug.map_points(matrix, [w, h])
+    assert (out[: int(y0) - 1] == 0).all() and (out[int(y1) + 1 :] == 0).all()
+    assert (out[int(np.ceil(y0)) + 1 : int(y1) - 1] == 60).all()
+
+
+def test_blocky_shrinks_to_360p_and_leaves_8px_blocks_yet_the_picture_recognisable():
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8), (0, 0), 6)
+    image[200:500, 300:900] = (200, 40, 40)  # a red body: the colour channels keep their order
+    out = aug.blocky(image)
+    small = aug.downscale(image, 360)
+    assert out.shape == small.shape == (360, 640, 3)
+    err = np.abs(out.astype(float) - small.astype(float))
+    assert 0 < err.mean() < 12
+    assert out[200, 320, 0] > 150 and out[200, 320, 2] < 90
+    # compression, not noise: the error jumps across the 8 px block grid
+    rows = np.abs(np.diff(out.astype(float), axis=0)).mean(axis=(1, 2))
+    assert rows[7::8].mean() > 1.2 * np.delete(rows, np.s_[7::8]).mean()
 
 
 def test_blur_fill_puts_the_picture_where_portrait_does_over_a_blurred_copy():

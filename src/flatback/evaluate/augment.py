@@ -34,7 +34,8 @@ do instead: rolls of 20 degrees, a 40-degree warp, a roll with black corners (an
 rotate), a roll zoomed until no corner is empty (a phone's straighten tool: 12 degrees zoom
 a 16:9 picture 1.35 times and crop 45 % of it), and the 9:16 frame filled by a blurred,
 zoomed copy of the clip behind it (as short-video apps post a landscape clip: a second,
-large, blurred person).
+large, blurred person), the same frame with black bars instead, and a clip squeezed through
+messaging apps (360p, JPEG quality 20 per frame: blocks and smeared edges).
 """
 
 from __future__ import annotations
@@ -193,6 +194,24 @@ def portrait(image: np.ndarray) -> np.ndarray:
     return warp(image, *portrait_matrix(w, h))
 
 
+def portrait_black(image: np.ndarray) -> np.ndarray:
+    """The picture, centred, in a 9:16 frame with black bars above and below (a landscape
+    clip posted as a vertical video without a fill)."""
+    h, w = image.shape[:2]
+    return warp(image, *portrait_matrix(w, h), black=True)
+
+
+def blocky(image: np.ndarray, short_side_px: int = 360, jpeg_quality: int = 20) -> np.ndarray:
+    """A clip re-encoded again and again on its way through messaging apps: the short side
+    at ``short_side_px`` and every frame through JPEG at ``jpeg_quality`` (0-100), whose 8x8
+    blocks and smeared edges stand for a starved video bitrate."""
+    small = downscale(image, short_side_px)
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(small[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])  # OpenCV codes BGR
+
+
 def oblique(image: np.ndarray, yaw_deg: float) -> np.ndarray:
     """The body's plane seen from ``yaw_deg`` off the side view (see :func:`oblique_matrix`)."""
     h, w = image.shape[:2]
@@ -321,6 +340,8 @@ EXTRA_REFILMS: tuple[Refilm, ...] = (
     Refilm("rollfill-12", "phone's straighten tool: turned 12 deg clockwise and zoomed to fill the frame",
            partial(_still, fn=straighten, roll_deg=-12.0)),
     Refilm("blurfill", "posted 9:16: the picture over a blurred, zoomed copy of itself", partial(_still, fn=blur_fill)),
+    Refilm("portraitblack", "posted 9:16: the picture between black bars", partial(_still, fn=portrait_black)),
+    Refilm("blocky", "re-encoded by messaging apps: 360p, heavy compression", partial(_still, fn=blocky)),
 )
 
 
