@@ -819,6 +819,13 @@ class RepSettings(_Section):
         "setting a new extreme by hundredths of a degree for a while; without it the dwell "
         "would restart at each.",
     )
+    bottom_level_deg: float = Field(
+        1.0, ge=0,
+        description="Resting on the floor, a rep's bottom (the end of the lowering) is the first reading within "
+        "this many degrees of the lowest, deg: where the legs got to the floor, not the lowest sample, which "
+        "the pose model's noise places anywhere in the rest there. About the noise of a still leg after the "
+        "low-pass; small, as a lowering that eases into the floor covers its last degrees slowly.",
+    )
     bottom_window_s: float = Field(
         1.0, gt=0,
         description="Resting on the floor, a rep's bottom (its lowest leg angle, the end of the lowering) is "

@@ -35,6 +35,20 @@ def test_rep_count_and_tempo_match_truth(clip_name, request):
         assert true.bottom_s - TEMPO_TOL_S <= got.bottom_s <= true.bottom_end_s + TEMPO_TOL_S
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_floor_rest_reps_bottom_is_where_the_lowering_ends_not_the_noisiest_sample_of_the_rest(seed):
+    """DESIGN.md: bottom_s is the end of the lowering. With the legs lying 3 s between reps,
+    the pose model's noise puts the lowest reading anywhere in the rest (the lowest sample
+    up to a second after the arrival landed 0.2-0.6 s late on the development clips); the
+    first reading within ``reps.bottom_level_deg`` of it is where the legs got there."""
+    reps = [RepSpec(descent_s=2.0, ascent_s=1.5, pause_top_s=0.5, pause_bottom_s=3.0) for _ in range(4)]
+    clip = simulate(reps, rest="floor", noise_px=2.0, seed=seed)
+    report = analyse(clip)
+    assert report.rep_count == 4
+    late_s = [got.bottom_s - true.bottom_s for got, true in zip(report.reps, clip.truth.reps)]
+    assert max(abs(d) for d in late_s) <= 0.15, late_s
+
+
 @pytest.mark.parametrize("profile", ["steady", "minjerk"])
 @pytest.mark.parametrize("rest,bottom_deg", [("floor", 5.0), ("top", 35.0)])
 def test_a_lowering_is_timed_as_a_person_counts_it(profile, rest, bottom_deg):

@@ -282,12 +282,13 @@ def turn_timings(
 def _rep_from_points(
     t_s: np.ndarray, x: np.ndarray, speed: np.ndarray, a: TurningPoint, b: TurningPoint, c: TurningPoint,
     times: tuple[tuple[float, float], ...], rest: str, run_end_s: float, has_next: bool,
-    bottom_window_s: float,
+    bottom_window_s: float, bottom_level_deg: float,
 ) -> RepPhases:
     """A complete rep a -> b -> c (rest, far turn, rest). ``times`` holds the (arrive,
     leave) of a, b and c; without a next movement the pause at c lasts until
     ``run_end_s``, the end of the clip (or of the continuous stretch). Resting on the
-    floor, the bottom is the lowest reading up to ``bottom_window_s`` (s) after the arrival."""
+    floor, the bottom is the first reading within ``bottom_level_deg`` (deg) of the lowest
+    up to ``bottom_window_s`` (s) after the arrival."""
     (_, out_start), (out_end, back_start), (back_end, next_start) = times
     if not has_next:
         next_start = max(run_end_s, back_end)
@@ -299,24 +300,28 @@ def _rep_from_points(
         descent, ascent = out_end - out_start, back_end - back_start
         pause_bottom, pause_top = pause_far, pause_rest
         down, up = out_speed, back_speed
-        turn_window = (out_start, back_end)
     else:  # floor -> top -> floor, or hang -> top -> hang
         names = (Phase.ASCENT, Phase.TOP, Phase.DESCENT, Phase.BOTTOM)
         ascent, descent = out_end - out_start, back_end - back_start
         pause_top, pause_bottom = pause_far, pause_rest
         up, down = out_speed, back_speed
-        turn_window = (out_start, back_end) if rest == "hang" else (back_start, next_start)
-    # bottom_s: the lowest leg angle (highest when hanging) inside its window; resting on
-    # the floor, the end of the lowering (DESIGN.md): up to a short while after the arrival,
-    # as later in a long rest noise alone picks the lowest reading
-    if rest == "floor":
-        turn_window = (back_start, min(next_start, back_end + bottom_window_s))
-    w = (t_s >= turn_window[0]) & (t_s <= turn_window[1]) & np.isfinite(x)
-    if w.any():
-        k = np.flatnonzero(w)[np.argmax(x[w]) if rest == "hang" else np.argmin(x[w])]
-        bottom_s = float(t_s[k])
+    # bottom_s (DESIGN.md): resting on the floor, the end of the lowering: the first reading
+    # within bottom_level_deg of the lowest up to a short while after the arrival, not the
+    # lowest sample, which the pose model's noise places anywhere in the rest; resting at the
+    # top, the middle of the pause at the bottom (a held extension's turn); hanging, the
+    # highest reading
+    if rest == "top":
+        bottom_s = 0.5 * (out_end + back_start)
     else:
-        bottom_s = b.t_s
+        lo_s, hi_s = (out_start, back_end) if rest == "hang" else (back_start, min(next_start, back_end + bottom_window_s))
+        w = (t_s >= lo_s) & (t_s <= hi_s) & np.isfinite(x)
+        idx = np.flatnonzero(w)
+        if not len(idx):
+            bottom_s = b.t_s
+        elif rest == "hang":
+            bottom_s = float(t_s[idx[np.argmax(x[idx])]])
+        else:
+            bottom_s = float(t_s[idx[np.flatnonzero(x[idx] <= np.min(x[idx]) + bottom_level_deg)[0]]])
     bounds = (out_start, out_end, back_start, back_end, next_start)
     # the rep's range: its lowest and highest reading over its own span (leaving the rest
     # position to the next rep's start: the rest before it is the previous rep's), except
@@ -738,7 +743,7 @@ class RepTracker:
         t, x, v = self._arrays()
         tt = tuple((times if times is not None else run.times)[k : k + 3])
         return _rep_from_points(t, x, v, a, b, c, tt, self._rest_of(a.kind), run.end_s, has_next,
-                                self.settings.bottom_window_s)
+                                self.settings.bottom_window_s, self.settings.bottom_level_deg)
 
     def _rest_of(self, kind: Kind) -> str:
         if kind == "high":
