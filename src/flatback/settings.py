@@ -785,6 +785,15 @@ class RepSettings(_Section):
         "rest_tolerance_deg of the usual top, two lowerings or more), or when the legs rest on the "
         "floor at the start or end but never return to it between lowerings.",
     )
+    edge_held_s: float = Field(
+        0.5, ge=0,
+        description="A clip (or a stretch between gaps) that opens or closes with the legs held this long, s, "
+        "opens or closes at rest whatever the thighs read there; a shorter one must have its thighs at their "
+        "rest level too (within the rest tolerance): a clip caught mid-lift shows the legs moving from its "
+        "first frame, and where a filled corner or the frame's edge hides the feet the pose model may guess "
+        "them at the rest level while the thighs show the lift half done. Half a second: a person resting "
+        "between reps stays at least that long.",
+    )
     thigh_swing_frac: float = Field(
         0.75, ge=0,
         description="A rep must turn a seen thigh (hip to knee) through at least this fraction of the "

@@ -426,6 +426,82 @@ def test_an_ankle_pulled_up_while_the_thighs_lie_still_is_no_rep():
     assert Analyzer(off).analyze_track(track).rep_count == 4
 
 
+def _legs_laid_flat(track, until_s: float):
+    """``track`` with both legs' ankles and feet laid on the floor line beyond the hips until
+    ``until_s``, s, knees left where they are: what the pose model guesses where a rotated
+    picture's filled corner, or the frame's edge, hides the feet of legs caught mid-lift."""
+    from flatback.types import Landmark as L
+
+    xy = track.xy_px.copy()
+    early = track.t_s < until_s
+    for side in ("LEFT", "RIGHT"):
+        hip = xy[:, L[f"{side}_HIP"]]
+        for name in ("ANKLE", "HEEL", "FOOT_INDEX"):
+            j = L[f"{side}_{name}"]
+            reach_px = np.linalg.norm(xy[:, j] - hip, axis=1)
+            xy[early, j, 0] = hip[early, 0] + reach_px[early]  # feet to the right, floor level
+            xy[early, j, 1] = hip[early, 1]
+    return track.replaced(xy_px=xy)
+
+
+def _thighs_raised(track, until_s: float, deg: float):
+    """``track`` with both knees put ``deg`` up from the floor line about the hips until
+    ``until_s``, s (thighs misread; ankles left where they are)."""
+    from flatback.types import Landmark as L
+
+    xy = track.xy_px.copy()
+    early = track.t_s < until_s
+    for side in ("LEFT", "RIGHT"):
+        hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
+        thigh_px = np.linalg.norm(xy[:, knee] - xy[:, hip], axis=1)
+        r = np.radians(deg)
+        xy[early, knee, 0] = xy[early, hip, 0] + thigh_px[early] * np.cos(r)
+        xy[early, knee, 1] = xy[early, hip, 1] - thigh_px[early] * np.sin(r)
+    return track.replaced(xy_px=xy)
+
+
+def test_a_clip_opening_mid_lift_with_the_feet_guessed_on_the_floor_is_no_rep_by_the_thighs():
+    """Issue 9: the arch clip opens a third of the way into a lift, its feet outside the
+    picture. Rolled, the pose model put them in the filled corner at the floor: the leg read
+    the rest level and the opening half lift counted (4 for 3). The thighs showed the lift
+    half done: an edge not held for ``reps.edge_held_s`` must have them at their rest level."""
+    reps = [RepSpec(descent_s=2.5, ascent_s=2.0, pause_top_s=0.5, pause_bottom_s=1.5) for _ in range(3)]
+    clip = simulate(reps, noise_px=1.0, seed=4)
+    first = clip.truth.reps[0]
+    start = int(np.argmax(clip.track.t_s >= first.start_s + 0.9))  # about 40 % of the way up
+    track = _legs_laid_flat(clip.track.sliced(start, len(clip.track.t_s)), 0.4)
+    analysis = Analyzer().analyze_track(track)
+    opening = analysis.signals.leg_angle_deg[track.t_s < 0.3]
+    assert np.nanmax(opening) < 10  # the leg reading alone opens at the rest level
+    assert analysis.rep_count == 2 and len(analysis.partial_reps) == 1
+    _, live = analyze_live(track, variation=analysis.variation)
+    assert len(live.segmentation.reps) == 2
+    # a clip opening on the floor, the lift just begun, keeps its first rep
+    begun = int(np.argmax(clip.track.t_s >= first.start_s + 0.05))
+    assert Analyzer().analyze_track(clip.track.sliced(begun, len(clip.track.t_s))).rep_count == 3
+    # and so does one whose legs lie still for a second first, the thighs misread up there
+    lying = int(np.argmax(clip.track.t_s >= first.start_s - 1.0))
+    misread = _thighs_raised(clip.track.sliced(lying, len(clip.track.t_s)), 0.9, 40.0)
+    assert Analyzer().analyze_track(misread).rep_count == 3
+
+
+def test_an_edge_is_at_rest_by_the_thighs_unless_the_legs_were_held_there():
+    from flatback.analyse.reps import TurningPoint, _RestContext
+
+    context = _RestContext("floor", "low", 5.0, 10.0, 0.25, 20.0, 0.75, (True, True), (8.0, 10.0), 0.5)
+    turn = TurningPoint(50, 2.0, 85.0, "high")
+    at_top = np.array([88.0, 90.0])
+    edge = TurningPoint(0, 0.0, 6.0, "low", edge=True, held_s=0.1)
+    assert context.at_rest(edge, turn)  # the leg reading alone
+    assert context.at_rest(edge, turn, (np.array([20.0, 23.0]), at_top))  # within a quarter of 80 deg
+    assert not context.at_rest(edge, turn, (np.array([40.0, 45.0]), at_top))  # the lift half done
+    assert context.at_rest(edge, turn, (np.array([40.0, 12.0]), at_top))  # one thigh at rest is enough
+    assert context.at_rest(edge, turn, (np.array([np.nan, np.nan]), at_top))  # unseen: no evidence
+    assert context.at_rest(edge, turn, (np.array([-5.0, -3.0]), at_top))  # beyond the rest level
+    held = TurningPoint(0, 0.0, 6.0, "low", edge=True, held_s=1.5)
+    assert context.at_rest(held, turn, (np.array([40.0, 45.0]), at_top))  # held: a misread thigh
+
+
 def test_thighs_the_pose_model_pins_in_place_leave_the_reps_to_the_leg_reading():
     """A caption burned across a hanging body's thighs: the model puts the knees level with
     the hips throughout, so the thighs never turn. They are no evidence against the reps the

@@ -26,6 +26,7 @@ duration, the rest as pause.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal
@@ -44,7 +45,8 @@ class TurningPoint:
     """A local extreme of the leg angle. ``edge`` marks a clip (or gap) boundary, not a
     real turn: the movement may have gone further before or after it. ``level_deg``: the
     median angle over the pause at the turn, once timed (the position the person holds;
-    the extreme alone is its noisiest sample)."""
+    the extreme alone is its noisiest sample). ``held_s``: at an edge, how long the legs
+    stayed there, s, from the clip's start or to its end (None until timed)."""
 
     i: int
     t_s: float
@@ -52,6 +54,7 @@ class TurningPoint:
     kind: Kind
     edge: bool = False
     level_deg: float | None = None
+    held_s: float | None = None
 
     @property
     def held_deg(self) -> float:
@@ -488,6 +491,7 @@ class _Run:
     pair_range: list[tuple[float, float]]
     candidates: dict[int, RepPhases]
     pair_thigh: list[tuple[float, float]] = field(default_factory=list)
+    point_thigh: list[np.ndarray] = field(default_factory=list)  # the thighs (left, right) at each point, deg
     provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
     end_s: float = 0.0
     start_deg: float | None = None  # its first reading, deg
@@ -725,13 +729,22 @@ class RepTracker:
         return turn_timings(t, x, v, window, self.settings)[k - lo]
 
     def _set_level(self, k: int) -> None:
-        """Point k's held level: the median angle over its timed pause."""
+        """Point k's held level: the median angle over its timed pause; at an edge, also
+        how long the legs stayed there, within the rest tolerance (from the run's start for
+        its first point, to the run's end for its last)."""
         run = self._run
         arrive, leave = run.times[k]
         t, x, _ = self._arrays()
         w = (t >= arrive) & (t <= leave) & np.isfinite(x)
         if w.any():
             run.points[k] = replace(run.points[k], level_deg=float(np.median(x[w])))
+        point = run.points[k]
+        if point.edge and k == 0:  # held from the last reading off the position (or the run's start) to leaving
+            off = np.flatnonzero((t <= leave) & (np.abs(x - point.held_deg) > self.settings.rest_tolerance_deg))
+            since = float(t[off[-1]]) if len(off) else float(t[0])
+            run.points[k] = replace(point, held_s=max(leave - since, 0.0))
+        elif point.edge:  # held from arriving to the run's end
+            run.points[k] = replace(point, held_s=max(run.end_s - arrive, 0.0))
 
     def _candidate(
         self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None,
@@ -756,6 +769,9 @@ class RepTracker:
         seg = np.asarray(self._x[p.i - self._base : q.i - self._base + 1])
         run.pair_range.append((float(np.nanmin(seg)), float(np.nanmax(seg))))
         run.pair_thigh.append(self._thigh_turn(p.i, q.i))
+        if not run.point_thigh:
+            run.point_thigh.append(self._thigh_at(p.i))
+        run.point_thigh.append(self._thigh_at(q.i))
 
     def _thigh_at(self, i: int) -> np.ndarray:
         """(left, right) thigh angles at run sample i, deg: the median of the samples
@@ -792,7 +808,7 @@ class RepTracker:
         self._count = len(reps)
         context = self._context(self._all_points())
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
-            if k >= 0 and context.is_rep(run.points[k : k + 3]) and context.thigh_swung(run.pair_thigh[k : k + 2]):
+            if k >= 0 and context.is_rep(run.points[k : k + 3], run.pair_thigh[k : k + 2], run.point_thigh[k : k + 3]):
                 rep = run.candidates[k] if final else run.provisional[k]
                 return RepEvent(self._count, rep, final, point.t_s)
         return None
@@ -813,10 +829,11 @@ class RepTracker:
         self._settled = key
         turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
         points = [*run.points, turn]
-        context = self._context([*self._all_points(), turn])
+        at_turn = self._thigh_at(pending.i)
+        context = self._context([*self._all_points(), turn], thighs=[*self._all_point_thighs(), at_turn])
         was = self._settled_rep
         pairs = [run.pair_thigh[-1], self._thigh_turn(run.points[-1].i, pending.i)]
-        self._settled_rep = context.is_rep(points[-3:]) and context.thigh_swung(pairs)
+        self._settled_rep = context.is_rep(points[-3:], pairs, [*run.point_thigh[-2:], at_turn])
         if not self._settled_rep or was:
             return None
         n = len(points) - 1
@@ -833,6 +850,9 @@ class RepTracker:
     def _all_points(self) -> list[TurningPoint]:
         return [p for r in (*self._runs, self._run) for p in r.points]
 
+    def _all_point_thighs(self) -> list[np.ndarray]:
+        return [th for r in (*self._runs, self._run) for th in r.point_thigh]
+
     def _derive(
         self, provisional: bool, ends_deg: tuple[float, float] | None = None
     ) -> tuple[list[RepPhases], list[PartialRep], Literal["floor", "top", "hang"]]:
@@ -841,9 +861,12 @@ class RepTracker:
             runs.append(self._run)
         return _derive_reps(runs, self._context(self._all_points(), ends_deg))
 
-    def _context(self, points: list[TurningPoint], ends_deg: tuple[float, float] | None = None) -> _RestContext:
+    def _context(
+        self, points: list[TurningPoint], ends_deg: tuple[float, float] | None = None,
+        thighs: list[np.ndarray] | None = None,
+    ) -> _RestContext:
         return _RestContext.of(points, self.settings, self.posture, self.hysteresis_deg, ends_deg,
-                               self.thigh_ranges_deg)
+                               self.thigh_ranges_deg, self._all_point_thighs() if thighs is None else thighs)
 
 
 def _rest_mode(
@@ -872,35 +895,69 @@ class _RestContext:
     hysteresis_deg: float
     thigh_swing_frac: float = 0.0
     thighs_move: tuple[bool, bool] = (False, False)
+    thigh_rest_deg: tuple[float, float] = (np.nan, np.nan)  # each thigh's median at the rest points, deg
+    edge_held_s: float = 0.5
 
     @classmethod
     def of(
         cls, all_points: list[TurningPoint], settings: RepSettings, posture: str, hysteresis: float,
         ends_deg: tuple[float, float] | None = None, thigh_ranges_deg: tuple[float, float] = (np.nan, np.nan),
+        point_thighs: list[np.ndarray] | None = None,
     ) -> _RestContext:
         rest = _rest_mode(all_points, settings, posture, ends_deg)
         rest_kind: Kind = "high" if rest == "top" else "low"
         real_rest = [p.held_deg for p in all_points if p.kind == rest_kind and not p.edge]
+        at_rest = [th for p, th in zip(all_points, point_thighs or [], strict=False) if p.kind == rest_kind and not p.edge]
+        thigh_rest = (np.nan, np.nan)
+        if at_rest:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a thigh never seen at rest: NaN
+                thigh_rest = tuple(np.nanmedian(np.asarray(at_rest, float).reshape(-1, 2), axis=0))
         rest_level = float(np.median(real_rest)) if real_rest else (
             max(p.value_deg for p in all_points) if rest_kind == "high" else min(p.value_deg for p in all_points)
         ) if all_points else 0.0
         need = settings.thigh_swing_frac * hysteresis
         moves = (bool(thigh_ranges_deg[0] >= need), bool(thigh_ranges_deg[1] >= need))
         return cls(rest, rest_kind, rest_level, settings.rest_tolerance_deg, settings.rest_tolerance_frac, hysteresis,
-                   settings.thigh_swing_frac, moves)
+                   settings.thigh_swing_frac, moves, (float(thigh_rest[0]), float(thigh_rest[1])),
+                   settings.edge_held_s)
 
-    def at_rest(self, p: TurningPoint, turn: TurningPoint) -> bool:
+    def at_rest(
+        self, p: TurningPoint, turn: TurningPoint, thighs: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> bool:
         """``p`` (a rep's first or last point, ``turn`` its far turn) is at rest: a turning
         point, or an edge of the clip within the tolerance of the rest level. The
         tolerance is a fraction of the rep's own movement, rest level to ``turn``: how
         much of that movement the clip may miss (a quarter of a 40 deg dead-bug
-        extension is less than a quarter of a 90 deg raise)."""
+        extension is less than a quarter of a 90 deg raise). With ``thighs`` (the thighs,
+        left and right, deg, at ``p`` and at ``turn``) the thighs must agree
+        (:meth:`thighs_at_rest`) unless the legs were held at the edge for ``edge_held_s``:
+        a clip caught mid-lift shows them moving from its first frame (to its last)."""
         if not p.edge:
             return True
         tol = max(self.tolerance_deg, self.tolerance_frac * abs(turn.value_deg - self.rest_level_deg))
         # an edge beyond the usual rest level (lying flat below the usual bottoms) is at rest too
         beyond = p.value_deg - self.rest_level_deg if self.rest_kind == "high" else self.rest_level_deg - p.value_deg
-        return beyond >= -tol
+        held = p.held_s is not None and p.held_s >= self.edge_held_s
+        return beyond >= -tol and (thighs is None or held or self.thighs_at_rest(*thighs))
+
+    def thighs_at_rest(self, at_edge: np.ndarray, at_turn: np.ndarray) -> bool:
+        """A clip's edge is at rest by the thighs too: a moving thigh seen there lies within
+        the rest tolerance of its own level at the clip's rest points (the same share of its
+        turn to ``at_turn``), or beyond it. At a picture's edge the leg reading can be the
+        pose model's guess (a rotated picture's filled corner, or the frame's edge where the
+        feet are, takes the ankle and reads legs caught mid-lift at the rest level), while
+        the thigh, by the trunk, shows the lift half done. One such thigh is enough (the
+        model may swap near and far); none seen, or no rest level yet: no evidence."""
+        moving = list(self.thighs_move)
+        edge, turn, rest = (np.asarray(v, float)[moving] for v in (at_edge, at_turn, self.thigh_rest_deg))
+        seen = np.isfinite(edge) & np.isfinite(turn) & np.isfinite(rest)
+        if not seen.any():
+            return True
+        edge, turn, rest = edge[seen], turn[seen], rest[seen]
+        toward_turn = (edge - rest) * np.sign(turn - rest)
+        tol = np.maximum(self.tolerance_deg, self.tolerance_frac * np.abs(turn - rest))
+        return bool((toward_turn <= tol).any())
 
     def moved(self, a: TurningPoint, b: TurningPoint, c: TurningPoint) -> bool:
         """Both movements of a -> b -> c reach half the hysteresis (an edge that barely
@@ -919,11 +976,13 @@ class _RestContext:
             return True
         return bool(np.nanmax(turned) >= need)
 
-    def is_rep(self, abc: list[TurningPoint]) -> bool:
-        """a -> b -> c leaves the rest position, turns, and comes back to it."""
+    def is_rep(self, abc: list[TurningPoint], pairs: list[tuple[float, float]], thighs: list[np.ndarray]) -> bool:
+        """a -> b -> c leaves the rest position, turns, and comes back to it, a thigh turning
+        (``pairs``: the two movements' thigh turns, :attr:`_Run.pair_thigh`; ``thighs``: the
+        thighs at a, b and c, :attr:`_Run.point_thigh`)."""
         a, b, c = abc
-        return (a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a, b) and self.at_rest(c, b)
-                and not b.edge)
+        return (a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a, b, (thighs[0], thighs[1]))
+                and self.at_rest(c, b, (thighs[2], thighs[1])) and not b.edge and self.thigh_swung(pairs))
 
 
 def _derive_reps(
@@ -940,10 +999,12 @@ def _derive_reps(
             a, b, c = pts[k], pts[k + 1], pts[k + 2]
             if a.kind != rest_kind or not context.moved(a, b, c) or not context.thigh_swung(run.pair_thigh[k : k + 2]):
                 continue
-            if at_rest(a, b) and at_rest(c, b) and not b.edge:
+            th = run.point_thigh[k : k + 3]
+            opens, closes = at_rest(a, b, (th[0], th[1])), at_rest(c, b, (th[2], th[1]))
+            if opens and closes and not b.edge:
                 reps.append(run.candidates[k] if k in run.candidates else run.provisional[k])
             else:
-                where = "start" if not at_rest(a, b) else "end"
+                where = "start" if not opens else "end"
                 partial.append(_partial_from(run, k, k + 2, f"cut off by the {where} of the clip or a gap"))
         # half reps: the clip starts or ends away from the rest position, a movement away.
         # The run's edges are the extremes its first and last movements reach; a half rep
