@@ -787,8 +787,10 @@ class RepSettings(_Section):
     )
     edge_held_s: float = Field(
         0.5, ge=0,
-        description="A clip (or a stretch between gaps) that opens or closes with the legs held this long, s, "
-        "opens or closes at rest whatever the thighs read there; a shorter one must have its thighs at their "
+        description="A clip (or a stretch between gaps) that opens or closes with the legs held this long, s (the "
+        "leg reading within reps.rest_tolerance_deg of its level there, the thighs not moving that far the "
+        "movement's way), opens or closes at rest whatever the thighs read there; a shorter one must have its "
+        "thighs at their "
         "rest level too (within the rest tolerance): a clip caught mid-lift shows the legs moving from its "
         "first frame, and where a filled corner or the frame's edge hides the feet the pose model may guess "
         "them at the rest level while the thighs show the lift half done. Half a second: a person resting "
@@ -837,7 +839,7 @@ class RepSettings(_Section):
     )
     bottom_window_s: float = Field(
         1.0, gt=0,
-        description="Resting on the floor, a rep's bottom (its lowest leg angle, the end of the lowering) is "
+        description="Resting on the floor, a rep's bottom (the end of the lowering, reps.bottom_level_deg) is "
         "looked for up to this long after the lowering's arrival, s: the slow finish of a smooth lowering "
         "(about a quarter of a 4 s one); later the legs lie on the floor and noise alone picks the lowest "
         "reading.",

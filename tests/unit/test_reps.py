@@ -460,18 +460,20 @@ def _thighs_raised(track, until_s: float, deg: float):
     return track.replaced(xy_px=xy)
 
 
-def test_a_clip_opening_mid_lift_with_the_feet_guessed_on_the_floor_is_no_rep_by_the_thighs():
+@pytest.mark.parametrize("guessed_s", [0.4, 1.2])
+def test_a_clip_opening_mid_lift_with_the_feet_guessed_on_the_floor_is_no_rep_by_the_thighs(guessed_s):
     """Issue 9: the arch clip opens a third of the way into a lift, its feet outside the
     picture. Rolled, the pose model put them in the filled corner at the floor: the leg read
     the rest level and the opening half lift counted (4 for 3). The thighs showed the lift
-    half done: an edge not held for ``reps.edge_held_s`` must have them at their rest level."""
+    half done: an edge not held for ``reps.edge_held_s`` must have them at their rest level;
+    the thighs rising, a guess however long holds nothing."""
     reps = [RepSpec(descent_s=2.5, ascent_s=2.0, pause_top_s=0.5, pause_bottom_s=1.5) for _ in range(3)]
     clip = simulate(reps, noise_px=1.0, seed=4)
     first = clip.truth.reps[0]
     start = int(np.argmax(clip.track.t_s >= first.start_s + 0.9))  # about 40 % of the way up
-    track = _legs_laid_flat(clip.track.sliced(start, len(clip.track.t_s)), 0.4)
+    track = _legs_laid_flat(clip.track.sliced(start, len(clip.track.t_s)), guessed_s)
     analysis = Analyzer().analyze_track(track)
-    opening = analysis.signals.leg_angle_deg[track.t_s < 0.3]
+    opening = analysis.signals.leg_angle_deg[track.t_s < min(guessed_s, 0.6) - 0.1]
     assert np.nanmax(opening) < 10  # the leg reading alone opens at the rest level
     assert analysis.rep_count == 2 and len(analysis.partial_reps) == 1
     _, live = analyze_live(track, variation=analysis.variation)
@@ -485,10 +487,34 @@ def test_a_clip_opening_mid_lift_with_the_feet_guessed_on_the_floor_is_no_rep_by
     assert Analyzer().analyze_track(misread).rep_count == 3
 
 
+def test_a_clip_ending_mid_lowering_with_the_feet_guessed_on_the_floor_is_no_rep_by_the_thighs():
+    """The closing edge likewise: cut 40 % of the way down the last lowering, the feet put on
+    the floor for the last 0.4 s, the leg reads the rest level and the thighs do not."""
+    reps = [RepSpec(descent_s=2.5, ascent_s=2.0, pause_top_s=0.5, pause_bottom_s=1.5) for _ in range(3)]
+    clip = simulate(reps, noise_px=1.0, seed=4)
+    last = clip.truth.reps[-1]
+    cut = clip.track.sliced(0, int(np.argmax(clip.track.t_s >= last.bottom_s - 0.6 * last.descent_s)))
+    end_s = float(cut.t_s[-1])
+    flat = _legs_laid_flat(cut, np.inf)
+    xy = cut.xy_px.copy()
+    late = cut.t_s > end_s - 0.4
+    xy[late] = flat.xy_px[late]
+    track = cut.replaced(xy_px=xy)
+    analysis = Analyzer().analyze_track(track)
+    assert np.nanmax(analysis.signals.leg_angle_deg[track.t_s > end_s - 0.2]) < 10  # the leg reading alone: at rest
+    assert analysis.rep_count == 2 and len(analysis.partial_reps) == 1
+    _, live = analyze_live(track, variation=analysis.variation)
+    assert len(live.segmentation.reps) == 2
+
+
 def test_an_edge_is_at_rest_by_the_thighs_unless_the_legs_were_held_there():
+    from dataclasses import replace
+
     from flatback.analyse.reps import TurningPoint, _RestContext
 
-    context = _RestContext("floor", "low", 5.0, 10.0, 0.25, 20.0, 0.75, (True, True), (8.0, 10.0), 0.5)
+    context = _RestContext(rest="floor", rest_kind="low", rest_level_deg=5.0, tolerance_deg=10.0, tolerance_frac=0.25,
+                           hysteresis_deg=20.0, thigh_swing_frac=0.75, thighs_move=(True, True),
+                           thigh_rest_deg=(8.0, 10.0), edge_held_s=0.5)
     turn = TurningPoint(50, 2.0, 85.0, "high")
     at_top = np.array([88.0, 90.0])
     edge = TurningPoint(0, 0.0, 6.0, "low", edge=True, held_s=0.1)
@@ -500,6 +526,13 @@ def test_an_edge_is_at_rest_by_the_thighs_unless_the_legs_were_held_there():
     assert context.at_rest(edge, turn, (np.array([-5.0, -3.0]), at_top))  # beyond the rest level
     held = TurningPoint(0, 0.0, 6.0, "low", edge=True, held_s=1.5)
     assert context.at_rest(held, turn, (np.array([40.0, 45.0]), at_top))  # held: a misread thigh
+    assert replace(context, thighs_move=(False, False)).at_rest(edge, turn, (np.array([40.0, 45.0]), at_top))
+    # resting up (a dead bug's tabletop, thighs vertical), an extension caught half way
+    top = replace(context, rest="top", rest_kind="high", rest_level_deg=50.0, thigh_rest_deg=(90.0, 88.0))
+    reach = TurningPoint(40, 2.0, 5.0, "low")
+    opens = TurningPoint(0, 0.0, 48.0, "high", edge=True, held_s=0.1)
+    assert top.at_rest(opens, reach, (np.array([85.0, 86.0]), np.array([10.0, 12.0])))
+    assert not top.at_rest(opens, reach, (np.array([50.0, 52.0]), np.array([10.0, 12.0])))
 
 
 def test_thighs_the_pose_model_pins_in_place_leave_the_reps_to_the_leg_reading():

@@ -730,8 +730,11 @@ class RepTracker:
 
     def _set_level(self, k: int) -> None:
         """Point k's held level: the median angle over its timed pause; at an edge, also
-        how long the legs stayed there, within the rest tolerance (from the run's start for
-        its first point, to the run's end for its last)."""
+        how long the legs stayed there (:attr:`TurningPoint.held_s`): the leg reading within
+        the rest tolerance of its level, from the run's start to leaving (its first point)
+        or from arriving to the run's end (its last), and the thighs not moving on the way
+        of the edge's movement meanwhile (a leg reading the pose model guesses flat while
+        the thighs rise is not held)."""
         run = self._run
         arrive, leave = run.times[k]
         t, x, _ = self._arrays()
@@ -739,12 +742,22 @@ class RepTracker:
         if w.any():
             run.points[k] = replace(run.points[k], level_deg=float(np.median(x[w])))
         point = run.points[k]
-        if point.edge and k == 0:  # held from the last reading off the position (or the run's start) to leaving
-            off = np.flatnonzero((t <= leave) & (np.abs(x - point.held_deg) > self.settings.rest_tolerance_deg))
-            since = float(t[off[-1]]) if len(off) else float(t[0])
-            run.points[k] = replace(point, held_s=max(leave - since, 0.0))
-        elif point.edge:  # held from arriving to the run's end
-            run.points[k] = replace(point, held_s=max(run.end_s - arrive, 0.0))
+        if not point.edge:
+            return
+        off = np.abs(x - point.held_deg) > self.settings.rest_tolerance_deg
+        if k == 0:  # held until leaving; the thighs must not have set off the way it leaves
+            moved = np.flatnonzero(off & (t <= leave))
+            span = (float(t[moved[-1]]) if len(moved) else float(t[0]), leave)
+            way = 1.0 if point.kind == "low" else -1.0
+        else:  # held from arriving; the thighs must not still be coming the way it came
+            moved = np.flatnonzero(off & (t >= arrive))
+            span = (arrive, float(t[moved[0]]) if len(moved) else run.end_s)
+            way = -1.0 if point.kind == "low" else 1.0
+        first, last = (self._base + int(np.searchsorted(t, s_)) for s_ in span)
+        drift = way * (self._thigh_at(min(last, self._base + len(t) - 1)) - self._thigh_at(first))
+        with np.errstate(invalid="ignore"):
+            thighs_moved = bool((drift > self.settings.rest_tolerance_deg).any())
+        run.points[k] = replace(point, held_s=0.0 if thighs_moved else max(span[1] - span[0], 0.0))
 
     def _candidate(
         self, k: int, has_next: bool, times: list[tuple[float, float]] | None = None,
@@ -884,8 +897,9 @@ def _rest_mode(
 class _RestContext:
     """What decides whether three turning points are a counted rep: the rest mode, the
     usual rest level, deg, the rest tolerance (a floor, deg, and a fraction of the rep's
-    own movement), the hysteresis, deg, the share of it a thigh must turn, and which
-    thighs (left, right) turn that far somewhere in the clip."""
+    own movement), the hysteresis, deg, the share of it a thigh must turn, which thighs
+    (left, right) turn that far somewhere in the clip, their levels at the clip's rest
+    points, deg, and how long a clip's edge must be held to be a rest whatever they read, s."""
 
     rest: Literal["floor", "top", "hang"]
     rest_kind: Kind
@@ -907,7 +921,8 @@ class _RestContext:
         rest = _rest_mode(all_points, settings, posture, ends_deg)
         rest_kind: Kind = "high" if rest == "top" else "low"
         real_rest = [p.held_deg for p in all_points if p.kind == rest_kind and not p.edge]
-        at_rest = [th for p, th in zip(all_points, point_thighs or [], strict=False) if p.kind == rest_kind and not p.edge]
+        pairs = zip(all_points, point_thighs, strict=True) if point_thighs is not None else ()
+        at_rest = [th for p, th in pairs if p.kind == rest_kind and not p.edge]
         thigh_rest = (np.nan, np.nan)
         if at_rest:
             with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -164,7 +164,7 @@ class RepTiming:
 
     start_s: float
     turn_s: float  # the far turning point: top for floor-rest reps, bottom for top-rest
-    bottom_s: float  # lowest leg angle (highest for hanging raises)
+    bottom_s: float  # the lowering's end (floor rest), the held bottom's middle (top rest), the highest point (hanging)
     end_s: float
     descent_s: float
     ascent_s: float
