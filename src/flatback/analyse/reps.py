@@ -46,7 +46,8 @@ class TurningPoint:
     real turn: the movement may have gone further before or after it. ``level_deg``: the
     median angle over the pause at the turn, once timed (the position the person holds;
     the extreme alone is its noisiest sample). ``held_s``: at an edge, how long the legs
-    stayed there, s, from the clip's start or to its end (None until timed)."""
+    stayed there, s, from the clip's start or to its end (0 when the thighs moved the
+    edge's movement's way meanwhile; None until timed)."""
 
     i: int
     t_s: float
