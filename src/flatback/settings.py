@@ -790,11 +790,10 @@ class RepSettings(_Section):
         description="A clip (or a stretch between gaps) that opens or closes with the legs held this long, s (the "
         "leg reading within reps.rest_tolerance_deg of its level there, the thighs not moving that far the "
         "movement's way), opens or closes at rest whatever the thighs read there; a shorter one must have its "
-        "thighs at their "
-        "rest level too (within the rest tolerance): a clip caught mid-lift shows the legs moving from its "
-        "first frame, and where a filled corner or the frame's edge hides the feet the pose model may guess "
-        "them at the rest level while the thighs show the lift half done. Half a second: a person resting "
-        "between reps stays at least that long.",
+        "thighs at their rest level too (within the rest tolerance): a clip caught mid-lift shows the legs "
+        "moving from its first frame, and where a filled corner or the frame's edge hides the feet the pose "
+        "model may guess them at the rest level while the thighs show the lift half done. Half a second: a "
+        "person resting between reps stays at least that long.",
     )
     thigh_swing_frac: float = Field(
         0.75, ge=0,

@@ -484,15 +484,14 @@ class RepEvent:
 class _Run:
     """One continuous run (between gaps and cuts) as the tracker keeps it: its turning
     points (``i`` counts the run's samples), their (arrive, leave) timings, the leg
-    angle's (min, max) between neighbouring points, deg, how far each thigh turned between
-    them (left, right), deg (NaN where unseen at either point), and each triple's rep."""
+    angle's (min, max) between neighbouring points, deg, the thighs (left, right) at each
+    point, deg (NaN where unseen), and each triple's rep."""
 
     points: list[TurningPoint]
     times: list[tuple[float, float]]
     pair_range: list[tuple[float, float]]
     candidates: dict[int, RepPhases]
-    pair_thigh: list[tuple[float, float]] = field(default_factory=list)
-    point_thigh: list[np.ndarray] = field(default_factory=list)  # the thighs (left, right) at each point, deg
+    point_thigh: list[np.ndarray] = field(default_factory=list)
     provisional: dict[int, RepPhases] = field(default_factory=dict)  # its last pause still running
     end_s: float = 0.0
     start_deg: float | None = None  # its first reading, deg
@@ -782,7 +781,6 @@ class RepTracker:
         p, q = run.points[-2], run.points[-1]
         seg = np.asarray(self._x[p.i - self._base : q.i - self._base + 1])
         run.pair_range.append((float(np.nanmin(seg)), float(np.nanmax(seg))))
-        run.pair_thigh.append(self._thigh_turn(p.i, q.i))
         if not run.point_thigh:
             run.point_thigh.append(self._thigh_at(p.i))
         run.point_thigh.append(self._thigh_at(q.i))
@@ -794,13 +792,6 @@ class RepTracker:
         near = np.asarray(self._th[lo : i + self._THIGH_AT_SAMPLES - self._base + 1], float).reshape(-1, 2)
         with np.errstate(all="ignore"):
             return np.array([np.median(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in near.T])
-
-    def _thigh_turn(self, i0: int, i1: int) -> tuple[float, float]:
-        """How far each thigh (left, right) turned from run sample i0 to i1, deg; NaN
-        where it is unseen at either. From one turning point to the next, not the range
-        between: over a whole movement the pose model's jitter alone spans 10 degrees."""
-        d = np.abs(self._thigh_at(i1) - self._thigh_at(i0))
-        return float(d[0]), float(d[1])
 
     def _confirm(self, point: TurningPoint) -> RepEvent | None:
         run = self._run
@@ -822,7 +813,7 @@ class RepTracker:
         self._count = len(reps)
         context = self._context(self._all_points())
         for k, final in ((n - 2, False), (n - 3, True)):  # at most one of them starts at rest
-            if k >= 0 and context.is_rep(run.points[k : k + 3], run.pair_thigh[k : k + 2], run.point_thigh[k : k + 3]):
+            if k >= 0 and context.is_rep(run.points[k : k + 3], run.point_thigh[k : k + 3]):
                 rep = run.candidates[k] if final else run.provisional[k]
                 return RepEvent(self._count, rep, final, point.t_s)
         return None
@@ -846,8 +837,7 @@ class RepTracker:
         at_turn = self._thigh_at(pending.i)
         context = self._context([*self._all_points(), turn], thighs=[*self._all_point_thighs(), at_turn])
         was = self._settled_rep
-        pairs = [run.pair_thigh[-1], self._thigh_turn(run.points[-1].i, pending.i)]
-        self._settled_rep = context.is_rep(points[-3:], pairs, [*run.point_thigh[-2:], at_turn])
+        self._settled_rep = context.is_rep(points[-3:], [*run.point_thigh[-2:], at_turn])
         if not self._settled_rep or was:
             return None
         n = len(points) - 1
@@ -980,25 +970,26 @@ class _RestContext:
         moved is no rep)."""
         return min(abs(b.value_deg - a.value_deg), abs(b.value_deg - c.value_deg)) >= self.hysteresis_deg * 0.5
 
-    def thigh_swung(self, pairs: list[tuple[float, float]]) -> bool:
+    def thigh_swung(self, thighs: list[np.ndarray]) -> bool:
         """A thigh turned through ``thigh_swing_frac`` of the hysteresis in one of a rep's
-        two movements (``pairs``: each movement's :attr:`_Run.pair_thigh`): the leg moved
-        at the hip. Only thighs that turn that far somewhere in the clip are evidence (one
-        the pose model pins in place, a caption across it, holds still in every rep); a
+        two movements (``thighs``: left and right, deg, at its three points,
+        :attr:`_Run.point_thigh`): the leg moved at the hip. From one turning point to the
+        next, not the range between: over a whole movement the pose model's jitter alone
+        spans 10 degrees. Only thighs that turn that far somewhere in the clip are evidence
+        (one the pose model pins in place, a caption across it, holds still in every rep); a
         rep with none of them seen at its turning points stands on the leg reading alone."""
         need = self.thigh_swing_frac * self.hysteresis_deg
-        turned = np.asarray(pairs, float).reshape(-1, 2)[:, list(self.thighs_move)]
+        turned = np.abs(np.diff(np.asarray(thighs, float).reshape(-1, 2), axis=0))[:, list(self.thighs_move)]
         if need <= 0 or not np.isfinite(turned).any():
             return True
         return bool(np.nanmax(turned) >= need)
 
-    def is_rep(self, abc: list[TurningPoint], pairs: list[tuple[float, float]], thighs: list[np.ndarray]) -> bool:
+    def is_rep(self, abc: list[TurningPoint], thighs: list[np.ndarray]) -> bool:
         """a -> b -> c leaves the rest position, turns, and comes back to it, a thigh turning
-        (``pairs``: the two movements' thigh turns, :attr:`_Run.pair_thigh`; ``thighs``: the
-        thighs at a, b and c, :attr:`_Run.point_thigh`)."""
+        (``thighs``: the thighs at a, b and c, :attr:`_Run.point_thigh`)."""
         a, b, c = abc
         return (a.kind == self.rest_kind and self.moved(a, b, c) and self.at_rest(a, b, (thighs[0], thighs[1]))
-                and self.at_rest(c, b, (thighs[2], thighs[1])) and not b.edge and self.thigh_swung(pairs))
+                and self.at_rest(c, b, (thighs[2], thighs[1])) and not b.edge and self.thigh_swung(thighs))
 
 
 def _derive_reps(
@@ -1013,9 +1004,9 @@ def _derive_reps(
         pts = run.points
         for k in range(len(pts) - 2):
             a, b, c = pts[k], pts[k + 1], pts[k + 2]
-            if a.kind != rest_kind or not context.moved(a, b, c) or not context.thigh_swung(run.pair_thigh[k : k + 2]):
-                continue
             th = run.point_thigh[k : k + 3]
+            if a.kind != rest_kind or not context.moved(a, b, c) or not context.thigh_swung(th):
+                continue
             opens, closes = at_rest(a, b, (th[0], th[1])), at_rest(c, b, (th[2], th[1]))
             if opens and closes and not b.edge:
                 reps.append(run.candidates[k] if k in run.candidates else run.provisional[k])
