@@ -334,6 +334,23 @@ def test_a_slow_settle_after_the_lowering_is_the_pause_not_the_lowering():
         assert r.ascent_s == pytest.approx(0.8, abs=0.15)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_fast_jump_of_the_reading_in_the_pause_does_not_stand_for_the_lowering(seed):
+    """Issue 9: a 3 s lowering, then, 0.6 s into the rest on the floor, the reading dips 10
+    degrees and back within 0.25 s (a caption passing over the feet). The dip moves the
+    lowering's way faster than the lowering ever does; the tempo fit took it for the
+    movement and timed the lowering 0.2 s. The movement is the stretch that covers the
+    range, and reads 3.0 +- 0.3 s."""
+    cycle = [(1.0, 5, 5, "hold"), (1.5, 5, 80, "minjerk"), (0.5, 80, 80, "hold"), (3.0, 80, 5, "minjerk"),
+             (0.6, 5, 5, "hold"), (0.1, 5, -5, "linear"), (0.15, -5, 5, "linear"), (0.9, 5, 5, "hold")]
+    t, x = _angle_track([*cycle, *cycle, *cycle], seed=seed)
+    reps = _retimed(t, x, "floor")
+    assert len(reps) == 3
+    for r in reps:
+        assert r.descent_s == pytest.approx(3.0, abs=0.3)
+        assert r.ascent_s == pytest.approx(1.5, abs=0.3)
+
+
 def test_a_lowering_out_of_a_hip_lift_is_timed_from_vertical():
     """Legs tipped to 125 degrees by a hip lift come back to vertical and, without a
     stop there, lower for 2.0 s: the count starts at vertical (the tempo cap), not during

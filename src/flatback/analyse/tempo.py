@@ -128,7 +128,7 @@ def retime(
             hi = extreme_time(t_s, leg_angle_deg, mid, b + max_pause_window_s, low=not rising)
             if lo is None or hi is None:
                 continue
-            w = _movement_core((t_s >= lo) & (t_s <= hi), t_s, leg_angle_deg, speed_frac)
+            w = _movement_core((t_s >= lo) & (t_s <= hi), t_s, leg_angle_deg, speed_frac, rising)
             fitted = fit_step(t_s[w], leg_angle_deg[w], (a, b))
             if fitted is None:
                 continue
@@ -167,34 +167,57 @@ def slow_end_fraction(speed_frac: float) -> float:
     return float(u / (1.0 - 2.0 * u))
 
 
-def _movement_core(window: np.ndarray, t_s: np.ndarray, x: np.ndarray, speed_frac: float) -> np.ndarray:
-    """``window`` (bool mask) narrowed to the movement's core: the contiguous stretch
-    around its fastest sample moving faster than ``speed_frac`` of that peak speed.
+def _movement_core(
+    window: np.ndarray, t_s: np.ndarray, x: np.ndarray, speed_frac: float, rising: bool,
+) -> np.ndarray:
+    """``window`` (bool mask) narrowed to the movement's core: the contiguous stretch moving
+    the movement's way (up if ``rising``) faster than ``speed_frac`` of its own peak speed
+    that carries the most of the movement's range.
 
     A smooth movement is slower than 15 % of its peak only in its first and last 11 % of
     time (minimum jerk), where it has covered about 1 % of its range: the fitted shape
     extrapolates those ends. A slow drift after the legs arrive (the heel settling through
     a dead bug's hold, the legs sinking during a bottom pause) is slower still and is the
     pause, not the movement; inside a still window it would drag the fitted end late.
+    The core is chosen by the range it covers, not by its fastest sample: a frame-to-frame
+    jump of the pose (a misread leg at a clip's first frames, a caption passing over the
+    legs) can be faster than the whole lowering while covering less of it.
     """
     idx = np.flatnonzero(window & np.isfinite(x))
     if len(idx) < 8:
         return window
     tt, xx = t_s[idx], x[idx]
-    speed = np.abs(np.gradient(xx, tt))  # of the cleaned (low-pass filtered) angle
-    peak = int(np.argmax(speed))
-    fast = speed >= speed_frac * speed[peak]
-    i0 = peak
-    while i0 > 0 and fast[i0 - 1]:
-        i0 -= 1
-    i1 = peak
-    while i1 < len(idx) - 1 and fast[i1 + 1]:
-        i1 += 1
-    if i1 - i0 < 4:
+    way = 1.0 if rising else -1.0
+    speed = way * np.gradient(xx, tt)  # of the cleaned (low-pass filtered) angle; > 0 moving the movement's way
+    # each local peak of speed grown to the stretch faster than speed_frac of it, kept if it
+    # is that stretch's fastest (a slower bump's stretch holds the movement it rides on): a
+    # stray jump's speed must not set the threshold the real movement is cut at
+    peaks = np.flatnonzero((speed > 0) & (speed >= np.roll(speed, 1)) & (speed >= np.roll(speed, -1)))
+    best: tuple[float, int, int] | None = None
+    for k in peaks:
+        i0, i1 = _grow(speed, int(k), speed_frac)
+        if speed[k] < np.max(speed[i0 : i1 + 1]):
+            continue
+        travel = way * float(xx[i1] - xx[i0])
+        if i1 - i0 >= 4 and (best is None or travel > best[0]):
+            best = (travel, i0, i1)
+    if best is None:
         return window
+    _, i0, i1 = best
     core = np.zeros_like(window)
     core[idx[max(i0 - 1, 0)] : idx[min(i1 + 1, len(idx) - 1)] + 1] = True
     return core & window
+
+
+def _grow(speed: np.ndarray, peak: int, speed_frac: float) -> tuple[int, int]:
+    """The contiguous stretch around ``peak`` faster than ``speed_frac`` of its speed."""
+    fast = speed >= speed_frac * speed[peak]
+    i0 = i1 = peak
+    while i0 > 0 and fast[i0 - 1]:
+        i0 -= 1
+    while i1 < len(speed) - 1 and fast[i1 + 1]:
+        i1 += 1
+    return i0, i1
 
 
 def _from_phases(rep: RepTiming, phases: list[tuple[Phase, float, float]]) -> RepTiming:
