@@ -75,6 +75,24 @@ def test_top_rest_protocol_does_not_count_setup_and_setdown(top_rest_clip):
     assert [round(r.min_leg_angle_deg) for r in analysis.reps] == pytest.approx([30, 45, 40, 50], abs=2)
 
 
+@pytest.mark.parametrize("bottom_deg", [15.0, 18.0])
+def test_a_top_rest_set_lowered_close_to_the_floor_does_not_count_its_set_up_and_set_down(bottom_deg):
+    """Issue 9 (and the twin's validity map, where every set counted 2 for 1): a strong
+    user's lowerings hover 15-18 degrees over the floor, then return to vertical. The legs
+    never come back to where they started, so the set-up and set-down are no reps. The old
+    rule wanted 20 degrees between the lowerings and the floor: 4 reps for 3. Offline and
+    live agree."""
+    reps = [RepSpec(bottom_deg=bottom_deg, descent_s=3.0, ascent_s=2.0, pause_bottom_s=0.5, pause_top_s=1.0)
+            for _ in range(3)]
+    clip = simulate(reps, rest="top", noise_px=1.0, profile="minjerk", seed=4)
+    analysis = Analyzer().analyze_track(clip.track)
+    assert analysis.rest == "top"
+    assert analysis.rep_count == 3
+    assert [round(r.min_leg_angle_deg) for r in analysis.reps] == pytest.approx([bottom_deg] * 3, abs=3)
+    _, live = analyze_live(clip.track, variation=analysis.variation)
+    assert live.segmentation.rest == "top" and len(live.segmentation.reps) == 3
+
+
 @pytest.mark.parametrize("bottom_deg", [40.0, 5.0])
 def test_a_top_rest_set_filmed_from_legs_up_to_legs_up_counts_every_lowering(bottom_deg):
     """DESIGN.md, "Rep": the rest is where the legs started. A clip that opens and closes
