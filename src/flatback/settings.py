@@ -809,13 +809,13 @@ class RepSettings(_Section):
         "leg reading alone; 0 turns the check off.",
     )
     top_rest_min_gap_deg: float = Field(
-        10.0,
-        description="auto rest: the lowerings between reps must stay this far above the floor "
-        "level seen at the start or end, deg, to be top-rest reps: further than the pose model's noise "
-        "on a held position (reps.rest_tolerance_deg) and the legs did not come back to where they "
-        "started (DESIGN.md, Rep). A strong user's lowerings hover 15-20 degrees over the floor (at 20, "
-        "such a set counted its set-up and set-down); lowerings that come back down read 2-10 degrees "
-        "over the clip's start on the development clips.",
+        20.0,
+        description="auto rest, a clip with only its start or its end on the floor: the lowerings between "
+        "reps must stay this far above that floor level, deg, to be top-rest reps (an end range of about "
+        "45 degrees, DESIGN.md): a floor-rest set whose bottoms read 10-20 degrees over its start, and "
+        "which ends at them, stays floor-rest. With set-up and set-down both in view, lowerings further "
+        "above both ends than reps.rest_tolerance_deg (the noise on a held position) are top-rest: a "
+        "strong user's lowerings hover 15-20 degrees over the floor.",
     )
     rest_dwell_s: float = Field(
         0.5,

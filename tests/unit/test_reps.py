@@ -93,6 +93,23 @@ def test_a_top_rest_set_lowered_close_to_the_floor_does_not_count_its_set_up_and
     assert live.segmentation.rest == "top" and len(live.segmentation.reps) == 3
 
 
+@pytest.mark.parametrize("bottom_deg", [12.0, 18.0])
+def test_a_floor_rest_set_whose_bottoms_read_over_its_start_and_which_ends_at_them_stays_floor_rest(bottom_deg):
+    """The counterpart: a set that starts flat on the floor and whose bottoms read 12-18
+    degrees over it, ending at them (no set-down back to its start), is floor-rest: 5
+    reps offline and live, the live count only ever going up. Judged against its start
+    alone at the noise tolerance (10 deg), it counted 4."""
+    reps = [RepSpec(bottom_deg=bottom_deg, descent_s=3.0, ascent_s=2.0, pause_bottom_s=1.0, pause_top_s=0.5)
+            for _ in range(5)]
+    clip = simulate(reps, rest="floor", noise_px=1.5, seed=1)
+    analysis = Analyzer().analyze_track(clip.track)
+    assert analysis.rest == "floor" and analysis.rep_count == 5
+    states, live = analyze_live(clip.track, variation=analysis.variation)
+    assert live.segmentation.rest == "floor" and len(live.segmentation.reps) == 5
+    counts = [s.rep_count for s in states]
+    assert counts == sorted(counts) and counts[-1] == 5  # never taken back, never late by a whole rep
+
+
 @pytest.mark.parametrize("bottom_deg", [40.0, 5.0])
 def test_a_top_rest_set_filmed_from_legs_up_to_legs_up_counts_every_lowering(bottom_deg):
     """DESIGN.md, "Rep": the rest is where the legs started. A clip that opens and closes

@@ -165,7 +165,11 @@ def choose_rest(
     up (``ends_deg``: its first and last readings, deg, given once it is over; see
     :func:`_starts_and_ends_up`), or when the legs rest on the floor at the clip's start
     or end and never come back down to it between lowerings (the top-rest protocol with
-    its set-up lift or set-down in view); floor otherwise."""
+    its set-up lift or set-down in view); floor otherwise. With both in view, "never came
+    back" is further above both than ``tolerance_deg`` (the noise on a held position: a
+    strong user's lowerings hover 15-20 degrees over the floor); with one, further above
+    it than ``min_gap_deg``: a floor-rest set whose bottoms read 10-20 degrees over its
+    start, and which ends at them, stays floor-rest, and so does a live set before its end."""
     if posture == "upright":
         return "hang"
     if ends_deg is not None and _starts_and_ends_up(points, ends_deg, tolerance_deg):
@@ -173,9 +177,15 @@ def choose_rest(
     lows = [p for p in points if p.kind == "low"]
     if len(lows) < 3:
         return "floor"
-    floor_level = min(lows[0].value_deg, lows[-1].value_deg)
+    first, last = lows[0], lows[-1]
     middle = np.median([p.value_deg for p in lows[1:-1]])
-    return "top" if middle - floor_level > min_gap_deg else "floor"
+    if first.edge and last.edge:
+        # set-up and set-down both in view, the legs lying at both ends: lowerings further above
+        # both than the noise on a held position never came back to where the legs started
+        return "top" if middle - max(first.value_deg, last.value_deg) > tolerance_deg else "floor"
+    # one end only: a set that ends (or starts) at its lowerings' level is floor-rest whatever its other end
+    # reads, so the lowerings must stand clear of it
+    return "top" if middle - min(first.value_deg, last.value_deg) > min_gap_deg else "floor"
 
 
 def _starts_and_ends_up(points: list[TurningPoint], ends_deg: tuple[float, float], tolerance_deg: float) -> bool:

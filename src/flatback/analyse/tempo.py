@@ -192,16 +192,17 @@ def _movement_core(
     # each local peak of speed grown to the stretch faster than speed_frac of it, kept if it
     # is that stretch's fastest (a slower bump's stretch holds the movement it rides on): a
     # stray jump's speed must not set the threshold the real movement is cut at
-    peaks = np.flatnonzero((speed > 0) & (speed >= np.roll(speed, 1)) & (speed >= np.roll(speed, -1)))
+    before, after = np.r_[-np.inf, speed[:-1]], np.r_[speed[1:], -np.inf]
+    peaks = np.flatnonzero((speed > 0) & (speed >= before) & (speed >= after))
     best: tuple[float, int, int] | None = None
     for k in peaks:
         i0, i1 = _grow(speed, int(k), speed_frac)
         if speed[k] < np.max(speed[i0 : i1 + 1]):
             continue
         travel = way * float(xx[i1] - xx[i0])
-        if i1 - i0 >= 4 and (best is None or travel > best[0]):
+        if best is None or travel > best[0]:
             best = (travel, i0, i1)
-    if best is None:
+    if best is None or best[2] - best[1] < 4:  # too few samples to fit a shape to: the whole window
         return window
     _, i0, i1 = best
     core = np.zeros_like(window)
