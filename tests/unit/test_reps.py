@@ -81,7 +81,8 @@ def test_a_top_rest_set_lowered_close_to_the_floor_does_not_count_its_set_up_and
     user's lowerings hover 15-18 degrees over the floor, then return to vertical. The legs
     never come back to where they started, so the set-up and set-down are no reps. The old
     rule wanted 20 degrees between the lowerings and the floor: 4 reps for 3. Offline and
-    live agree."""
+    live agree, and so does the running count on the live page: it read 4 once the legs
+    were set down, until the set ended."""
     reps = [RepSpec(bottom_deg=bottom_deg, descent_s=3.0, ascent_s=2.0, pause_bottom_s=0.5, pause_top_s=1.0)
             for _ in range(3)]
     clip = simulate(reps, rest="top", noise_px=1.0, profile="minjerk", seed=4)
@@ -89,8 +90,10 @@ def test_a_top_rest_set_lowered_close_to_the_floor_does_not_count_its_set_up_and
     assert analysis.rest == "top"
     assert analysis.rep_count == 3
     assert [round(r.min_leg_angle_deg) for r in analysis.reps] == pytest.approx([bottom_deg] * 3, abs=3)
-    _, live = analyze_live(clip.track, variation=analysis.variation)
+    states, live = analyze_live(clip.track, variation=analysis.variation)
     assert live.segmentation.rest == "top" and len(live.segmentation.reps) == 3
+    counts = [s.rep_count for s in states]
+    assert counts == sorted(counts) and counts[-1] == 3
 
 
 @pytest.mark.parametrize("bottom_deg", [12.0, 18.0])

@@ -845,9 +845,15 @@ class RepTracker:
         turn = TurningPoint(pending.i, pending.t_s, pending.value_deg, pending.kind)
         points = [*run.points, turn]
         at_turn = self._thigh_at(pending.i)
-        context = self._context([*self._all_points(), turn], thighs=[*self._all_point_thighs(), at_turn])
+        so_far = [*self._all_points(), turn]
+        context = self._context(so_far, thighs=[*self._all_point_thighs(), at_turn])
+        # were the set to end here, this extreme would be its last edge: a set-down back to where the
+        # legs started, below the hovering lowerings, makes the set top-rest and is then no rep.
+        # Reported only where that reading agrees, so the running count is not taken back at the end
+        if_over = _rest_mode([*so_far[:-1], replace(turn, edge=True)], self.settings, self.posture)
         was = self._settled_rep
-        self._settled_rep = context.is_rep(points[-3:], [*run.point_thigh[-2:], at_turn])
+        self._settled_rep = (context.is_rep(points[-3:], [*run.point_thigh[-2:], at_turn])
+                             and if_over == context.rest)
         if not self._settled_rep or was:
             return None
         n = len(points) - 1
