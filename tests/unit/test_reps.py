@@ -356,7 +356,8 @@ def _retimed(t, x, rest):
     settings = Settings()
     seg = segment_reps(t, x, derivative(t, x), settings.reps.model_copy(update={"rest": rest}))
     a = settings.assessment
-    return retime(seg.reps, t, x, a.tempo_fit_window_s, seg.rest, a.tempo_top_cap_deg, a.tempo_fit_speed_frac)
+    return retime(seg.reps, t, x, a.tempo_fit_window_s, seg.rest, a.tempo_top_cap_deg, a.tempo_fit_speed_frac,
+                  settings.reps.pause_speed_frac, settings.reps.min_plateau_s)
 
 
 def test_a_slow_settle_after_the_lowering_is_the_pause_not_the_lowering():
@@ -387,6 +388,29 @@ def test_a_fast_jump_of_the_reading_in_the_pause_does_not_stand_for_the_lowering
     for r in reps:
         assert r.descent_s == pytest.approx(3.0, abs=0.3)
         assert r.ascent_s == pytest.approx(1.5, abs=0.3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("then", ["linear", "ease_out"])
+def test_a_lowering_that_sets_off_slowly_is_timed_from_when_it_sets_off(then, seed):
+    """Issue 9: the physio clip's third lowering eases off the top at about 5 deg/s for
+    1.2 s, then goes on at about twice that: the frames put its start at 35.8 s, the fit
+    on its fast part at 37.0 s (2.35 s read for 3.7). Here a 35-degree lowering covers its
+    first 6 degrees in 1.2 s (5 deg/s), the rest in 2.8 s at a steady pace or slowing
+    evenly. The legs left the top when they left its pause (slower than a fifth of the
+    movement's steady speed for 0.15 s: the segmentation's own pause); the fit's start was
+    1.0-1.2 s late. A halt part way (the second part starting from rest) is a pause, and
+    the count starts after it, as before."""
+    cycle = [(1.5, 0, 0, "hold"), (1.2, 0, 35, "minjerk"), (2.0, 35, 35, "hold"),
+             (1.2, 35, 29, "linear"), (2.8, 29, 0, then)]
+    t, x = _angle_track([*cycle, *cycle, *cycle, (1.5, 0, 0, "hold")], seed=seed)
+    reps = _retimed(t, x, "floor")
+    assert len(reps) == 3
+    for k, r in enumerate(reps):
+        (start_s, _), = [(a, b) for name, a, b in r.phases if name.value == "descent"]
+        assert start_s == pytest.approx(4.7 + 8.7 * k, abs=0.2)
+        if then == "linear":  # arriving at speed, the end is sharp: the whole 4 s is counted
+            assert r.descent_s >= 3.7
 
 
 def test_a_lowering_out_of_a_hip_lift_is_timed_from_vertical():

@@ -95,7 +95,8 @@ def extreme_time(
 
 def retime(
     reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, max_pause_window_s: float,
-    rest: str = "top", top_cap_deg: float = 95.0, speed_frac: float = 0.15,
+    rest: str = "top", top_cap_deg: float = 95.0, speed_frac: float = 0.15, pause_speed_frac: float = 0.2,
+    min_pause_s: float = 0.15,
 ) -> list[RepTiming]:
     """The reps with each movement timed from leaving one position to reaching the other.
     Lying (``rest`` "floor" or "top"), movements are timed on the angle capped at
@@ -103,7 +104,9 @@ def retime(
     at the top, and the count of the lowering starts when they come back to vertical.
     The fit sees each movement down to ``speed_frac`` of its peak speed on either side
     (:func:`_movement_core`), and its ends reach no further beyond that core than a
-    minimum-jerk movement's slow ends do (:func:`slow_end_fraction`).
+    minimum-jerk movement's slow ends do (:func:`slow_end_fraction`). A movement has begun,
+    whatever the fit says, once the legs have left the last pause before it: slower than
+    ``pause_speed_frac`` of its steady speed for ``min_pause_s`` (:func:`departure_s`).
 
     Each movement is fitted from the still position it leaves to the one it reaches (the
     extremes within ``max_pause_window_s`` before and after its segmentation times, never
@@ -139,6 +142,11 @@ def retime(
             reach_s = slow_end_fraction(speed_frac) * float(core_t[-1] - core_t[0])
             s0 = max(fitted[0], lo, float(core_t[0]) - reach_s)
             s1 = min(fitted[1], hi, float(core_t[-1]) + reach_s)
+            # a lowering that starts slowly and then speeds up is fitted on its fast part, but
+            # the legs left the top when they left its pause
+            s0 = min(s0, departure_s(t_s, leg_angle_deg, lo, float(core_t[0]), rising,
+                                     pause_speed_frac * _steady_speed(core_t, leg_angle_deg[w], rising),
+                                     min_pause_s))
             if s1 <= s0:
                 continue
             phases[k] = (name, s0, s1)
@@ -156,6 +164,44 @@ def retime(
             out[i] = _from_phases(out[i], [*out[i].phases[:-1], (out[i].phases[-1][0], out[i].phases[-1][1],
                                                                     out[i + 1].start_s)])
     return out
+
+
+def departure_s(
+    t_s: np.ndarray, x: np.ndarray, t0: float, t1: float, rising: bool, still_deg_s: float, min_pause_s: float,
+) -> float:
+    """When the legs, held at ``t0``, set off on the movement whose steady part starts at
+    ``t1`` (moving up if ``rising``), s: the end of the last pause between, as the
+    segmentation has one at a turn: moving its way slower than ``still_deg_s`` for at least
+    ``min_pause_s`` (a frame or two that slow is noise on a slow start, not a halt). ``t0``
+    when the legs never paused between."""
+    w = np.flatnonzero((t_s >= t0) & (t_s <= t1) & np.isfinite(x))
+    if len(w) < 3:
+        return t1
+    t = t_s[w]
+    way = 1.0 if rising else -1.0
+    slow = way * np.gradient(x[w], t) < still_deg_s
+    end = t0
+    k = 0
+    while k < len(w):  # each run of slow samples
+        if not slow[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(w) and slow[j + 1]:
+            j += 1
+        if t[j] - t[k] >= min_pause_s or k == 0:  # the position held at t0 is a pause however short its tail
+            end = float(t[min(j + 1, len(w) - 1)])
+        k = j + 1
+    return end
+
+
+def _steady_speed(t_s: np.ndarray, x: np.ndarray, rising: bool) -> float:
+    """A movement's steady speed its way, deg/s: the median over its samples."""
+    ok = np.isfinite(x)
+    if ok.sum() < 3:
+        return 0.0
+    way = 1.0 if rising else -1.0
+    return float(np.median(way * np.gradient(x[ok], t_s[ok])))
 
 
 def slow_end_fraction(speed_frac: float) -> float:

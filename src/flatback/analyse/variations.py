@@ -117,7 +117,8 @@ class Variation:
         return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
                                         settings.assessment.tempo_fit_window_s, seg.rest,
                                         settings.assessment.tempo_top_cap_deg,
-                                        settings.assessment.tempo_fit_speed_frac))
+                                        settings.assessment.tempo_fit_speed_frac, settings.reps.pause_speed_frac,
+                                        settings.reps.min_plateau_s))
 
     @staticmethod
     def rest_of(seg: Segmentation) -> Rest:
@@ -175,7 +176,8 @@ class OneLegVariation(Variation):
         seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks,
                            signals.thighs_deg)
         retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
-                         settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac)
+                         settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac,
+                         settings.reps.pause_speed_frac, settings.reps.min_plateau_s)
         reps = [replace(r, side=working_side_at(t, left, right, r.turn_s, self.rest)) for r in retimed]
         partial = [replace(p, side=working_side_at(t, left, right, 0.5 * (p.start_s + p.end_s), self.rest))
                    for p in seg.partial]
