@@ -73,18 +73,11 @@ def test_partial_reps_are_not_counted(name, reports, labels):
         assert all(abs(r.bottom_s - t) > TURN_TOL_S for r in reports[name].reps)
 
 
-HESITATING = pytest.mark.xfail(
-    reason="known (#9): the arch clip's first two lowerings hesitate part-way down (at about 53 deg for a "
-    "tenth of a second) and the lowering is ended there: 0.3-0.9 s read, every frame posed or not",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=HESITATING) if "arch" in n else n for n in LYING_LIFT_CLIPS]
-)
+@pytest.mark.parametrize("name", LYING_LIFT_CLIPS)
 def test_descents_are_fast_in_these_demos(reports, name):
-    # none of the demo clips lowers over a count of four: every rep gets the tempo fault
+    # none of the demo clips lowers over a count of four: every rep gets the tempo fault. The arch
+    # clip's first two lowerings halt part-way down for a tenth of a second (at about 53 deg), less
+    # than a pause (reps.min_plateau_s): they are timed from the top (0.3-0.9 s read before, #9)
     for r in reports[name].reps:
         assert 0.5 < r.descent_s < 4.0
         assert "descent_too_fast" in r.faults
