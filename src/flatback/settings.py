@@ -888,6 +888,14 @@ class AssessmentSettings(_Section):
         "legs tip toward the head as the pelvis curls up at the top (a hip lift), which is not part of the "
         "lowering a person counts; 5 degrees above vertical leaves a vertical top's own noise alone.",
     )
+    tempo_arrival: Literal["fit", "extreme"] = Field(
+        "fit",
+        description="When a movement has arrived. 'fit': where the fitted step ends, so a slow creep after "
+        "its fast part (a dead bug's heel settling, legs sinking the last degrees) is the pause; this is how "
+        "the labels in ../shared/clips time the lowering. 'extreme': once the legs are within "
+        "reps.pause_level_deg of the lowest (highest) point they reach, the creep counted as part of the "
+        "lowering, as the lowerings read frame by frame in benchmarks/lowering_frames.json time it (issue 9).",
+    )
     tempo_fit_window_s: float = Field(
         1.5,
         description="How much of the still stretch on either side of a movement its tempo fit sees, s: "

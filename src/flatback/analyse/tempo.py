@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from flatback.analyse.results import Phase, RepTiming
+from flatback.settings import AssessmentSettings, RepSettings
 
 MOVEMENTS = (Phase.ASCENT, Phase.DESCENT)
 
@@ -94,27 +95,32 @@ def extreme_time(
 
 
 def retime(
-    reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, max_pause_window_s: float,
-    rest: str = "top", top_cap_deg: float = 95.0, speed_frac: float = 0.15, pause_speed_frac: float = 0.2,
-    min_pause_s: float = 0.15,
+    reps: Sequence[RepTiming], t_s: np.ndarray, leg_angle_deg: np.ndarray, rest: str,
+    tempo: AssessmentSettings, pauses: RepSettings,
 ) -> list[RepTiming]:
     """The reps with each movement timed from leaving one position to reaching the other.
     Lying (``rest`` "floor" or "top"), movements are timed on the angle capped at
-    ``top_cap_deg``: legs tipped past vertical toward the head are the pelvis curling up
-    at the top, and the count of the lowering starts when they come back to vertical.
-    The fit sees each movement down to ``speed_frac`` of its peak speed on either side
-    (:func:`_movement_core`), and its ends reach no further beyond that core than a
-    minimum-jerk movement's slow ends do (:func:`slow_end_fraction`). A movement has begun,
-    whatever the fit says, once the legs have left the last pause before it: slower than
-    ``pause_speed_frac`` of its steady speed for ``min_pause_s`` (:func:`departure_s`).
+    ``tempo.tempo_top_cap_deg``: legs tipped past vertical toward the head are the pelvis
+    curling up at the top, and the count of the lowering starts when they come back to
+    vertical. The fit sees each movement down to ``tempo.tempo_fit_speed_frac`` of its peak
+    speed on either side (:func:`_movement_core`), and its ends reach no further beyond that
+    core than a minimum-jerk movement's slow ends do (:func:`slow_end_fraction`).
+
+    A movement has begun, whatever the fit says, once the legs have left the last pause
+    before it, as the rep counter has pauses (``pauses``: slower than ``pause_speed_frac``
+    of its steady speed for ``min_plateau_s``; :func:`departure_s`). It has arrived where
+    the fit ends (``tempo.tempo_arrival`` "fit": a slow creep after its fast part is the
+    pause) or, with "extreme", once the legs are within ``pause_level_deg`` of the extreme
+    they reach (:func:`arrival_s`).
 
     Each movement is fitted from the still position it leaves to the one it reaches (the
-    extremes within ``max_pause_window_s`` before and after its segmentation times, never
-    reaching back into the previous rep's movements); pauses are what lies between
+    extremes within ``tempo.tempo_fit_window_s`` before and after its segmentation times,
+    never reaching back into the previous rep's movements); pauses are what lies between
     movements. Rep boundaries move with the movements they open.
     """
+    max_pause_window_s, speed_frac = tempo.tempo_fit_window_s, tempo.tempo_fit_speed_frac
     if rest in ("floor", "top"):
-        leg_angle_deg = np.minimum(leg_angle_deg, top_cap_deg)
+        leg_angle_deg = np.minimum(leg_angle_deg, tempo.tempo_top_cap_deg)
     out = []
     prev_motion_end = -np.inf  # the previous rep's last movement: a fit never reaches back into it
     for rep in reps:
@@ -145,8 +151,10 @@ def retime(
             # a lowering that starts slowly and then speeds up is fitted on its fast part, but
             # the legs left the top when they left its pause
             s0 = min(s0, departure_s(t_s, leg_angle_deg, lo, float(core_t[0]), rising,
-                                     pause_speed_frac * _steady_speed(core_t, leg_angle_deg[w], rising),
-                                     min_pause_s))
+                                     pauses.pause_speed_frac * _steady_speed(core_t, leg_angle_deg[w], rising),
+                                     pauses.min_plateau_s))
+            if tempo.tempo_arrival == "extreme":
+                s1 = max(s1, arrival_s(t_s, leg_angle_deg, s1, hi, rising, pauses.pause_level_deg))
             if s1 <= s0:
                 continue
             phases[k] = (name, s0, s1)
@@ -193,6 +201,20 @@ def departure_s(
             end = float(t[min(j + 1, len(w) - 1)])
         k = j + 1
     return end
+
+
+def arrival_s(t_s: np.ndarray, x: np.ndarray, t0: float, t1: float, rising: bool, pause_level_deg: float) -> float:
+    """When the legs, moving up if ``rising`` from ``t0``, reach the extreme they hold at
+    ``t1``, s: the first sample after the last one further than ``pause_level_deg`` from it
+    (the rep counter's pause at a turn). ``t0`` when none is that far."""
+    w = np.flatnonzero((t_s >= t0) & (t_s <= t1) & np.isfinite(x))
+    if not len(w):
+        return t0
+    way = 1.0 if rising else -1.0
+    short = np.flatnonzero(way * (x[w[-1]] - x[w]) > pause_level_deg)
+    if not len(short):
+        return t0
+    return float(t_s[w[min(int(short[-1]) + 1, len(w) - 1)]])
 
 
 def _steady_speed(t_s: np.ndarray, x: np.ndarray, rising: bool) -> float:

@@ -114,11 +114,8 @@ class Variation:
         reps = settings.reps if self.rest is None else settings.reps.model_copy(update={"rest": self.rest.value})
         seg = segment_reps(signals.t_s, signals.leg_angle_deg, signals.leg_speed_deg_s, reps, posture, signals.breaks,
                            signals.thighs_deg)
-        return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg,
-                                        settings.assessment.tempo_fit_window_s, seg.rest,
-                                        settings.assessment.tempo_top_cap_deg,
-                                        settings.assessment.tempo_fit_speed_frac, settings.reps.pause_speed_frac,
-                                        settings.reps.min_plateau_s))
+        return replace(seg, reps=retime(seg.reps, signals.t_s, signals.leg_angle_deg, seg.rest,
+                                        settings.assessment, settings.reps))
 
     @staticmethod
     def rest_of(seg: Segmentation) -> Rest:
@@ -175,9 +172,7 @@ class OneLegVariation(Variation):
         x = signals.legs_lower_deg if working_leg_is_lower(self.rest) else signals.legs_higher_deg
         seg = segment_reps(t, x, derivative(t, x, signals.breaks), rep_settings, posture, signals.breaks,
                            signals.thighs_deg)
-        retimed = retime(seg.reps, t, x, settings.assessment.tempo_fit_window_s, seg.rest,
-                         settings.assessment.tempo_top_cap_deg, settings.assessment.tempo_fit_speed_frac,
-                         settings.reps.pause_speed_frac, settings.reps.min_plateau_s)
+        retimed = retime(seg.reps, t, x, seg.rest, settings.assessment, settings.reps)
         reps = [replace(r, side=working_side_at(t, left, right, r.turn_s, self.rest)) for r in retimed]
         partial = [replace(p, side=working_side_at(t, left, right, 0.5 * (p.start_s + p.end_s), self.rest))
                    for p in seg.partial]
