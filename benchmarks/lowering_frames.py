@@ -8,7 +8,8 @@
 lowering before the legs arrive (issue 9: the outdoor dead bug's and the physio clip's),
 this is the check of the measurement itself. Pose tracks come from ``flatback eval``'s
 cache (posed and re-filmed now where absent). For each frame-read lowering the measured
-lowering is the rep's descent that overlaps it most; prints each one's start, end and
+lowering is the rep's descent that overlaps it most; prints each one's labelled duration
+(``labels.json``, the labelled rep whose bottom is nearest its end), its start, end and
 duration error, s, and, per transform, how many durations are within 0.5 s (the issue's
 tolerance) and the median absolute error.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flatback.analyse.results import Phase
 from flatback.evaluate.augment import refilm_named
 from flatback.evaluate.labels import load_labels
 from flatback.evaluate.runner import DEFAULT_CACHE, Job, ensure_track, pose_key
@@ -35,7 +37,7 @@ TRANSFORMS = ("original", "mirror", "roll+12", "roll-12", "480p15", "portrait", 
 
 def descents(analysis) -> list[tuple[float, float]]:
     """(start_s, end_s) of every counted rep's lowering."""
-    return [(a, b) for r in analysis.reps for name, a, b in r.timing.phases if name.value == "descent"]
+    return [(a, b) for r in analysis.reps for name, a, b in r.timing.phases if name is Phase.DESCENT]
 
 
 def overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -68,14 +70,16 @@ def main() -> None:
             measured = descents(analysis)
             for t in (t for t in truth if t["clip"] == clip):
                 read = (t["start_s"], t["end_s"])
+                labelled = min(labels[clip].reps, key=lambda r: abs(r.bottom_s - read[1])).descent_s
+                said = f"label {labelled:4.2f} s" if labelled is not None else "label -"
                 best = max(measured, key=lambda m: overlap_s(m, read), default=None)
                 if best is None or overlap_s(best, read) == 0.0:
-                    print(f"{transform:10s} {clip[:28]:28s} {read[0]:6.2f}-{read[1]:6.2f}  not found")
+                    print(f"{transform:10s} {clip[:28]:28s} {read[0]:6.2f}-{read[1]:6.2f}  {said}  not found")
                     errors.append(np.inf)
                     continue
                 err = (best[1] - best[0]) - (read[1] - read[0])
                 errors.append(err)
-                print(f"{transform:10s} {clip[:28]:28s} {read[0]:6.2f}-{read[1]:6.2f}  measured {best[0]:6.2f}-"
+                print(f"{transform:10s} {clip[:28]:28s} {read[0]:6.2f}-{read[1]:6.2f}  {said}  measured {best[0]:6.2f}-"
                       f"{best[1]:6.2f}  start {best[0] - read[0]:+5.2f} end {best[1] - read[1]:+5.2f} "
                       f"duration {err:+5.2f} s")
         print(summary(transform, errors) + "\n")

@@ -188,19 +188,13 @@ def departure_s(
     t = t_s[w]
     way = 1.0 if rising else -1.0
     slow = way * np.gradient(x[w], t) < still_deg_s
-    end = t0
-    k = 0
-    while k < len(w):  # each run of slow samples
-        if not slow[k]:
-            k += 1
-            continue
-        j = k
-        while j + 1 < len(w) and slow[j + 1]:
-            j += 1
-        if t[j] - t[k] >= min_pause_s or k == 0:  # the position held at t0 is a pause however short its tail
-            end = float(t[min(j + 1, len(w) - 1)])
-        k = j + 1
-    return end
+    edges = np.flatnonzero(np.diff(np.r_[0, slow.astype(int), 0]))  # each run of slow samples: [first, last + 1)
+    first, last = edges[::2], edges[1::2] - 1
+    # the position held at t0 is a pause however short its tail
+    paused = (t[last] - t[first] >= min_pause_s) | (first == 0)
+    if not paused.any():
+        return t0
+    return float(t[min(int(last[paused][-1]) + 1, len(w) - 1)])
 
 
 def arrival_s(t_s: np.ndarray, x: np.ndarray, t0: float, t1: float, rising: bool, pause_level_deg: float) -> float:
